@@ -1,0 +1,26 @@
+# The two commands of README: `make gate` (the launch gate) and `make test` (the tests).
+PY := .venv/bin/python
+REPORT ?= gate-report
+
+.PHONY: setup gate test lint bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+## The full launch gate against the embedded reference app (or BASE_URL=...); exit status = verdict.
+gate: setup
+	@bash scripts/gate.sh $(REPORT) $(if $(BASE_URL),--base-url $(BASE_URL),)
+
+## Lint, type-check and run the plugin's own tests.
+test: setup lint
+	$(PY) -m pytest tests -p no:cacheprovider
+
+lint:
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m mypy
+
+bench: setup
+	$(PY) benchmarks/plugin_overhead.py
+
+clean:
+	rm -rf $(REPORT) .pytest_cache .mypy_cache .ruff_cache

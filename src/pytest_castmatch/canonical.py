@@ -1,0 +1,141 @@
+"""The canonical report: one JSON document every view and signature is made from.
+
+Deterministic by construction: sorted keys, fixed separators, UTC timestamps, gates in
+id order. Two runs of the same commit differ only in the fields listed in ``VOLATILE``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pytest_castmatch.config import GateConfig
+from pytest_castmatch.model import REPORT_SCHEMA, GateResult, sorted_gates
+from pytest_castmatch.verdict import Judgement, RunFacts
+
+#: Fields that legitimately differ between two runs of the same gates (timings, clocks).
+VOLATILE = frozenset({"generated_at", "duration"})
+
+
+def dumps(document: Mapping[str, Any]) -> bytes:
+    """Canonical bytes: what is hashed and signed. Same document, same bytes."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def pretty(document: Mapping[str, Any]) -> str:
+    """The human-diffable file form; parses to the same document as :func:`dumps`."""
+    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def write(document: Mapping[str, Any], path: Path) -> Path:
+    """Write atomically so a reader (or a crashed run) never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(pretty(document), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def strip_volatile(document: Any) -> Any:
+    """The report without timings, for comparing runs (xdist vs serial, shards vs whole)."""
+    if isinstance(document, Mapping):
+        return {k: strip_volatile(v) for k, v in document.items() if k not in VOLATILE}
+    if isinstance(document, list):
+        return [strip_volatile(v) for v in document]
+    return document
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def subject(root: Path) -> dict[str, Any]:
+    """The commit being judged; CI variables win over the work tree when present."""
+    commit = os.environ.get("GITHUB_SHA") or _git(root, "rev-parse", "HEAD")
+    branch = os.environ.get("GITHUB_REF_NAME") or _git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no"))
+    return {"commit": commit, "branch": branch, "dirty": dirty}
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def environment(engines: Mapping[str, str]) -> dict[str, Any]:
+    """Versions that make a report reproducible; engines are filled in by the suites that used them."""
+    return {
+        "python": platform.python_version(),
+        "implementation": sys.implementation.name,
+        "platform": platform.platform(terse=True),
+        "pytest": _version("pytest"),
+        "plugin": _version("pytest-castmatch"),
+        "engines": dict(sorted(engines.items())),
+    }
+
+
+def build(
+    *,
+    config: GateConfig,
+    gates: Sequence[GateResult],
+    judgement: Judgement,
+    facts: RunFacts,
+    subject_info: Mapping[str, Any],
+    env: Mapping[str, Any],
+    duration: float,
+    generated_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Assemble the canonical report document (schema ``castmatch.report/v1``)."""
+    stamp = (generated_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+    ordered = sorted_gates(gates)
+    counts: dict[str, int] = {}
+    for g in ordered:
+        counts[g.outcome.value] = counts.get(g.outcome.value, 0) + 1
+    return {
+        "schema": REPORT_SCHEMA,
+        "generated_at": stamp.isoformat().replace("+00:00", "Z"),
+        "duration": round(duration, 3),
+        "launch": {
+            "name": config.launch_name,
+            "date": config.launch_date.isoformat() if config.launch_date else None,
+            "config": config.path.name,
+        },
+        "subject": dict(subject_info),
+        "environment": dict(env),
+        "scope": facts.scope.to_json(),
+        "run": {
+            "complete": facts.complete,
+            "interrupted": facts.interrupted,
+            "collection_errors": facts.collection_errors,
+            "problems": list(facts.problems),
+            "shard": facts.shard,
+        },
+        "signed": facts.signed,
+        "owners": {o.id: o.title for o in config.owners.values()},
+        "gates": [g.to_json() for g in ordered],
+        "counts": dict(sorted(counts.items())),
+        "matrix": judgement.matrix,
+        "metrics": list(judgement.metric_rows),
+        "launch_metrics": [row.to_json() for row in judgement.launch_metrics],
+        "waivers": list(judgement.waivers),
+        "manual": [
+            {"id": m.id, "title": m.title, "owner": m.owner, "priority": m.priority.value, "status": "pending"}
+            for m in sorted(config.manual.values(), key=lambda m: m.id)
+        ],
+        "required_signers": list(config.required_signers),
+        "verdict": judgement.verdict.to_json(),
+    }

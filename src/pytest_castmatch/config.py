@@ -1,0 +1,322 @@
+"""Read and validate ``baselines/gates.toml`` and ``baselines/waivers.toml``.
+
+Every error names the file, the line and the fix: a launch gate that cannot read its
+own thresholds must stop loudly, never run with defaults nobody chose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_castmatch.model import Priority
+
+OWNER_ID = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+class ConfigError(Exception):
+    """A configuration file is malformed; the message says where and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A measured quantity with its threshold (``max`` and/or ``min``)."""
+
+    name: str
+    title: str
+    owner: str
+    priority: Priority
+    unit: str = ""
+    max: float | None = None
+    min: float | None = None
+    launch: bool = False
+
+    def violates(self, value: float) -> bool:
+        return (self.max is not None and value > self.max) or (self.min is not None and value < self.min)
+
+    def threshold_text(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        parts = []
+        if self.min is not None:
+            parts.append(f">= {_num(self.min)}{unit}")
+        if self.max is not None:
+            parts.append(f"<= {_num(self.max)}{unit}")
+        return " and ".join(parts) or "recorded"
+
+    def worst(self, values: Iterable[float]) -> float:
+        """The value that decides the metric: highest for a ceiling, lowest for a floor."""
+        vals = list(values)
+        return min(vals) if self.max is None and self.min is not None else max(vals)
+
+
+@dataclass(frozen=True)
+class ManualItem:
+    """A launch task no machine can judge; pending until its owner signs it off."""
+
+    id: str
+    title: str
+    owner: str
+    priority: Priority
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    path: Path
+    launch_name: str
+    launch_date: dt.date | None
+    owners: Mapping[str, Owner]
+    metrics: Mapping[str, MetricSpec]
+    manual: Mapping[str, ManualItem] = field(default_factory=dict)
+    required_signers: tuple[str, ...] = ()
+    pages: tuple[str, ...] = ()
+    load_hosts: tuple[str, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def suggest_owner(self, name: str) -> str | None:
+        close = difflib.get_close_matches(name, list(self.owners), n=1, cutoff=0.5)
+        return close[0] if close else None
+
+    @property
+    def launch_metrics(self) -> list[MetricSpec]:
+        return [m for m in self.metrics.values() if m.launch]
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """Turns one blocker into a reported exception, until it expires."""
+
+    target: str
+    owner: str
+    reason: str
+    approved_by: str
+    expires: dt.date
+    line: int
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires < today
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def _line_of(text: str, pattern: str, default: int = 1) -> int:
+    """First line (1-based) matching ``pattern``; tomllib keeps no positions of its own."""
+    rx = re.compile(pattern, re.MULTILINE)
+    match = rx.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else default
+
+
+def _header_line(text: str, *keys: str) -> int:
+    dotted = r"\.".join(rf"\"?{re.escape(k)}\"?" for k in keys)
+    return _line_of(text, rf"^\s*\[+\s*{dotted}\s*\]+")
+
+
+def _parse_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: file not found — create it, or point --gate-config at the gates file"
+        ) from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already ends with "(at line N, column M)".
+        raise ConfigError(f"{path}: invalid TOML: {exc} — fix the syntax on that line") from None
+
+
+class _Table:
+    """Typed access to one TOML table that reports the file and line of each mistake."""
+
+    def __init__(self, path: Path, text: str, data: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+        self.path, self.text, self.data, self.keys = path, text, data, keys
+        self.line = _header_line(text, *keys) if keys else 1
+
+    def error(self, key: str, problem: str, fix: str) -> ConfigError:
+        line = _line_of(self.text[self._offset() :], rf"^\s*{re.escape(key)}\s*=", 0)
+        where = self.line + line - 1 if line else self.line
+        table = ".".join(self.keys) or "top level"
+        return ConfigError(f"{self.path}:{where}: [{table}] {key}: {problem} — {fix}")
+
+    def _offset(self) -> int:
+        lines = self.text.splitlines(keepends=True)
+        return sum(len(x) for x in lines[: self.line - 1])
+
+    def check_keys(self, allowed: Iterable[str]) -> None:
+        allowed = list(allowed)
+        for key in self.data:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
+                raise self.error(key, "unknown key", hint)
+
+    def str(self, key: str, default: str | None = None) -> str:
+        value = self.data.get(key, default)
+        if not isinstance(value, str) or not value:
+            raise self.error(key, f"expected a non-empty string, got {value!r}", f'write {key} = "..."')
+        return value
+
+    def number(self, key: str) -> float | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(key, f"expected a number, got {value!r}", f"write {key} = 200")
+        return float(value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, f"expected true or false, got {value!r}", f"write {key} = true")
+        return value
+
+    def priority(self, key: str = "priority") -> Priority:
+        value = self.data.get(key)
+        try:
+            return Priority(value)
+        except ValueError:
+            raise self.error(key, f"unknown priority {value!r}", 'use "p0", "p1" or "p2"') from None
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error(key, f"expected a list of strings, got {value!r}", f'write {key} = ["..."]')
+        return tuple(value)
+
+    def date(self, key: str) -> dt.date:
+        value = self.data.get(key)
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if not isinstance(value, dt.date):
+            raise self.error(key, f"expected a date, got {value!r}", f"write {key} = 2025-01-13 (no quotes)")
+        return value
+
+    def sub(self, key: str) -> _Table:
+        value = self.data.get(key, {})
+        if not isinstance(value, dict):
+            raise self.error(key, "expected a table", f"write it as [{'.'.join((*self.keys, key))}]")
+        return _Table(self.path, self.text, value, (*self.keys, key))
+
+
+def load_gates(path: Path) -> GateConfig:
+    """Parse ``gates.toml``; raises :class:`ConfigError` naming file, line and fix."""
+    text, data = _parse_toml(path)
+    root = _Table(path, text, data, ())
+    root.check_keys(["schema", "launch", "owners", "metrics", "manual", "signoff", "inventory", "load"])
+    if data.get("schema", 1) != 1:
+        raise root.error("schema", f"unsupported schema {data.get('schema')!r}", "this plugin reads schema = 1")
+
+    launch = root.sub("launch")
+    launch.check_keys(["name", "date"])
+    launch_name = launch.str("name", "launch")
+    launch_date = launch.date("date") if "date" in launch.data else None
+
+    owners_table = root.sub("owners")
+    owners: dict[str, Owner] = {}
+    for oid in owners_table.data:
+        table = owners_table.sub(oid)
+        if not OWNER_ID.match(oid):
+            raise table.error(oid, "owner ids are lower-case words joined by '-'", 'e.g. [owners.backend-api]')
+        table.check_keys(["title"])
+        owners[oid] = Owner(oid, table.str("title", oid))
+    if not owners:
+        raise root.error("owners", "no owners declared", "add at least one [owners.<team>] table")
+
+    def known_owner(table: _Table) -> str:
+        owner = table.str("owner")
+        if owner not in owners:
+            close = difflib.get_close_matches(owner, list(owners), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "declare it under [owners]"
+            raise table.error("owner", f"unknown owner {owner!r}", hint)
+        return owner
+
+    metrics: dict[str, MetricSpec] = {}
+    metrics_table = root.sub("metrics")
+    for name in metrics_table.data:
+        table = metrics_table.sub(name)
+        table.check_keys(["title", "owner", "priority", "unit", "max", "min", "launch"])
+        spec = MetricSpec(
+            name=name,
+            title=table.str("title", name),
+            owner=known_owner(table),
+            priority=table.priority(),
+            unit=str(table.data.get("unit", "")),
+            max=table.number("max"),
+            min=table.number("min"),
+            launch=table.boolean("launch", False),
+        )
+        if spec.max is None and spec.min is None:
+            raise table.error("max", "a metric needs a threshold", "add max = ... or min = ...")
+        metrics[name] = spec
+
+    manual: dict[str, ManualItem] = {}
+    manual_table = root.sub("manual")
+    for mid in manual_table.data:
+        table = manual_table.sub(mid)
+        table.check_keys(["title", "owner", "priority"])
+        manual[mid] = ManualItem(mid, table.str("title"), known_owner(table), table.priority())
+
+    signoff = root.sub("signoff")
+    signoff.check_keys(["required"])
+    inventory = root.sub("inventory")
+    inventory.check_keys(["pages"])
+    load = root.sub("load")
+    load.check_keys(["allowed_hosts"])
+    return GateConfig(
+        path=path,
+        launch_name=launch_name,
+        launch_date=launch_date,
+        owners=owners,
+        metrics=metrics,
+        manual=manual,
+        required_signers=signoff.strings("required"),
+        pages=inventory.strings("pages"),
+        load_hosts=load.strings("allowed_hosts"),
+        raw=data,
+    )
+
+
+def load_waivers(path: Path, gates: GateConfig) -> list[Waiver]:
+    """Parse ``waivers.toml`` (a missing file means no waivers)."""
+    if not path.exists():
+        return []
+    text, data = _parse_toml(path)
+    root = _Table(path, text, data, ())
+    root.check_keys(["waiver"])
+    entries = data.get("waiver", [])
+    if not isinstance(entries, list):
+        raise root.error("waiver", "expected an array of tables", "write each waiver as [[waiver]]")
+    headers = [i + 1 for i, line in enumerate(text.splitlines()) if line.strip().startswith("[[waiver]]")]
+    waivers = []
+    for index, entry in enumerate(entries):
+        table = _Table(path, text, entry, ())
+        table.line = headers[index] if index < len(headers) else 1
+        table.check_keys(["target", "owner", "reason", "approved_by", "expires"])
+        owner = table.str("owner")
+        if owner not in gates.owners:
+            hint = gates.suggest_owner(owner)
+            raise table.error("owner", f"unknown owner {owner!r}", f"did you mean {hint!r}?" if hint else "use an owner from gates.toml")
+        waivers.append(
+            Waiver(
+                target=table.str("target"),
+                owner=owner,
+                reason=table.str("reason"),
+                approved_by=table.str("approved_by"),
+                expires=table.date("expires"),
+                line=table.line,
+            )
+        )
+    return waivers

@@ -1,0 +1,29 @@
+"""Hooks other plugins and conftest files may implement to extend the launch gate."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from pytest_castmatch.attest import Signer
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_castmatch_signer(config: pytest.Config) -> Signer | None:
+    """Supply the key that signs the gate report.
+
+    Return a :class:`pytest_castmatch.attest.Signer` to sign with a key held elsewhere
+    (a KMS, a hardware token); return ``None`` to fall back to ``CASTMATCH_SIGNING_KEY``.
+    Called once, on the controller, at configure time.
+    """
+
+
+def pytest_castmatch_report(config: pytest.Config, report: dict[str, Any]) -> None:
+    """Add to the canonical report before it is signed and written.
+
+    Called on the controller only. Put additions under ``report["extensions"][<your name>]``:
+    the verdict, gates and metrics are decided before this hook and must not be changed
+    here — a changed verdict would no longer match its reasons.
+    """

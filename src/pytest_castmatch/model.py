@@ -1,0 +1,289 @@
+"""The vocabulary of a launch gate: priorities, outcomes, findings, metrics, verdicts.
+
+Plain data, no pytest import: everything here is JSON-safe through ``to_json`` /
+``from_json`` so it survives pytest-xdist and is the canonical report's shape.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Version of the canonical report's schema; bump on any incompatible change.
+REPORT_SCHEMA = "castmatch.report/v1"
+
+
+class Priority(enum.StrEnum):
+    """How much a gate matters to the launch: P0 and P1 block, P2 advises."""
+
+    P0 = "p0"
+    P1 = "p1"
+    P2 = "p2"
+
+    @property
+    def blocking(self) -> bool:
+        return self is not Priority.P2
+
+
+class Outcome(enum.StrEnum):
+    """What happened to one gate. Only ``PASSED`` counts as passed."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    XFAILED = "xfailed"
+    XPASSED = "xpassed"
+    FLAKY = "flaky"
+    NOT_RUN = "not-run"
+    CRASHED = "crashed"
+    INTERRUPTED = "interrupted"
+
+
+class Decision(enum.StrEnum):
+    GO = "GO"
+    NO_GO = "NO-GO"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a check found wrong, with enough context to find and fix it."""
+
+    rule: str
+    message: str
+    severity: str = "error"
+    criterion: str | None = None
+    page: str | None = None
+    selector: str | None = None
+    context: str | None = None
+    evidence: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rule": self.rule, "message": self.message, "severity": self.severity}
+        for key in ("criterion", "page", "selector", "context"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.evidence:
+            out["evidence"] = list(self.evidence)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Finding:
+        return cls(
+            rule=str(data["rule"]),
+            message=str(data["message"]),
+            severity=str(data.get("severity", "error")),
+            criterion=data.get("criterion"),
+            page=data.get("page"),
+            selector=data.get("selector"),
+            context=data.get("context"),
+            evidence=tuple(data.get("evidence", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One measurement of a metric, optionally labelled (page, endpoint, theme...)."""
+
+    metric: str
+    value: float
+    labels: tuple[tuple[str, str], ...] = ()
+    unit: str | None = None
+    series: tuple[tuple[float, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.value):
+            raise ValueError(f"metric {self.metric!r}: value must be a finite number, got {self.value!r}")
+
+    @property
+    def label_text(self) -> str:
+        return ",".join(f"{k}={v}" for k, v in self.labels)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"metric": self.metric, "value": self.value}
+        if self.labels:
+            out["labels"] = dict(self.labels)
+        if self.unit is not None:
+            out["unit"] = self.unit
+        if self.series:
+            out["series"] = [list(point) for point in self.series]
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Sample:
+        return cls(
+            metric=str(data["metric"]),
+            value=float(data["value"]),
+            labels=tuple(sorted((str(k), str(v)) for k, v in data.get("labels", {}).items())),
+            unit=data.get("unit"),
+            series=tuple((float(t), float(v)) for t, v in data.get("series", ())),
+        )
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """One gate (a test under the suites) as the controller saw it end."""
+
+    id: str
+    priority: Priority
+    owner: str
+    outcome: Outcome
+    duration: float = 0.0
+    message: str = ""
+    findings: tuple[Finding, ...] = ()
+    samples: tuple[Sample, ...] = ()
+    evidence: tuple[str, ...] = ()
+    location: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome is Outcome.PASSED
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "priority": self.priority.value,
+            "owner": self.owner,
+            "outcome": self.outcome.value,
+            "duration": round(self.duration, 3),
+            "message": self.message,
+            "findings": [f.to_json() for f in self.findings],
+            "metrics": [s.to_json() for s in self.samples],
+            "evidence": list(self.evidence),
+            "location": self.location,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GateResult:
+        return cls(
+            id=str(data["id"]),
+            priority=Priority(data["priority"]),
+            owner=str(data["owner"]),
+            outcome=Outcome(data["outcome"]),
+            duration=float(data.get("duration", 0.0)),
+            message=str(data.get("message", "")),
+            findings=tuple(Finding.from_json(f) for f in data.get("findings", ())),
+            samples=tuple(Sample.from_json(s) for s in data.get("metrics", ())),
+            evidence=tuple(data.get("evidence", ())),
+            location=str(data.get("location", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a run covered. Only a full scope can decide the launch."""
+
+    full: bool
+    markexpr: str = ""
+    keyword: str = ""
+    owners: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    deselected: int = 0
+
+    def describe(self) -> str:
+        if self.full:
+            return "full gate"
+        parts = []
+        if self.markexpr:
+            parts.append(f"-m {self.markexpr!r}")
+        if self.keyword:
+            parts.append(f"-k {self.keyword!r}")
+        parts.extend(f"--owner {o}" for o in self.owners)
+        parts.extend(self.paths)
+        if self.deselected and not parts:
+            parts.append(f"{self.deselected} gates deselected")
+        return "selection: " + " ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "full": self.full,
+            "markexpr": self.markexpr,
+            "keyword": self.keyword,
+            "owners": list(self.owners),
+            "paths": list(self.paths),
+            "deselected": self.deselected,
+            "description": self.describe(),
+        }
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason the verdict is what it is; ``blocking`` reasons make NO-GO."""
+
+    kind: str
+    subject: str
+    message: str
+    owner: str = ""
+    priority: str = ""
+    blocking: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "subject": self.subject,
+            "message": self.message,
+            "owner": self.owner,
+            "priority": self.priority,
+            "blocking": self.blocking,
+        }
+
+
+@dataclass(frozen=True)
+class LaunchMetricRow:
+    """One row of the launch-metrics table: a Critical Success Metric and how it fared."""
+
+    metric: str
+    title: str
+    owner: str
+    priority: str
+    threshold: str
+    unit: str
+    status: str  # "met" | "missed" | "not-measured" | "not-in-scope" | "waived"
+    value: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "title": self.title,
+            "owner": self.owner,
+            "priority": self.priority,
+            "threshold": self.threshold,
+            "unit": self.unit,
+            "status": self.status,
+            "value": self.value,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The decision and every reason behind it."""
+
+    decision: Decision
+    label: str
+    launch: bool
+    reasons: tuple[Reason, ...] = field(default=())
+
+    @property
+    def go(self) -> bool:
+        return self.decision is Decision.GO
+
+    @property
+    def blockers(self) -> tuple[Reason, ...]:
+        return tuple(r for r in self.reasons if r.blocking)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision.value,
+            "label": self.label,
+            "launch": self.launch,
+            "reasons": [r.to_json() for r in self.reasons],
+        }
+
+
+def sorted_gates(gates: Sequence[GateResult]) -> list[GateResult]:
+    """Stable order for the report: by gate id (node ids sort by file then test)."""
+    return sorted(gates, key=lambda g: g.id)

@@ -1,0 +1,116 @@
+"""Fold a test's phase reports (setup, call, teardown) into one gate outcome.
+
+Pure. Fails closed: a gate only reaches ``passed`` through a passing call phase and a
+clean teardown; any phase that is missing, odd or unknown leaves it short of passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_castmatch.classify import GateInfo
+from pytest_castmatch.model import Finding, GateResult, Outcome, Sample
+
+MESSAGE_LIMIT = 2000
+
+
+@dataclass
+class PhaseLog:
+    """What the controller has heard about one test so far."""
+
+    outcome: Outcome | None = None
+    duration: float = 0.0
+    message: str = ""
+    reruns: int = 0
+    teardown_done: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    info: GateInfo | None = None
+
+    def add(
+        self,
+        *,
+        when: str,
+        outcome: str,
+        wasxfail: bool,
+        message: str,
+        duration: float,
+        data: Mapping[str, Any] | None,
+    ) -> None:
+        """Record one phase report (``outcome`` is pytest's: passed/failed/skipped/rerun)."""
+        self.duration += duration
+        if data:
+            self.findings.extend(Finding.from_json(f) for f in data.get("findings", ()))
+            self.samples.extend(Sample.from_json(s) for s in data.get("metrics", ()))
+            self.evidence.extend(str(p) for p in data.get("evidence", ()))
+        if outcome == "rerun":
+            # pytest-rerunfailures: the attempt failed and will run again; a later pass is flaky.
+            self.reruns += 1
+            self.outcome, self.message = None, _trim(message)
+            self.teardown_done = False
+            return
+        if when == "setup":
+            if outcome == "failed":
+                self._set(Outcome.ERROR, message)
+            elif outcome == "skipped":
+                self._set(Outcome.XFAILED if wasxfail else Outcome.SKIPPED, message)
+        elif when == "call":
+            if outcome == "passed":
+                self._set(Outcome.XPASSED if wasxfail else Outcome.PASSED, message)
+            elif outcome == "failed":
+                self._set(Outcome.FAILED, message)
+            else:
+                self._set(Outcome.XFAILED if wasxfail else Outcome.SKIPPED, message)
+        elif when == "teardown":
+            self.teardown_done = True
+            if outcome == "failed":
+                self._set(Outcome.ERROR, message, force=self.outcome is Outcome.PASSED)
+        else:
+            # xdist reports a test lost with its worker with when="???".
+            self._set(Outcome.CRASHED, message, force=True)
+
+    def _set(self, outcome: Outcome, message: str, force: bool = False) -> None:
+        if self.outcome is None or force or self.outcome is Outcome.PASSED:
+            self.outcome = outcome
+            self.message = _trim(message) or self.message
+
+    def result(self, info: GateInfo, interrupted: bool) -> GateResult:
+        """The gate's final outcome; ``interrupted`` tells what an unfinished gate means."""
+        outcome = self.outcome
+        message = self.message
+        if outcome is None:
+            outcome = Outcome.INTERRUPTED if interrupted else Outcome.NOT_RUN
+        elif outcome is Outcome.PASSED and not self.teardown_done:
+            outcome, message = (Outcome.INTERRUPTED if interrupted else Outcome.NOT_RUN), "teardown never reported"
+        elif outcome is Outcome.PASSED and self.reruns:
+            outcome, message = Outcome.FLAKY, f"passed after {self.reruns} failed attempt(s): {message}".rstrip(": ")
+        return GateResult(
+            id=info.id,
+            priority=info.priority,
+            owner=info.owner,
+            outcome=outcome,
+            duration=self.duration,
+            message=message,
+            findings=tuple(self.findings),
+            samples=tuple(self.samples),
+            evidence=tuple(dict.fromkeys(self.evidence)),
+            location=info.location,
+        )
+
+
+def _trim(message: str) -> str:
+    return message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 1] + "…"
+
+
+def fold(
+    expected: Iterable[GateInfo], logs: Mapping[str, PhaseLog], interrupted: bool
+) -> list[GateResult]:
+    """Every expected gate gets a result, whether or not any report about it arrived."""
+    results = []
+    for info in expected:
+        log = logs.get(info.id, PhaseLog())
+        results.append(log.result(info, interrupted))
+    return results

@@ -1,0 +1,193 @@
+"""The system under test: start the reference CastMatch app, share it, stop it; find a browser.
+
+One app per test run. pytest-xdist workers share it through a lock file in the run's
+common temp folder: the first to arrive starts it, the rest read its URL. Only the
+process that owns the run (the xdist controller, or pytest itself) stops it, so no
+worker pulls the app from under another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+STATE = "app.json"
+LOCK = "app.lock"
+LOG = "app.log"
+
+#: Flags Debian's Chromium needs in a sandboxed, offline container: without the
+#: background-networking ones it spends its start-up on refused connections.
+CHROMIUM_FLAGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+)
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+class SutError(RuntimeError):
+    """The system under test could not be started or reached; the message says why."""
+
+
+@dataclass(frozen=True)
+class App:
+    url: str
+    pid: int
+    log: Path
+
+
+def find_chromium(env: Mapping[str, str] | None = None) -> str | None:
+    """The browser to drive: CASTMATCH_CHROMIUM or CHROME_PATH if set, else Chromium on PATH."""
+    env = os.environ if env is None else env
+    for var in ("CASTMATCH_CHROMIUM", "CHROME_PATH"):
+        if env.get(var):
+            return env[var]
+    for name in CHROMIUM_CANDIDATES:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def chromium_launch_args(base: Mapping[str, object] | None = None) -> dict[str, object]:
+    """Launch arguments for pytest-playwright's ``browser_type_launch_args`` fixture."""
+    args = dict(base or {})
+    path = find_chromium()
+    if path is None:
+        raise SutError(
+            "no Chromium found: install Debian's chromium (apt-get install chromium) or set "
+            "CASTMATCH_CHROMIUM=/path/to/chrome — `playwright install` cannot download here"
+        )
+    args["executable_path"] = path
+    extra = [str(a) for a in args.get("args", []) or []]  # type: ignore[union-attr]
+    args["args"] = [*extra, *(f for f in CHROMIUM_FLAGS if f not in extra)]
+    return args
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _healthy(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=timeout) as resp:  # noqa: S310 (loopback only)
+            return bool(resp.status == 200)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def ensure_app(folder: Path, env: Mapping[str, str] | None = None, timeout: float = 90.0) -> App:
+    """Return the run's app, starting it on a free loopback port if nobody has yet."""
+    env = dict(os.environ if env is None else env)
+    with _locked(folder):
+        state = folder / STATE
+        if state.exists():
+            data = json.loads(state.read_text())
+            app = App(data["url"], int(data["pid"]), Path(data["log"]))
+            if _alive(app.pid) and _healthy(app.url):
+                return app
+            raise SutError(f"the reference app ({app.url}, pid {app.pid}) died during the run; "
+                           f"its log: {app.log}\n{_tail(app.log)}")
+        app = _start(folder, env, timeout)
+        state.write_text(json.dumps({"url": app.url, "pid": app.pid, "log": str(app.log)}))
+        return app
+
+
+def _start(folder: Path, env: dict[str, str], timeout: float) -> App:
+    # Bind here and hand the socket down: no window in which another process takes the port.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)
+    port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    log = folder / LOG
+    env.setdefault("CASTMATCH_FAULT_INJECTION", "1")
+    cmd = [sys.executable, "-m", "castmatch_app", "serve", "--fd", str(sock.fileno())]
+    with open(log, "wb") as out:
+        try:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                    pass_fds=(sock.fileno(),), start_new_session=True)
+        except OSError as exc:
+            sock.close()
+            raise SutError(f"cannot start the reference app ({' '.join(cmd)}): {exc}") from exc
+    sock.close()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SutError(f"the reference app exited with status {proc.returncode} before it was healthy; "
+                           f"log {log}:\n{_tail(log)}")
+        if _healthy(url, timeout=1.0):
+            return App(url, proc.pid, log)
+        time.sleep(0.1)
+    _terminate(proc.pid)
+    raise SutError(f"the reference app did not answer {url}/healthz within {timeout:.0f} s; log {log}:\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _terminate(pid: int, grace: float = 10.0) -> None:
+    # The app runs in its own session; signal the group so uvicorn's workers go too.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return
+        if not _alive(pid):
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def stop_app(folder: Path) -> None:
+    """Stop the run's app if one was started (safe to call when none was)."""
+    state = folder / STATE
+    if not state.exists():
+        return
+    with contextlib.suppress(ValueError, KeyError, OSError):
+        _terminate(int(json.loads(state.read_text())["pid"]))
+    state.unlink(missing_ok=True)

@@ -1,0 +1,334 @@
+"""Each fail-closed rule of the verdict, through real pytest runs of a throwaway project.
+
+None of the fault cases may end GO; the exit status must agree with the verdict.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.plugin.conftest import GateProject
+
+PASSING_P0 = """
+    import pytest
+
+    @pytest.mark.p0
+    @pytest.mark.owner("backend-api")
+    def test_api(gate):
+        gate.metric("api_p99_ms", 120.0)
+"""
+
+
+def _kinds(project: GateProject) -> set[tuple[str, str]]:
+    return {(r["kind"], r["subject"].split("::")[-1]) for r in project.blockers()}
+
+
+def test_all_pass_in_a_scoped_run_is_go_for_that_scope(project: GateProject) -> None:
+    project.suite("test_api", PASSING_P0)
+    result = project.pytester.runpytest("-m", "p0")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*castmatch gate: GO for this scope*", "GO for this scope  (selection: -m 'p0'*"])
+    report = project.report()
+    assert report["verdict"]["decision"] == "GO"
+    assert report["verdict"]["launch"] is False
+    assert report["scope"]["full"] is False
+
+
+def test_full_run_names_every_reason_it_is_not_launch_ready(project: GateProject) -> None:
+    project.suite("test_api", PASSING_P0)
+    result = project.pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    # Every test passed, yet an unsigned full run cannot be GO for launch: exit non-zero.
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert project.report()["scope"]["full"] is True
+    assert _kinds(project) == {("run", "signature")}
+
+
+@pytest.mark.parametrize(
+    ("body", "outcome"),
+    [
+        ('pytest.skip("engine missing")', "skipped"),
+        ("assert False, 'boom'", "failed"),
+        ('pytest.xfail("known bug")', "xfailed"),
+    ],
+)
+def test_a_p0_that_does_not_pass_blocks(project: GateProject, body: str, outcome: str) -> None:
+    project.suite("test_p0", f"""
+        import pytest
+
+        @pytest.mark.p0
+        @pytest.mark.owner("devops")
+        def test_gate():
+            {body}
+    """)
+    result = project.pytester.runpytest("-m", "p0")
+    assert result.ret != 0
+    assert project.outcomes() == {"test_gate": outcome}
+    assert ("gate", "test_gate") in _kinds(project)
+    assert project.report()["verdict"]["decision"] == "NO-GO"
+
+
+def test_an_error_in_a_fixture_blocks(project: GateProject) -> None:
+    project.suite("test_fixture", """
+        import pytest
+
+        @pytest.fixture
+        def browser():
+            raise RuntimeError("no browser could start")
+
+        @pytest.mark.p1
+        @pytest.mark.owner("devops")
+        def test_gate(browser):
+            pass
+    """)
+    result = project.pytester.runpytest("-m", "p1")
+    assert result.ret != 0
+    assert project.outcomes() == {"test_gate": "error"}
+    assert "no browser could start" in project.blockers()[0]["message"]
+
+
+def test_a_failing_teardown_turns_a_pass_into_an_error(project: GateProject) -> None:
+    project.suite("test_teardown", """
+        import pytest
+
+        @pytest.fixture
+        def server():
+            yield
+            raise RuntimeError("server did not stop")
+
+        @pytest.mark.p0
+        @pytest.mark.owner("devops")
+        def test_gate(server):
+            pass
+    """)
+    project.pytester.runpytest("-m", "p0")
+    assert project.outcomes() == {"test_gate": "error"}
+
+
+def test_a_p2_failure_is_advisory(project: GateProject) -> None:
+    project.suite("test_mixed", PASSING_P0 + """
+    @pytest.mark.p2
+    @pytest.mark.owner("frontend-ui")
+    def test_nice_to_have():
+        assert False
+    """)
+    result = project.pytester.runpytest("-m", "p0 or p2")
+    result.assert_outcomes(passed=1, failed=1)
+    # Exit status is the verdict: the advisory failure does not fail the run.
+    assert result.ret == 0
+    reasons = project.report()["verdict"]["reasons"]
+    assert [r["blocking"] for r in reasons if r["subject"].endswith("test_nice_to_have")] == [False]
+
+
+def test_keyboard_interrupt_is_never_go(project: GateProject) -> None:
+    project.suite("test_interrupt", """
+        import pytest
+
+        @pytest.mark.p0
+        @pytest.mark.owner("devops")
+        def test_first():
+            raise KeyboardInterrupt
+
+        @pytest.mark.p0
+        @pytest.mark.owner("devops")
+        def test_second():
+            pass
+    """)
+    result = project.pytester.runpytest("-m", "p0", no_reraise_ctrlc=True)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    report = project.report()
+    assert report["verdict"]["decision"] == "NO-GO"
+    assert report["run"]["interrupted"] is True
+    assert project.outcomes()["test_second"] in {"interrupted", "not-run"}
+
+
+def test_maxfail_leaves_gates_not_run_and_they_block(project: GateProject) -> None:
+    project.suite("test_stop", """
+        import pytest
+
+        @pytest.mark.p0
+        @pytest.mark.owner("devops")
+        def test_a():
+            assert False
+
+        @pytest.mark.p0
+        @pytest.mark.owner("devops")
+        def test_b():
+            pass
+    """)
+    project.pytester.runpytest("-m", "p0", "-x")
+    assert project.outcomes() == {"test_a": "failed", "test_b": "not-run"}
+    assert ("gate", "test_b") in _kinds(project)
+
+
+def test_a_worker_killed_mid_test_blocks_under_xdist(project: GateProject) -> None:
+    project.suite("test_crash", """
+        import os
+        import pytest
+
+        @pytest.mark.p0
+        @pytest.mark.owner("devops")
+        def test_crashes():
+            os._exit(1)
+
+        @pytest.mark.p0
+        @pytest.mark.owner("devops")
+        @pytest.mark.parametrize("n", range(4))
+        def test_fine(n):
+            pass
+    """)
+    result = project.pytester.runpytest_subprocess("-n", "2", "-m", "p0")
+    assert result.ret != 0
+    outcomes = project.outcomes()
+    assert outcomes["test_crashes"] == "crashed"
+    assert project.report()["verdict"]["decision"] == "NO-GO"
+    assert project.report()["run"]["complete"] is False
+
+
+def test_an_expired_waiver_blocks_and_a_live_one_applies(project: GateProject) -> None:
+    project.suite("test_w", """
+        import pytest
+
+        @pytest.mark.p0
+        @pytest.mark.owner("devops")
+        def test_old():
+            assert False
+
+        @pytest.mark.p0
+        @pytest.mark.owner("devops")
+        def test_new():
+            assert False
+    """)
+    project.waivers("""
+        [[waiver]]
+        target = "suites/test_w.py::test_old"
+        owner = "devops"
+        reason = "vendor fix pending"
+        approved_by = "release-owner"
+        expires = 2000-01-01
+
+        [[waiver]]
+        target = "suites/test_w.py::test_new"
+        owner = "devops"
+        reason = "vendor fix pending"
+        approved_by = "release-owner"
+        expires = 2999-01-01
+    """)
+    project.pytester.runpytest("-m", "p0")
+    report = project.report()
+    statuses = {w["target"].split("::")[-1]: w["status"] for w in report["waivers"]}
+    assert statuses == {"test_old": "expired", "test_new": "applied"}
+    assert {("waiver", "test_old"), ("gate", "test_old")} <= _kinds(project)
+    assert ("gate", "test_new") not in _kinds(project)
+    assert report["verdict"]["decision"] == "NO-GO"
+
+
+def test_a_waiver_for_no_gate_blocks_the_full_run(project: GateProject) -> None:
+    project.suite("test_api", PASSING_P0)
+    project.waivers("""
+        [[waiver]]
+        target = "suites/test_gone.py::test_removed"
+        owner = "devops"
+        reason = "stale"
+        approved_by = "release-owner"
+        expires = 2999-01-01
+    """)
+    project.pytester.runpytest()
+    assert ("waiver", "test_removed") in _kinds(project)
+    assert project.report()["waivers"][0]["status"] == "dangling"
+
+
+def test_a_waiver_by_the_wrong_team_does_not_apply(project: GateProject) -> None:
+    project.suite("test_w", """
+        import pytest
+
+        @pytest.mark.p0
+        @pytest.mark.owner("devops")
+        def test_gate():
+            assert False
+    """)
+    project.waivers("""
+        [[waiver]]
+        target = "suites/test_w.py::test_gate"
+        owner = "frontend-ui"
+        reason = "not ours to waive"
+        approved_by = "someone"
+        expires = 2999-01-01
+    """)
+    project.pytester.runpytest("-m", "p0")
+    assert {("waiver", "test_gate"), ("gate", "test_gate")} <= _kinds(project)
+
+
+def test_a_missing_launch_metric_blocks_the_full_run(project: GateProject) -> None:
+    project.suite("test_nometric", """
+        import pytest
+
+        @pytest.mark.p0
+        @pytest.mark.owner("backend-api")
+        def test_api():
+            pass
+    """)
+    project.pytester.runpytest()
+    assert ("metric", "metric:api_p99_ms") in _kinds(project)
+    row = project.report()["launch_metrics"][0]
+    assert (row["metric"], row["status"]) == ("api_p99_ms", "not-measured")
+
+
+def test_a_metric_over_its_threshold_fails_the_gate_and_blocks(project: GateProject) -> None:
+    project.suite("test_slow", """
+        import pytest
+
+        @pytest.mark.p0
+        @pytest.mark.owner("backend-api")
+        def test_api(gate):
+            gate.metric("api_p99_ms", 250.0, labels={"endpoint": "/search"})
+            gate.metric("api_p99_ms", 90.0, labels={"endpoint": "/talent"})
+    """)
+    result = project.pytester.runpytest("-m", "p0")
+    result.stdout.fnmatch_lines(["*api_p99_ms [[]endpoint=/search[]] = 250 ms, needs <= 200 ms*"])
+    assert project.outcomes() == {"test_api": "failed"}
+    row = project.report()["launch_metrics"][0]
+    assert (row["status"], row["value"]) == ("missed", 250.0)
+    assert ("metric", "metric:api_p99_ms") in _kinds(project)
+
+
+def test_an_undeclared_metric_fails_with_the_fix(project: GateProject) -> None:
+    project.suite("test_typo", """
+        import pytest
+
+        @pytest.mark.p1
+        @pytest.mark.owner("backend-api")
+        def test_api(gate):
+            gate.metric("api_p99", 120.0)
+    """)
+    result = project.pytester.runpytest("-m", "p1")
+    result.stdout.fnmatch_lines(["*metric 'api_p99' is not declared in gates.toml — add [[]metrics.api_p99[]]*"])
+    assert project.report()["verdict"]["decision"] == "NO-GO"
+
+
+def test_an_empty_selection_decides_nothing(project: GateProject) -> None:
+    project.suite("test_api", PASSING_P0)
+    result = project.pytester.runpytest("-m", "p2")
+    assert result.ret != 0
+    assert ("run", "scope") in _kinds(project)
+
+
+def test_owner_selection_scopes_the_run(project: GateProject) -> None:
+    project.suite("test_two", PASSING_P0 + """
+    @pytest.mark.p0
+    @pytest.mark.owner("devops")
+    def test_ops():
+        assert False
+    """)
+    result = project.pytester.runpytest("--owner", "backend-api")
+    result.assert_outcomes(passed=1)
+    assert result.ret == 0
+    scope = project.report()["scope"]
+    assert (scope["full"], scope["owners"]) == (False, ["backend-api"])
+
+
+def test_an_unknown_owner_option_is_a_usage_error_with_a_suggestion(project: GateProject) -> None:
+    project.suite("test_api", PASSING_P0)
+    result = project.pytester.runpytest("--owner", "backend-apy")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--owner backend-apy: unknown team — did you mean 'backend-api'?*"])
