@@ -163,7 +163,7 @@ class _Table:
                 hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
                 raise self.error(key, "unknown key", hint)
 
-    def str(self, key: str, default: str | None = None) -> str:
+    def string(self, key: str, default: str | None = None) -> str:
         value = self.data.get(key, default)
         if not isinstance(value, str) or not value:
             raise self.error(key, f"expected a non-empty string, got {value!r}", f'write {key} = "..."')
@@ -186,7 +186,7 @@ class _Table:
     def priority(self, key: str = "priority") -> Priority:
         value = self.data.get(key)
         try:
-            return Priority(value)
+            return Priority(str(value))
         except ValueError:
             raise self.error(key, f"unknown priority {value!r}", 'use "p0", "p1" or "p2"') from None
 
@@ -221,7 +221,7 @@ def load_gates(path: Path) -> GateConfig:
 
     launch = root.sub("launch")
     launch.check_keys(["name", "date"])
-    launch_name = launch.str("name", "launch")
+    launch_name = launch.string("name", "launch")
     launch_date = launch.date("date") if "date" in launch.data else None
 
     owners_table = root.sub("owners")
@@ -231,12 +231,12 @@ def load_gates(path: Path) -> GateConfig:
         if not OWNER_ID.match(oid):
             raise table.error(oid, "owner ids are lower-case words joined by '-'", 'e.g. [owners.backend-api]')
         table.check_keys(["title"])
-        owners[oid] = Owner(oid, table.str("title", oid))
+        owners[oid] = Owner(oid, table.string("title", oid))
     if not owners:
         raise root.error("owners", "no owners declared", "add at least one [owners.<team>] table")
 
     def known_owner(table: _Table) -> str:
-        owner = table.str("owner")
+        owner = table.string("owner")
         if owner not in owners:
             close = difflib.get_close_matches(owner, list(owners), n=1)
             hint = f"did you mean {close[0]!r}?" if close else "declare it under [owners]"
@@ -250,7 +250,7 @@ def load_gates(path: Path) -> GateConfig:
         table.check_keys(["title", "owner", "priority", "unit", "max", "min", "launch"])
         spec = MetricSpec(
             name=name,
-            title=table.str("title", name),
+            title=table.string("title", name),
             owner=known_owner(table),
             priority=table.priority(),
             unit=str(table.data.get("unit", "")),
@@ -267,7 +267,7 @@ def load_gates(path: Path) -> GateConfig:
     for mid in manual_table.data:
         table = manual_table.sub(mid)
         table.check_keys(["title", "owner", "priority"])
-        manual[mid] = ManualItem(mid, table.str("title"), known_owner(table), table.priority())
+        manual[mid] = ManualItem(mid, table.string("title"), known_owner(table), table.priority())
 
     signoff = root.sub("signoff")
     signoff.check_keys(["required"])
@@ -305,16 +305,17 @@ def load_waivers(path: Path, gates: GateConfig) -> list[Waiver]:
         table = _Table(path, text, entry, ())
         table.line = headers[index] if index < len(headers) else 1
         table.check_keys(["target", "owner", "reason", "approved_by", "expires"])
-        owner = table.str("owner")
+        owner = table.string("owner")
         if owner not in gates.owners:
             hint = gates.suggest_owner(owner)
-            raise table.error("owner", f"unknown owner {owner!r}", f"did you mean {hint!r}?" if hint else "use an owner from gates.toml")
+            fix = f"did you mean {hint!r}?" if hint else "use an owner from gates.toml"
+            raise table.error("owner", f"unknown owner {owner!r}", fix)
         waivers.append(
             Waiver(
-                target=table.str("target"),
+                target=table.string("target"),
                 owner=owner,
-                reason=table.str("reason"),
-                approved_by=table.str("approved_by"),
+                reason=table.string("reason"),
+                approved_by=table.string("approved_by"),
                 expires=table.date("expires"),
                 line=table.line,
             )

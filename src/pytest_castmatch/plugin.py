@@ -142,7 +142,8 @@ class GateRun:
         opt_report = config.getoption("gate_report")
         self.report_dir = (config.invocation_params.dir / opt_report) if opt_report else root / "gate-report"
         opt_config = config.getoption("gate_config")
-        self.config_path = config.invocation_params.dir / opt_config if opt_config else root / config.getini("castmatch_config")
+        self.config_path = (config.invocation_params.dir / opt_config if opt_config
+                            else root / config.getini("castmatch_config"))
         self.gate_config: GateConfig | None = None
         self.config_error = ""
         if self.config_path.exists() or opt_config:
@@ -156,7 +157,8 @@ class GateRun:
         for team in self.owners_wanted:
             if self.gate_config and team not in self.gate_config.owners:
                 hint = self.gate_config.suggest_owner(team)
-                raise pytest.UsageError(f"--owner {team}: unknown team" + (f" — did you mean {hint!r}?" if hint else ""))
+                fix = f" — did you mean {hint!r}?" if hint else " — teams are declared in the gates file"
+                raise pytest.UsageError(f"--owner {team}: unknown team{fix}")
         self.saw_gates = bool(opt_report)
         self.collected: list[GateInfo] = []
         self.deselected = 0
@@ -166,11 +168,16 @@ class GateRun:
         self.interrupted = False
         self.other_failures = 0
         self.report: dict[str, Any] | None = None
+        self._gate_paths: dict[Path, bool] = {}
 
     # -- collection (workers, or the single process) -----------------------------------
 
     def is_gate_path(self, path: Path) -> bool:
-        return under_any(path, self.roots)
+        # Asked for every phase of every test: remember the answer per path.
+        known = self._gate_paths.get(path)
+        if known is None:
+            known = self._gate_paths[path] = under_any(path, self.roots)
+        return known
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(self, collector: pytest.Collector) -> Generator[None, Any, Any]:
@@ -213,7 +220,8 @@ class GateRun:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        keep, drop = [], []
+        keep: list[pytest.Item] = []
+        drop: list[pytest.Item] = []
         for item in items:
             info = self._classify(item) if self.is_gate_path(item.path) else None
             if isinstance(info, str):
@@ -269,7 +277,8 @@ class GateRun:
         if self.is_worker:
             return
         data = report.__dict__.get(DATA_ATTR)
-        if data is None and report.when != "???" and not self.is_gate_path(self.config.rootpath / report.fspath):
+        crashed = str(report.when) == "???"  # how xdist reports a test lost with its worker
+        if data is None and not crashed and not self.is_gate_path(self.config.rootpath / report.fspath):
             if report.failed:
                 self.other_failures += 1
             return
@@ -291,7 +300,7 @@ class GateRun:
 
     def _worker_collections(self) -> tuple[list[GateInfo], int, bool, list[str]]:
         gates: dict[str, GateInfo] = {}
-        deselected, saw, problems = 0, False, []
+        deselected, saw, problems = 0, False, list[str]()
         files = sorted(self.run_dir.glob("collected-*.json"))
         for path in files:
             data = json.loads(path.read_text())
@@ -306,11 +315,11 @@ class GateRun:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.is_worker:
             return
-        collected, deselected, problems = self.collected, self.deselected, []
+        collected, deselected, problems = self.collected, self.deselected, list[str]()
         if _xdist_controller(self.config):
             collected, deselected, saw, problems = self._worker_collections()
             self.saw_gates = self.saw_gates or saw
-        if not (self.saw_gates or self.logs and any(log.info for log in self.logs.values())):
+        if not (self.saw_gates or (self.logs and any(log.info for log in self.logs.values()))):
             return  # not a gate run (e.g. the plugin's own tests): stay out of the way
         interrupted = self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
         expected = {g.id: g for g in collected}
@@ -367,7 +376,7 @@ class GateRun:
             return
         verdict = self.report["verdict"]
         terminalreporter.section(f"castmatch gate: {verdict['label']}", sep="=", bold=True,
-                                 red=not verdict["decision"] == "GO", green=verdict["decision"] == "GO")
+                                 red=verdict["decision"] != "GO", green=verdict["decision"] == "GO")
         path = self.report_dir / "report.json"
         for line in terminal_lines(self.report, str(path)):
             terminalreporter.write_line(line)
@@ -391,11 +400,11 @@ def _message(report: pytest.TestReport) -> str:
     """The one useful line of a failure or skip: pytest's crash message, or the skip reason."""
     longrepr = report.longrepr
     if longrepr is None:
-        return str(getattr(report, "wasxfail", ""))
+        return str(report.__dict__.get("wasxfail", ""))
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         return str(longrepr[2]).removeprefix("Skipped: ")
-    crash = getattr(longrepr, "reprcrash", None)
-    if crash is not None and getattr(crash, "message", ""):
+    crash: Any = getattr(longrepr, "reprcrash", None)
+    if crash is not None and crash.message:
         return str(crash.message)
     return str(longrepr).strip().splitlines()[-1] if str(longrepr).strip() else ""
 

@@ -77,7 +77,8 @@ def chromium_launch_args(base: Mapping[str, object] | None = None) -> dict[str, 
             "CASTMATCH_CHROMIUM=/path/to/chrome — `playwright install` cannot download here"
         )
     args["executable_path"] = path
-    extra = [str(a) for a in args.get("args", []) or []]  # type: ignore[union-attr]
+    given = args.get("args") or []
+    extra = [str(a) for a in given] if isinstance(given, list | tuple) else []
     args["args"] = [*extra, *(f for f in CHROMIUM_FLAGS if f not in extra)]
     return args
 
@@ -95,7 +96,7 @@ def _locked(folder: Path) -> Iterator[None]:
 
 def _healthy(url: str, timeout: float = 2.0) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=timeout) as resp:  # noqa: S310 (loopback only)
+        with urllib.request.urlopen(f"{url}/healthz", timeout=timeout) as resp:
             return bool(resp.status == 200)
     except (urllib.error.URLError, OSError, ValueError):
         return False

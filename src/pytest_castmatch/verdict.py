@@ -80,7 +80,7 @@ def judge(
     by_target: dict[str, Waiver] = {}
     waiver_rows: list[dict[str, Any]] = []
     for w in waivers:
-        row = {
+        row: dict[str, Any] = {
             "target": w.target,
             "owner": w.owner,
             "reason": w.reason,
@@ -137,9 +137,10 @@ def judge(
         if not g.priority.blocking:
             cell["advisory"] += 1
             reasons.append(Reason("gate", g.id, message, g.owner, g.priority.value, blocking=False))
-        elif (w := waived(g.id)) is not None:
+        elif (gate_waiver := waived(g.id)) is not None:
             cell["waived"] += 1
-            reasons.append(Reason("waived", g.id, f"{message} (waived by {w.approved_by}: {w.reason})",
+            reasons.append(Reason("waived", g.id,
+                                  f"{message} (waived by {gate_waiver.approved_by}: {gate_waiver.reason})",
                                   g.owner, g.priority.value, blocking=False))
         else:
             cell["blocking"] += 1
@@ -170,11 +171,12 @@ def judge(
         status, value = _metric_status(spec, values, facts.scope)
         target = f"metric:{spec.name}"
         if status == "missed" and spec.priority.blocking:
-            w = waived(target)
-            if w is not None:
+            metric_waiver = waived(target)
+            if metric_waiver is not None:
                 status = "waived"
                 reasons.append(Reason("waived", target, f"{spec.title} {_num(value)} misses {spec.threshold_text()} "
-                                      f"(waived by {w.approved_by}: {w.reason})", spec.owner, spec.priority.value,
+                                      f"(waived by {metric_waiver.approved_by}: {metric_waiver.reason})",
+                                      spec.owner, spec.priority.value,
                                       blocking=False))
             else:
                 reasons.append(Reason("metric", target, f"{spec.title} is {_num(value)}, needs "

@@ -31,7 +31,8 @@ def test_unknown_owner_is_a_collection_error_naming_file_test_and_fix(project: G
     [
         ("", "*no priority marker — add @pytest.mark.p0, @pytest.mark.p1 or @pytest.mark.p2"),
         ("@pytest.mark.p1", '*no owner marker — add @pytest.mark.owner("team") with a team from baselines/gates.toml'),
-        ('@pytest.mark.p0\n@pytest.mark.p2\n@pytest.mark.owner("devops")', "*2 priority markers (p0, p2) — keep exactly one*"),
+        ('@pytest.mark.p0\n@pytest.mark.p2\n@pytest.mark.owner("devops")',
+         "*2 priority markers (p0, p2) — keep exactly one*"),
         ('@pytest.mark.p0\n@pytest.mark.owner("devops", "ops")', "*owner takes exactly one team name*"),
     ],
 )
@@ -90,5 +91,6 @@ def test_an_unknown_metric_owner_names_the_line_and_suggests(project: GateProjec
     result = project.pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["*baselines/gates.toml:20: [[]metrics.bundle_kb[]] owner: unknown owner 'frontend' — did you mean 'frontend-ui'?*"]
+        ["*baselines/gates.toml:20: [[]metrics.bundle_kb[]] owner: unknown owner 'frontend' — "
+         "did you mean 'frontend-ui'?*"]
     )

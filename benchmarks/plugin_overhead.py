@@ -1,0 +1,112 @@
+"""Print the plugin's overhead: 2,000 trivial gates with and without it, and report time for 10,000 gates.
+
+    .venv/bin/python benchmarks/plugin_overhead.py [--tests 2000] [--gates 10000] [--rounds 5]
+
+Figures, not asserts: the wall times of one machine are noisy, so each side is the median of
+several rounds, run alternately so drift hits both equally.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from pytest_castmatch import canonical
+from pytest_castmatch.config import load_gates
+from pytest_castmatch.model import Finding, GateResult, Outcome, Priority, Sample, Scope
+from pytest_castmatch.verdict import RunFacts, judge
+
+ROOT = Path(__file__).resolve().parent.parent
+OWNERS = ("backend-api", "devops", "frontend-ui", "ai-ml", "testing-qa", "motion-ui")
+
+
+def make_project(where: Path, tests: int) -> None:
+    (where / "baselines").mkdir()
+    (where / "baselines" / "gates.toml").write_text((ROOT / "baselines" / "gates.toml").read_text())
+    (where / "suites").mkdir()
+    (where / "pytest.ini").write_text("[pytest]\ncastmatch_suites = suites\n")
+    per_file = 100
+    for f in range(tests // per_file):
+        body = ["import pytest", ""]
+        for t in range(per_file):
+            prio = ("p0", "p1", "p2")[t % 3]
+            owner = OWNERS[t % len(OWNERS)]
+            body.append(textwrap.dedent(f"""
+                @pytest.mark.{prio}
+                @pytest.mark.owner("{owner}")
+                def test_{t}():
+                    assert True
+            """))
+        (where / "suites" / f"test_bulk_{f}.py").write_text("\n".join(body))
+
+
+def run_pytest(where: Path, plugin: bool) -> float:
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:playwright", "suites"]
+    if plugin:
+        args += ["--gate-report", str(where / "gate-report")]
+    else:
+        # Markers are registered by the plugin; without it they are unknown (a warning, not an error).
+        args += ["-p", "no:castmatch", "-W", "ignore::pytest.PytestUnknownMarkWarning"]
+    start = time.perf_counter()
+    proc = subprocess.run(args, cwd=where, capture_output=True, text=True, check=False)
+    # Both sides must really have run every test, or the comparison means nothing.
+    if "passed" not in proc.stdout:
+        raise SystemExit(f"pytest did not run the tests ({'with' if plugin else 'without'} plugin):\n{proc.stdout}"
+                         f"{proc.stderr}")
+    return time.perf_counter() - start
+
+
+def report_time(gates: int) -> tuple[float, int]:
+    config = load_gates(ROOT / "baselines" / "gates.toml")
+    results = []
+    for i in range(gates):
+        outcome = Outcome.PASSED if i % 17 else Outcome.FAILED
+        findings = (Finding("target-size", f"button {i} is 30x30", page="/", selector=f"#b{i}"),) if i % 50 == 0 else ()
+        samples = (Sample("api_p99_ms", 100.0 + i % 90, (("endpoint", f"/e{i % 20}"),)),) if i % 10 == 0 else ()
+        results.append(GateResult(f"suites/test_{i // 100}.py::test_{i}", list(Priority)[i % 3], OWNERS[i % 6],
+                                  outcome, 0.01, "", findings, samples))
+    start = time.perf_counter()
+    facts = RunFacts(scope=Scope(full=True), signed=True, collected_ids=frozenset(g.id for g in results))
+    judgement = judge(config, results, facts, today=dt.date(2025, 1, 10))
+    doc = canonical.build(config=config, gates=results, judgement=judgement, facts=facts,
+                          subject_info={"commit": "0" * 40, "branch": "main", "dirty": False},
+                          env=canonical.environment({}), duration=1.0)
+    data = canonical.dumps(doc)
+    return time.perf_counter() - start, len(data)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tests", type=int, default=2000)
+    parser.add_argument("--gates", type=int, default=10000)
+    parser.add_argument("--rounds", type=int, default=5)
+    opts = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        where = Path(tmp)
+        make_project(where, opts.tests)
+        run_pytest(where, True)  # warm the import and bytecode caches for both sides
+        run_pytest(where, False)
+        with_plugin, without = [], []
+        for r in range(opts.rounds):
+            print(f"round {r + 1}/{opts.rounds}...", file=sys.stderr, flush=True)
+            with_plugin.append(run_pytest(where, True))
+            without.append(run_pytest(where, False))
+    w, wo = statistics.median(with_plugin), statistics.median(without)
+    print(f"{opts.tests} trivial gates, median of {opts.rounds} rounds (whole pytest process):")
+    print(f"  without plugin  {wo:7.3f} s")
+    print(f"  with plugin     {w:7.3f} s   overhead {100 * (w - wo) / wo:+.1f} %  (target < 5 %)")
+    seconds, size = report_time(opts.gates)
+    print(f"report for {opts.gates} gates (judge + build + canonical bytes): {seconds:.3f} s, "
+          f"{size / 1e6:.1f} MB  (target < 1 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

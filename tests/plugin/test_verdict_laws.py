@@ -1,0 +1,84 @@
+"""Laws of the pure verdict, checked over generated runs (Hypothesis)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_castmatch.config import GateConfig, MetricSpec, Owner
+from pytest_castmatch.model import GateResult, Outcome, Priority, Sample, Scope
+from pytest_castmatch.verdict import RunFacts, judge
+
+OWNERS = ("backend-api", "devops", "ai-ml")
+CONFIG = GateConfig(
+    path=Path("gates.toml"),
+    launch_name="test",
+    launch_date=dt.date(2025, 1, 13),
+    owners={o: Owner(o, o) for o in OWNERS},
+    metrics={
+        "api_p99_ms": MetricSpec("api_p99_ms", "API p99", "backend-api", Priority.P0, "ms", max=200, launch=True),
+        "bundle_kb": MetricSpec("bundle_kb", "bundle", "devops", Priority.P2, "kB", max=100),
+    },
+)
+
+gates = st.builds(
+    GateResult,
+    id=st.text("abcdefgh", min_size=1, max_size=6).map(lambda s: f"suites/test_x.py::test_{s}"),
+    priority=st.sampled_from(list(Priority)),
+    owner=st.sampled_from(OWNERS),
+    outcome=st.sampled_from(list(Outcome)),
+    samples=st.lists(
+        st.builds(Sample, metric=st.sampled_from(["api_p99_ms", "bundle_kb"]),
+                  value=st.floats(0, 400, allow_nan=False)),
+        max_size=2,
+    ).map(tuple),
+)
+facts = st.builds(
+    RunFacts,
+    scope=st.builds(Scope, full=st.booleans()),
+    complete=st.booleans(),
+    interrupted=st.booleans(),
+    signed=st.booleans(),
+)
+
+
+def _unique(run: list[GateResult]) -> list[GateResult]:
+    return list({g.id: g for g in run}.values())
+
+
+@given(st.lists(gates, max_size=8), facts, st.sampled_from([Priority.P0, Priority.P1]),
+       st.sampled_from([o for o in Outcome if o is not Outcome.PASSED]))
+def test_adding_a_blocking_gate_that_did_not_pass_never_turns_no_go_into_go(
+    run: list[GateResult], run_facts: RunFacts, priority: Priority, outcome: Outcome
+) -> None:
+    run = _unique(run)
+    before = judge(CONFIG, run, run_facts).verdict
+    extra = GateResult("suites/test_new.py::test_added", priority, "devops", outcome)
+    after = judge(CONFIG, [*run, extra], run_facts).verdict
+    assert not after.go
+    if not before.go:
+        assert not after.go
+
+
+@given(st.lists(gates, max_size=8), facts)
+def test_go_needs_every_blocking_gate_passed_and_go_for_launch_needs_a_full_signed_run(
+    run: list[GateResult], run_facts: RunFacts
+) -> None:
+    run = _unique(run)
+    verdict = judge(CONFIG, run, run_facts).verdict
+    if verdict.go:
+        assert run, "an empty run decides nothing"
+        assert all(g.passed for g in run if g.priority.blocking)
+        assert not run_facts.interrupted
+    if verdict.launch:
+        assert run_facts.scope.full and run_facts.complete and run_facts.signed
+        assert any(s.metric == "api_p99_ms" for g in run for s in g.samples)
+
+
+@given(st.lists(gates, max_size=8), facts)
+def test_the_verdict_does_not_depend_on_the_order_gates_arrive(run: list[GateResult], run_facts: RunFacts) -> None:
+    run = _unique(run)
+    assert judge(CONFIG, run, run_facts) == judge(CONFIG, list(reversed(run)), run_facts)
