@@ -74,7 +74,9 @@ def test_go_needs_every_blocking_gate_passed_and_go_for_launch_needs_a_full_sign
         assert all(g.passed for g in run if g.priority.blocking)
         assert not run_facts.interrupted
     if verdict.launch:
-        assert run_facts.scope.full and run_facts.complete and run_facts.signed
+        assert run_facts.scope.full
+        assert run_facts.complete
+        assert run_facts.signed
         assert any(s.metric == "api_p99_ms" for g in run for s in g.samples)
 
 
