@@ -93,6 +93,15 @@ def gate(request: pytest.FixtureRequest) -> Gate:
 
 
 @pytest.fixture(scope="session")
+def castmatch_config(request: pytest.FixtureRequest) -> GateConfig:
+    """The parsed gates file: owners, metric thresholds, the page inventory."""
+    run = _gate_run(request.config)
+    if run.gate_config is None:
+        pytest.fail(run.config_error, pytrace=False)
+    return run.gate_config
+
+
+@pytest.fixture(scope="session")
 def castmatch_base_url(request: pytest.FixtureRequest) -> str:
     """The deployment under test: ``--base-url`` if given, else the reference app on loopback."""
     given = request.config.getoption("base_url", None) if _has_option(request.config, "base_url") else None

@@ -1,0 +1,75 @@
+"""The defect matrix: every injected defect turns the gates that must catch it red.
+
+Driven by the app's own catalogue (``castmatch-app defects --json``): for each defect, the
+listed gates run in a fresh pytest against the reference app started with that defect,
+and must end with a failing gate of the defect's owner and priority. The same gates against
+the clean app must all pass. A defect whose gate folder does not exist yet is reported as
+skipped with the folder it waits for — absent, never counted as caught.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from castmatch_app.defects import CATALOGUE, Defect
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_gates(targets: list[str], report_dir: Path, defects: str = "") -> tuple[int, dict[str, Any], str]:
+    """Run gates as a user would, in a subprocess (Locust and Playwright must not share one)."""
+    env = {k: v for k, v in os.environ.items() if k != "CASTMATCH_DEFECTS"}
+    if defects:
+        env["CASTMATCH_DEFECTS"] = defects
+    cmd = [sys.executable, "-m", "pytest", *targets, "-p", "no:cacheprovider", "-q", "--gate-report", str(report_dir)]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+    report_file = report_dir / "report.json"
+    assert report_file.exists(), f"no report from {' '.join(cmd)}:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
+    return proc.returncode, json.loads(report_file.read_text()), proc.stdout
+
+
+def existing(gates: tuple[str, ...]) -> list[str]:
+    return [g for g in gates if (ROOT / g.split("::")[0]).exists()]
+
+
+@cache
+def _folders() -> tuple[str, ...]:
+    return tuple(sorted({g.split("::")[0] for d in CATALOGUE for g in d.gates}))
+
+
+@pytest.mark.parametrize("defect", CATALOGUE, ids=lambda d: d.name)
+def test_defect_turns_its_gate_red(defect: Defect, tmp_path: Path) -> None:
+    targets = existing(defect.gates)
+    if not targets:
+        pytest.skip(f"not covered yet: waits for {', '.join(defect.gates)}")
+    status, report, out = run_gates(targets, tmp_path / "report", defect.name)
+    red = [g for g in report["gates"] if g["outcome"] != "passed"]
+    red_metrics = [m for m in report["launch_metrics"] + report["metrics"] if m.get("status") == "missed"]
+    assert red or red_metrics, f"{defect.name}: every gate in {targets} passed with the defect on:\n{out[-3000:]}"
+    owners = {(g["owner"], g["priority"]) for g in red} | {(m.get("owner"), m.get("priority")) for m in red_metrics}
+    assert (defect.owner, defect.priority) in owners, (
+        f"{defect.name}: red gates belong to {sorted(owners)}, expected {defect.owner} {defect.priority}\n{out[-3000:]}"
+    )
+    if defect.priority in ("p0", "p1"):
+        assert status != 0
+        assert report["verdict"]["decision"] == "NO-GO"
+
+
+@pytest.mark.parametrize("folder", _folders())
+def test_clean_app_passes_every_gate(folder: str, tmp_path: Path) -> None:
+    if not (ROOT / folder).exists():
+        pytest.skip(f"not built yet: {folder}")
+    status, report, out = run_gates([folder], tmp_path / "report")
+    not_passed = {g["id"]: g["outcome"] for g in report["gates"] if g["outcome"] != "passed"}
+    blocking = [r for r in report["verdict"]["reasons"] if r["blocking"]]
+    assert not not_passed, f"gates not passing on the clean app: {not_passed}\n{out[-3000:]}"
+    assert not blocking, f"blockers on the clean app: {blocking}"
+    assert (status, report["verdict"]["label"]) == (0, "GO for this scope")
