@@ -332,3 +332,49 @@ def test_an_unknown_owner_option_is_a_usage_error_with_a_suggestion(project: Gat
     result = project.pytester.runpytest("--owner", "backend-apy")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--owner backend-apy: unknown team — did you mean 'backend-api'?*"])
+
+
+def test_shards_split_the_gates_and_are_scoped(project: GateProject) -> None:
+    project.suite("test_many", """
+        import pytest
+
+        @pytest.mark.p0
+        @pytest.mark.owner("devops")
+        @pytest.mark.parametrize("n", range(10))
+        def test_n(n):
+            pass
+    """)
+    seen: set[str] = set()
+    for k in (1, 2):
+        result = project.pytester.runpytest("--gate-shard", f"{k}/2")
+        report = project.report()
+        assert report["run"]["shard"] == f"{k}/2"
+        assert report["scope"]["full"] is False
+        ids = {g["id"] for g in report["gates"]}
+        assert not ids & seen
+        seen |= ids
+        assert result.ret == 0
+    assert len(seen) == 10
+
+
+def test_a_bad_shard_is_a_usage_error(project: GateProject) -> None:
+    project.suite("test_api", PASSING_P0)
+    result = project.pytester.runpytest("--gate-shard", "3/2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--gate-shard '3/2': K must be between 1 and N*"])
+
+
+def test_a_path_selection_is_a_scope(project: GateProject) -> None:
+    project.suite("test_api", PASSING_P0)
+    project.suite("test_other", PASSING_P0.replace("test_api", "test_other"))
+    result = project.pytester.runpytest("suites/test_api.py")
+    assert result.ret == 0
+    assert project.report()["scope"]["paths"] == ["suites/test_api.py"]
+
+
+def test_a_failing_non_gate_test_keeps_the_run_red(project: GateProject) -> None:
+    project.suite("test_api", PASSING_P0)
+    project.pytester.makepyfile(test_plain="def test_plain():\n    assert False\n")
+    result = project.pytester.runpytest("-m", "p0 or not p0", "suites", "test_plain.py")
+    assert project.report()["verdict"]["decision"] == "GO"
+    assert result.ret == pytest.ExitCode.TESTS_FAILED

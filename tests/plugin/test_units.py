@@ -1,0 +1,106 @@
+"""The pure modules on their own: config errors, classification, phase folding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_castmatch.classify import GateInfo, classify
+from pytest_castmatch.config import ConfigError, load_gates, load_waivers
+from pytest_castmatch.model import Outcome, Priority
+from pytest_castmatch.outcomes import PhaseLog
+
+ROOT = Path(__file__).resolve().parents[2]
+INFO = GateInfo("suites/test_x.py::test_y", Priority.P0, "devops", "suites/test_x.py:3")
+
+
+def test_the_shipped_gates_file_declares_twelve_teams_and_seven_launch_metrics() -> None:
+    config = load_gates(ROOT / "baselines" / "gates.toml")
+    assert len(config.owners) == 12
+    assert sorted(m.name for m in config.launch_metrics) == [
+        "api_p99_ms", "availability_percent", "concurrent_users", "lighthouse_score",
+        "ml_inference_p99_ms", "security_high_findings", "wcag_aaa_violations",
+    ]
+    assert all(m.priority is Priority.P0 for m in config.launch_metrics)
+    assert load_waivers(ROOT / "baselines" / "waivers.toml", config) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("schema = 1\n[owners.a]\ntitle = 'A'\n[metrics.m]\nowner = 'a'\npriority = 'p0'\n",
+         "gates.toml:4: [metrics.m] max: a metric needs a threshold — add max = ... or min = ..."),
+        ("schema = 1\n[owners.a]\ntitle = 'A'\n[metrics.m]\nowner = 'a'\npriority = 'p4'\nmax = 1\n",
+         "gates.toml:6: [metrics.m] priority: unknown priority 'p4' — use \"p0\", \"p1\" or \"p2\""),
+        ("schema = 1\n[owners.a]\ntitle = 'A'\n[metrics.m]\nowner = 'a'\npriority = 'p0'\nmaxx = 1\n",
+         "gates.toml:7: [metrics.m] maxx: unknown key — did you mean 'max'?"),
+        ("schema = 1\n[owners.a]\ntitle = 'A'\n[metrics.m]\nowner = 'a'\npriority = 'p0'\nmax = '200'\n",
+         "gates.toml:7: [metrics.m] max: expected a number, got '200' — write max = 200"),
+        ("schema = 2\n", "gates.toml:1: [top level] schema: unsupported schema 2 — this plugin reads schema = 1"),
+        ("schema = 1\n",
+         "gates.toml:1: [top level] owners: no owners declared — add at least one [owners.<team>] table"),
+        ("schema = 1\n[owners.Bad_Team]\ntitle = 'x'\n", "gates.toml:2: [owners.Bad_Team] Bad_Team: owner ids are"),
+    ],
+)
+def test_config_errors_name_file_line_and_fix(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "gates.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_gates(path)
+    assert message in str(err.value)
+    assert str(err.value).startswith(str(path))
+
+
+def test_waiver_errors_name_the_waiver_line(tmp_path: Path) -> None:
+    config = load_gates(ROOT / "baselines" / "gates.toml")
+    path = tmp_path / "waivers.toml"
+    path.write_text('# header\n\n[[waiver]]\ntarget = "x"\nowner = "devops"\nreason = "r"\napproved_by = "a"\n'
+                    'expires = "soon"\n')
+    with pytest.raises(ConfigError, match=r"waivers.toml:8: \[top level\] expires: expected a date, got 'soon'"):
+        load_waivers(path, config)
+
+
+def test_classify_accepts_one_priority_and_a_known_owner() -> None:
+    found = classify("t::x", "t.py:1", [("p1", ()), ("owner", ("devops",)), ("parametrize", ())], ["devops"])
+    assert found == GateInfo("t::x", Priority.P1, "devops", "t.py:1")
+
+
+def test_repeating_the_same_priority_at_two_levels_is_one_priority() -> None:
+    found = classify("t::x", "t.py:1", [("p1", ()), ("p1", ()), ("owner", ("devops",))], ["devops"])
+    assert isinstance(found, GateInfo)
+
+
+def _log(*phases: tuple[str, str, bool]) -> PhaseLog:
+    log = PhaseLog()
+    for when, outcome, wasxfail in phases:
+        log.add(when=when, outcome=outcome, wasxfail=wasxfail, message=f"{when} {outcome}", duration=0.1, data=None)
+    return log
+
+
+@pytest.mark.parametrize(
+    ("phases", "expected"),
+    [
+        ((("setup", "passed", False), ("call", "passed", False), ("teardown", "passed", False)), Outcome.PASSED),
+        ((("setup", "passed", False), ("call", "passed", False)), Outcome.NOT_RUN),
+        ((("setup", "failed", False), ("teardown", "passed", False)), Outcome.ERROR),
+        ((("setup", "skipped", False), ("teardown", "passed", False)), Outcome.SKIPPED),
+        ((("setup", "passed", False), ("call", "skipped", True), ("teardown", "passed", False)), Outcome.XFAILED),
+        ((("setup", "passed", False), ("call", "passed", True), ("teardown", "passed", False)), Outcome.XPASSED),
+        ((("setup", "passed", False), ("call", "passed", False), ("teardown", "failed", False)), Outcome.ERROR),
+        ((("setup", "passed", False), ("call", "failed", False), ("teardown", "failed", False)), Outcome.FAILED),
+        ((("setup", "passed", False), ("call", "rerun", False), ("setup", "passed", False),
+          ("call", "passed", False), ("teardown", "passed", False)), Outcome.FLAKY),
+        ((("???", "failed", False),), Outcome.CRASHED),
+        ((), Outcome.NOT_RUN),
+    ],
+)
+def test_phases_fold_to_one_outcome_and_only_a_clean_run_passes(
+    phases: tuple[tuple[str, str, bool], ...], expected: Outcome
+) -> None:
+    assert _log(*phases).result(INFO, interrupted=False).outcome is expected
+
+
+def test_an_unfinished_gate_in_an_interrupted_run_is_interrupted() -> None:
+    log = _log(("setup", "passed", False))
+    assert log.result(INFO, interrupted=True).outcome is Outcome.INTERRUPTED
