@@ -35,13 +35,18 @@ def pretty(document: Mapping[str, Any]) -> str:
     return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def write(document: Mapping[str, Any], path: Path) -> Path:
-    """Write atomically so a reader (or a crashed run) never sees half a report."""
+def write_text(path: Path, text: str) -> Path:
+    """Write atomically so a reader (or a crashed run) never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(pretty(document), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def write(document: Mapping[str, Any], path: Path) -> Path:
+    """Write the report's file form atomically."""
+    return write_text(path, pretty(document))
 
 
 def strip_volatile(document: Any) -> Any:

@@ -9,6 +9,7 @@ worker, so a gate lost with a crashed worker is still known, and still blocks.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import zlib
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from pytest_castmatch import canonical, sut
+from pytest_castmatch import attest, canonical, publish, sut
 from pytest_castmatch.classify import GateInfo, classify, under_any
 from pytest_castmatch.config import ConfigError, GateConfig, load_gates, load_waivers
 from pytest_castmatch.model import Outcome, Scope
@@ -47,6 +48,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="where the gate report is written (default: gate-report/ under the rootdir)")
     group.addoption("--gate-config", metavar="PATH", default=None,
                     help="the gates file: owners, thresholds, launch metrics (default: baselines/gates.toml)")
+    group.addoption("--gate-previous", metavar="REPORT", default=None,
+                    help="an earlier report.json to show the trend against in index.html")
     group.addoption("--gate-shard", metavar="K/N", default=None,
                     help="run shard K of N (stable by gate id); merge shard reports with castmatch-gate merge")
     parser.addini("castmatch_suites", type="linelist", default=["suites"],
@@ -168,6 +171,10 @@ class GateRun:
                 hint = self.gate_config.suggest_owner(team)
                 fix = f" — did you mean {hint!r}?" if hint else " — teams are declared in the gates file"
                 raise pytest.UsageError(f"--owner {team}: unknown team{fix}")
+        self.signer: attest.Signer | None = None
+        self.previous: dict[str, Any] | None = None
+        if not self.is_worker:
+            self._load_signer_and_previous()
         self.saw_gates = bool(opt_report)
         self.collected: list[GateInfo] = []
         self.deselected = 0
@@ -178,6 +185,23 @@ class GateRun:
         self.other_failures = 0
         self.report: dict[str, Any] | None = None
         self._gate_paths: dict[Path, bool] = {}
+
+    def _load_signer_and_previous(self) -> None:
+        # Load the key before any gate runs: a broken key must stop the run, not void it at the end.
+        self.signer = self.config.hook.pytest_castmatch_signer(config=self.config)
+        spec = os.environ.get("CASTMATCH_SIGNING_KEY", "")
+        if self.signer is None and spec.strip():
+            try:
+                self.signer = attest.load_signing_key(spec)
+            except attest.AttestError as exc:
+                raise pytest.UsageError(f"castmatch: CASTMATCH_SIGNING_KEY: {exc}") from None
+        previous = self.config.getoption("gate_previous")
+        if previous:
+            path = self.config.invocation_params.dir / previous
+            try:
+                self.previous = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise pytest.UsageError(f"--gate-previous {previous}: cannot read a report there ({exc})") from None
 
     # -- collection (workers, or the single process) -----------------------------------
 
@@ -343,7 +367,7 @@ class GateRun:
             complete=complete,
             interrupted=interrupted,
             collection_errors=self.collection_errors,
-            signed=False,
+            signed=self.signer is not None,
             collected_ids=frozenset(expected),
             problems=tuple(problems),
             shard=f"{self.shard[0]}/{self.shard[1]}" if self.shard else "",
@@ -358,7 +382,7 @@ class GateRun:
             duration=sum(g.duration for g in gates),
         )
         self.config.hook.pytest_castmatch_report(config=self.config, report=doc)
-        canonical.write(doc, self.report_dir / "report.json")
+        publish.publish(doc, self.report_dir, signer=self.signer, previous=self.previous)
         self.report = doc
         if judgement.verdict.go and exitstatus == pytest.ExitCode.TESTS_FAILED and not self.other_failures:
             session.exitstatus = pytest.ExitCode.OK
@@ -386,7 +410,7 @@ class GateRun:
         verdict = self.report["verdict"]
         terminalreporter.section(f"castmatch gate: {verdict['label']}", sep="=", bold=True,
                                  red=verdict["decision"] != "GO", green=verdict["decision"] == "GO")
-        path = self.report_dir / "report.json"
+        path = self.report_dir / "index.html"
         for line in terminal_lines(self.report, str(path)):
             terminalreporter.write_line(line)
 

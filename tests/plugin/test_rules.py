@@ -378,3 +378,33 @@ def test_a_failing_non_gate_test_keeps_the_run_red(project: GateProject) -> None
     result = project.pytester.runpytest("-m", "p0 or not p0", "suites", "test_plain.py")
     assert project.report()["verdict"]["decision"] == "GO"
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_only_a_full_complete_signed_run_is_go_for_launch(
+    project: GateProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_castmatch.cli import main
+
+    key = project.root / "ci.pem"
+    assert main(["keygen", "--out", str(key)]) == 0
+    monkeypatch.setenv("CASTMATCH_SIGNING_KEY", str(key))
+    project.suite("test_api", PASSING_P0)
+    result = project.pytester.runpytest()
+    assert result.ret == 0
+    report = project.report()
+    assert (report["verdict"]["label"], report["signed"]) == ("GO for launch", True)
+    assert (project.root / "gate-report" / "report.dsse.json").exists()
+    verify = main(["verify", str(project.root / "gate-report" / "report.dsse.json"), "--key", f"{key}.pub"])
+    assert verify == 0
+
+
+def test_a_broken_signing_key_stops_the_run_without_showing_the_key(
+    project: GateProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LXNlY3JldA==\n-----END PRIVATE KEY-----\n"
+    monkeypatch.setenv("CASTMATCH_SIGNING_KEY", fake)
+    project.suite("test_api", PASSING_P0)
+    result = project.pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*castmatch: CASTMATCH_SIGNING_KEY:*"])
+    assert "c2VjcmV0LXNlY3JldA" not in result.stdout.str() + result.stderr.str()

@@ -1,0 +1,7 @@
+"""``python -m pytest_castmatch`` is ``castmatch-gate``."""
+
+from __future__ import annotations
+
+from pytest_castmatch.cli import main
+
+raise SystemExit(main())
