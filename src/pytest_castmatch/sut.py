@@ -139,7 +139,10 @@ def _start(folder: Path, env: dict[str, str], timeout: float) -> App:
     url = f"http://127.0.0.1:{port}"
     log = folder / LOG
     env.setdefault("CASTMATCH_FAULT_INJECTION", "1")
-    cmd = [sys.executable, "-m", "castmatch_app", "serve", "--fd", str(sock.fileno())]
+    # Own state database per run: concurrent runs (the defect matrix, CI jobs) must not see
+    # each other's bookings and sessions. The generated catalogue is read-only and cached.
+    cmd = [sys.executable, "-m", "castmatch_app", "serve", "--fd", str(sock.fileno()),
+           "--state-db", str(folder / "state.sqlite3")]
     with open(log, "wb") as out:
         try:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,

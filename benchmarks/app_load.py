@@ -1,0 +1,103 @@
+"""Load benchmark of the reference app: wrk against search, a profile page and recommendations.
+
+Starts ``castmatch-app serve --workers 2 --rate-limit off`` on a free loopback port (capacity
+measurement: the per-client limits would otherwise refuse one wrk client), runs wrk with
+``--latency`` for a few seconds per target at 100 connections and prints requests/s, p50 and p99.
+
+    python benchmarks/app_load.py [--seconds 5] [--connections 100] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+TARGETS = {
+    "search API": "/api/v1/search?q=dance&area=bandra",
+    "profile page": "/talent/42",
+    "recommendations": "/api/v1/talent/42/similar",
+}
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def start(workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    env = {**os.environ, "CASTMATCH_ACCESS_LOG": os.environ.get("CASTMATCH_ACCESS_LOG", "1")}
+    out = open(log, "wb")  # noqa: SIM115 - the server outlives this function
+    proc = subprocess.Popen([sys.executable, "-m", "castmatch_app", "serve", "--port", "0", "--workers",
+                             str(workers), "--rate-limit", "off", "--drain-seconds", "0"],
+                            stdout=out, stderr=out, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        match = re.search(r'"url": "([^"]+)"', log.read_text(errors="replace"))
+        if match:
+            url = match.group(1)
+            try:
+                with urllib.request.urlopen(url + "/readyz", timeout=5) as response:
+                    if response.status == 200:
+                        return proc, url
+            except OSError:
+                pass
+        time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"app did not start; see {log}")
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
+    return float(number) * UNITS[unit]
+
+
+def run_wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+                         capture_output=True, text=True, check=True).stdout
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if not (p50 and p99 and rps):
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    return {"rps": float(rps.group(1)), "p50_ms": to_ms(p50.group(1)), "p99_ms": to_ms(p99.group(1)),
+            "non_2xx": float(errors.group(1)) if errors else 0.0}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed")
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, base = start(args.workers, Path(tmp) / "server.log")
+        try:
+            results = {}
+            for name, path in TARGETS.items():
+                run_wrk(base + path, 1, 10)  # warm caches and connections
+                results[name] = run_wrk(base + path, args.seconds, args.connections)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    print(f"wrk -t2 -c{args.connections} -d{args.seconds}s --latency, app --workers {args.workers}")
+    print(f"{'target':<18}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+    for name, r in results.items():
+        print(f"{name:<18}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{r['non_2xx']:>10.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

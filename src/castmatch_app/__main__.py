@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from castmatch_app.cli import main
+
+raise SystemExit(main())
