@@ -43,6 +43,11 @@ CHROMIUM_FLAGS = (
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
+#: Apps this process started, by pid: holding the Popen lets us reap it (and keeps its
+#: destructor from warning that the child still runs, which filterwarnings=error turns fatal).
+_STARTED: dict[int, subprocess.Popen[bytes]] = {}
+
+
 class SutError(RuntimeError):
     """The system under test could not be started or reached; the message says why."""
 
@@ -151,6 +156,7 @@ def _start(folder: Path, env: dict[str, str], timeout: float) -> App:
             sock.close()
             raise SutError(f"cannot start the reference app ({' '.join(cmd)}): {exc}") from exc
     sock.close()
+    _STARTED[proc.pid] = proc
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -179,12 +185,17 @@ def _terminate(pid: int, grace: float = 10.0) -> None:
         with contextlib.suppress(ChildProcessError):
             done, _ = os.waitpid(pid, os.WNOHANG)
             if done:
+                _STARTED.pop(pid, None)
                 return
         if not _alive(pid):
+            _STARTED.pop(pid, None)
             return
         time.sleep(0.05)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
+    proc = _STARTED.pop(pid, None)
+    if proc is not None:
+        proc.wait(timeout=grace)
 
 
 def stop_app(folder: Path) -> None:

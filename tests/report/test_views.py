@@ -12,7 +12,7 @@ import pytest
 
 from pytest_castmatch import attest, diff, publish
 from pytest_castmatch.config import GateConfig
-from pytest_castmatch.model import GateResult, Outcome, Priority
+from pytest_castmatch.model import Finding, GateResult, Outcome, Priority
 from pytest_castmatch.report import html, markdown, read_document, sarif
 
 from .conftest import HOSTILE, HOSTILE_MD, png, sample_gates
@@ -88,6 +88,14 @@ def test_html_is_escaped_self_contained_and_says_unsigned(report_of: Report, tmp
     assert "data:image/png;base64," in page  # small screenshot inlined
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # no external requests
     assert page.count("<h1") == 1
+
+
+def test_html_renders_a_finding_with_only_its_required_fields(report_of: Report, tmp_path: Path) -> None:
+    # Finding.to_json omits every optional field that is unset; the template must not need them.
+    bare = GateResult("suites/test_x.py::test_y", Priority.P0, "devops", Outcome.FAILED,
+                      findings=(Finding("no-criterion", "a bare finding"),))
+    page = html.render(report_of([bare]), base_dir=tmp_path)
+    assert "a bare finding" in page
 
 
 def test_html_links_large_and_refuses_escaping_evidence(

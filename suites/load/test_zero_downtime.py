@@ -1,0 +1,215 @@
+"""Zero-downtime restart: restart the app's workers one by one while users keep working.
+
+The shared app of the run is a single process, so this gate starts its own reference app with
+two workers behind one listening socket (``castmatch-app serve --workers 2``). Its supervisor
+replaces a worker that exits; a rolling restart is SIGTERM to each worker in turn, waiting for
+the replacement to finish starting before the next. A worker that drains (``/readyz`` 503,
+``Connection: close``, in-flight requests finished) loses no request; one that just exits does.
+CASTMATCH_DEFECTS passes through, so the app's defects apply to this instance too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psutil  # type: ignore[import-untyped]  # a Locust dependency
+import pytest
+
+from pytest_castmatch.config import GateConfig
+from pytest_castmatch.model import Finding
+from pytest_castmatch.recorder import Gate
+from pytest_castmatch.runners import locust as load
+
+WORKERS = 2
+DRAIN_SECONDS = 2  # longer than the users' longest think time, so every connection sees "close"
+STARTED = "Application startup complete"
+
+
+class App:
+    """A multi-worker reference app in its own process group, with its log."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
+        self.proc, self.url, self.log = proc, url, log
+
+    def started_workers(self) -> int:
+        return self.log.read_text(errors="replace").count(STARTED)
+
+    def workers(self) -> list[psutil.Process]:
+        children: list[psutil.Process] = psutil.Process(self.proc.pid).children()
+        return children
+
+    def wait_started(self, count: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.started_workers() >= count:
+                return True
+            time.sleep(0.1)
+        return False
+
+
+@pytest.fixture
+def multiworker_app(tmp_path: Path) -> Iterator[App]:
+    """``castmatch-app serve --workers 2`` on a free loopback port, stopped (whole group) afterwards."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    log = tmp_path / "app.log"
+    env = {**os.environ, "CASTMATCH_ACCESS_LOG": "0"}
+    cmd = [sys.executable, "-m", "castmatch_app", "serve", "--fd", str(sock.fileno()), "--workers", str(WORKERS),
+           "--drain-seconds", str(DRAIN_SECONDS), "--state-db", str(tmp_path / "state.sqlite3")]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, pass_fds=(sock.fileno(),),
+                                start_new_session=True)
+    sock.close()
+    app = App(proc, url, log)
+    try:
+        if not app.wait_started(WORKERS, 90):
+            pytest.fail(f"the {WORKERS}-worker app did not start within 90 s; log {log}", pytrace=False)
+        yield app
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+class HeldConnections:
+    """Kept-alive client connections to the worker about to restart, each used again right after the signal.
+
+    A draining worker still answers them (with ``Connection: close``) for its drain period; a
+    worker that just exits leaves them dead, and the next request on each fails. This does not
+    depend on catching a request in flight at the exact instant of the signal.
+    """
+
+    def __init__(self, url: str, per_worker: int = 4) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", int(parts.port or 80)
+        self.per_worker = per_worker
+        self.sent = 0
+        self.failed: list[str] = []
+
+    def _owner(self, conn: http.client.HTTPConnection, workers: list[psutil.Process]) -> int | None:
+        local = conn.sock.getsockname()[1] if conn.sock else None
+        for worker in workers:
+            with contextlib.suppress(psutil.Error):
+                if any(c.raddr and c.raddr.port == local for c in worker.net_connections(kind="tcp")):
+                    return int(worker.pid)
+        return None
+
+    def hold(self, target: psutil.Process, workers: list[psutil.Process]) -> list[http.client.HTTPConnection]:
+        """Open connections until ``per_worker`` of them are served by ``target`` (at most 40 tries)."""
+        held: list[http.client.HTTPConnection] = []
+        for _ in range(40):
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=15)
+            try:
+                conn.request("GET", "/healthz")
+                conn.getresponse().read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                continue
+            if self._owner(conn, workers) == target.pid:
+                held.append(conn)
+                if len(held) >= self.per_worker:
+                    break
+            else:
+                conn.close()
+        return held
+
+    def reuse(self, held: list[http.client.HTTPConnection]) -> None:
+        """One request on each held connection; a dead connection is a lost request."""
+        for conn in held:
+            self.sent += 1
+            try:
+                conn.request("GET", "/api/v1/roles/1")
+                status = conn.getresponse().status
+                if status >= 500:
+                    self.failed.append(f"HTTP {status}")
+            except (OSError, http.client.HTTPException) as exc:
+                self.failed.append(f"{type(exc).__name__}: {exc}")
+            finally:
+                conn.close()
+
+
+def rolling_restart(app: App, start_after: float, clients: HeldConnections) -> list[Finding]:
+    """SIGTERM each worker in turn; wait for its replacement to start before the next one."""
+    time.sleep(start_after)
+    problems: list[Finding] = []
+    workers = app.workers()
+    for old in workers:
+        before = app.started_workers()
+        held = clients.hold(old, workers)
+        if not held:
+            problems.append(Finding(rule="restart-no-connection", severity="error",
+                                    message=f"could not open a connection served by worker {old.pid}"))
+        old.send_signal(signal.SIGTERM)
+        time.sleep(0.2)  # well inside the drain period, well after an abrupt exit
+        clients.reuse(held)
+        if not app.wait_started(before + 1, 45):
+            problems.append(Finding(rule="restart-no-replacement", severity="error",
+                                    message=f"worker {old.pid} was not replaced within 45 s; log {app.log}"))
+            break
+        time.sleep(1.0)  # let the replacement take traffic before the next worker goes
+    return problems
+
+
+@pytest.mark.p0
+@pytest.mark.owner("devops")
+def test_rolling_restart_loses_no_request(multiworker_app: App, castmatch_config: GateConfig, gate: Gate,
+                                          tmp_path: Path) -> None:
+    """Under moderate load, restarting every worker one by one fails no request and keeps p99 in bounds."""
+    plan = load.LoadPlan(host=multiworker_app.url, users=30, spawn_rate=30, run_time_s=20, workers=1,
+                         think=(0.5, 1.0), warmup_s=2, allowed_hosts=tuple(castmatch_config.load_hosts))
+    outcome: dict[str, object] = {}
+
+    def drive() -> None:
+        try:
+            outcome["result"] = load.run(plan, tmp_path / "locust")
+        except Exception as exc:  # reported below: the gate fails with the runner's message
+            outcome["error"] = exc
+
+    runner = threading.Thread(target=drive, name="rolling-restart-load")
+    runner.start()
+    clients = HeldConnections(multiworker_app.url)
+    restart_findings = rolling_restart(multiworker_app, start_after=5.0, clients=clients)
+    runner.join(timeout=plan.deadline_s + 30)
+    gate.engine("locust", load.locust_version())
+    gate.check(restart_findings)
+    if "error" in outcome or "result" not in outcome:
+        pytest.fail(f"the load run during the restart failed: {outcome.get('error', 'no result')}", pytrace=False)
+    result = outcome["result"]
+    assert isinstance(result, load.LoadResult)
+    whole = result.whole_run()
+    assert whole.requests > 0, "the load run sent no requests"
+    gate.metric("restart_failed_requests", whole.failures + len(clients.failed),
+                labels={"requests": str(whole.requests + clients.sent), "workers": str(WORKERS),
+                        "kept_alive_failed": f"{len(clients.failed)}/{clients.sent}"},
+                series=result.series("failures"))
+    # p99 from the end of the warm-up on (the app was just started); every restart falls after it.
+    held = result.hold_total()
+    gate.metric("restart_p99_ms", held.p(0.99), labels={"requests": str(held.requests)}, series=result.series("p99"))
+    gate.check(Finding(rule="restart-request-failed", severity="note",
+                       message=f"{e['occurrences']} x {e['method']} {e['name']}: {e['error']}"[:300])
+               for e in result.errors[:10])
+    gate.check(Finding(rule="restart-request-failed", severity="note",
+                       message=f"kept-alive connection across the restart: {problem}"[:300])
+               for problem in sorted(set(clients.failed))[:5])
+    log = gate.evidence_dir / "app.log"
+    log.write_bytes(multiworker_app.log.read_bytes())
+    gate.attach(log)

@@ -1,0 +1,98 @@
+"""ML inference latency: the recommendation model, in process, under pytest-benchmark.
+
+pytest-benchmark reports mean, median and quartiles but no p99, so the launch metric is taken
+from the raw per-round timings. A stored baseline (``baselines/benchmarks/ml_inference.json``,
+pytest-benchmark's own JSON) catches a regression that is still under the absolute threshold.
+
+When pytest-benchmark is disabled (``--benchmark-disable``, or under pytest-xdist, where it
+switches itself off) the fixture times nothing; this gate then fails and says why, because an
+unmeasured latency must never pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import math
+from collections.abc import Iterator
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
+
+from castmatch_app import defects
+from castmatch_app.catalog import Catalog, ensure_catalog
+from castmatch_app.config import Settings
+from castmatch_app.faults import Faults
+from castmatch_app.metrics import Metrics
+from castmatch_app.recommend import Breaker, Recommender
+from pytest_castmatch.recorder import Gate
+
+BASELINE = Path(__file__).resolve().parents[2] / "baselines" / "benchmarks" / "ml_inference.json"
+BASELINE_NAME = "test_recommendation_inference_p99"
+RECORD = ("record a new baseline on the reference machine with: .venv/bin/pytest "
+          "suites/ml/test_inference_latency.py -p no:xdist --benchmark-json baselines/benchmarks/ml_inference.json")
+
+
+def _nearest_rank(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(fraction * len(ordered))) - 1]
+
+
+@pytest.fixture(scope="module")
+def recommender() -> Iterator[tuple[Recommender, frozenset[str]]]:
+    """The app's recommender built in this process, with the defects named in CASTMATCH_DEFECTS."""
+    names = defects.from_env()
+    settings = Settings.from_env()
+    with defects.using(names):
+        catalog = Catalog(ensure_catalog(settings.data_dir, settings.seed, settings.talents))
+        model = Recommender(catalog, Faults(), Metrics(), settings.model_timeout_ms / 1000,
+                            Breaker(settings.breaker_failures, settings.breaker_reset_s))
+    yield model, names
+    catalog.close()
+
+
+@pytest.mark.p0
+@pytest.mark.owner("ai-ml")
+@pytest.mark.benchmark(min_rounds=30, max_time=1.5, warmup=True, warmup_iterations=5)
+def test_recommendation_inference_p99(benchmark: BenchmarkFixture, recommender: tuple[Recommender, frozenset[str]],
+                                      gate: Gate) -> None:
+    """p99 of one recommendation (top 10 for a talent, model path) stays under 150 ms, near the baseline."""
+    if benchmark.disabled:
+        pytest.fail("pytest-benchmark is disabled (--benchmark-disable, or pytest-xdist switched it off), so "
+                    "inference latency was not measured. Run this gate without xdist: "
+                    "pytest suites/ml/test_inference_latency.py -p no:xdist", pytrace=False)
+    model, names = recommender
+    talents = itertools.cycle(int(t) for t in model.ids[:: max(1, len(model.ids) // 500)])
+    loop = asyncio.new_event_loop()
+
+    def infer() -> str:
+        result = loop.run_until_complete(model.recommend(talent_id=next(talents), role=None, k=10,
+                                                         user_key="benchmark"))
+        return result.source
+
+    try:
+        with defects.using(names):
+            source = benchmark(infer)
+    finally:
+        loop.close()
+    gate.engine("pytest-benchmark", version("pytest-benchmark"))
+    assert source == "model", f"the benchmark timed the {source} path, not the model"
+    if benchmark.stats is None:
+        pytest.fail("pytest-benchmark recorded no timings; inference latency was not measured", pytrace=False)
+    stats = benchmark.stats.stats
+    timings_ms = [t * 1000 for t in stats.data]
+    gate.metric("ml_inference_p99_ms", round(_nearest_rank(timings_ms, 0.99), 3),
+                labels={"rounds": str(len(timings_ms)), "model": "recommend top-10"},
+                series=[(float(i), round(t, 3)) for i, t in enumerate(timings_ms[:500])])
+    if not BASELINE.exists():
+        pytest.fail(f"no stored benchmark baseline at {BASELINE}; {RECORD}", pytrace=False)
+    stored = json.loads(BASELINE.read_text())
+    entry = next((b for b in stored.get("benchmarks", []) if b.get("name") == BASELINE_NAME), None)
+    if entry is None:
+        pytest.fail(f"{BASELINE} has no entry named {BASELINE_NAME}; {RECORD}", pytrace=False)
+    baseline_ms = float(entry["stats"]["median"]) * 1000
+    gate.metric("ml_inference_baseline_ratio", round(stats.median * 1000 / baseline_ms, 3),
+                labels={"median_ms": f"{stats.median * 1000:.3f}", "baseline_median_ms": f"{baseline_ms:.3f}"})

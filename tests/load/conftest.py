@@ -1,0 +1,51 @@
+"""A tiny local HTTP service with known answers, for the load runner and the latency probe."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """``/slow*`` waits 50 ms, ``/broken*`` and ``*/similar`` answer 500, anything else 200."""
+
+    protocol_version = "HTTP/1.1"
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        if self.path.startswith("/slow"):
+            time.sleep(0.05)
+        broken = self.path.startswith("/broken") or self.path.endswith("/similar")
+        body = b'{"access_token": "t"}'
+        self.send_response(500 if broken else 200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Set-Cookie", "cm_sid=probe; Path=/")
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = _answer
+    do_POST = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def local_service() -> Iterator[str]:
+    """The service on 127.0.0.1, a free port; its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
