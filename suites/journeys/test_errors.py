@@ -1,0 +1,43 @@
+"""Error handling: when the server fails, the user gets a helpful page (no stack trace) with a way
+back, and the site works again as soon as the server does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from pytest_castmatch.checks import journeys
+from pytest_castmatch.recorder import Gate
+
+
+@pytest.mark.p0
+@pytest.mark.owner("testing-qa")
+@pytest.mark.flaky(reruns=1)
+@pytest.mark.parametrize("journey_device", journeys.CORE_MATRIX, indirect=True)
+def test_server_error_page_and_recovery(journey_page: Page, journey_device: str, gate: Gate,
+                                        app_faults: Any) -> None:
+    page = journey_page
+    j = journeys.Journey(page, gate.check, name=f"server error on {journey_device}")
+    page.goto("/")
+    j.step = "the server fails"
+    app_faults.set(server_error=True)
+    try:
+        response = page.goto("/talent?area=juhu")
+        gate.check(journeys.error_page_findings(page, response.status if response else None, 500, "friendly-500"))
+    finally:
+        app_faults.set(server_error=False)
+
+    j.step = "the server recovers"
+    back = page.locator("main a[href='/']").first
+    if j.sees(back, "way-back", "the error page has no link back to the home page"):
+        back.click()
+        j.arrives(lambda url: journeys.page_path(url) == "/", "way-back-works",
+                  "the error page's home link did not lead home once the server recovered")
+    response = page.goto("/talent?area=juhu")
+    j.expect(response is not None and response.status == 200, "recovered",
+             f"after the server recovered, the search answers {response.status if response else 'nothing'}")
+    j.sees(page.locator("#results a[href^='/talent/']"), "recovered-results",
+           "after the server recovered, the search shows no results")

@@ -1,0 +1,143 @@
+"""Navigation: deep links and the Back button keep the search state; unknown URLs get a friendly 404;
+the sitemap lists every page the navigation offers.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page
+
+from pytest_castmatch.checks import journeys, sitemap
+from pytest_castmatch.model import Finding
+from pytest_castmatch.recorder import Gate
+
+FIRST = {"area": "bandra", "language": "hindi"}
+SECOND = {"area": "bandra", "language": "hindi", "skill": "acting"}
+SEARCH_FORM = "form[role=search][action$='/talent']"
+
+
+def _apply(page: Page, filters: dict[str, str]) -> None:
+    for name in ("area", "language", "skill"):
+        page.locator(f"{SEARCH_FORM} [name={name}]").select_option(filters.get(name, ""))
+    page.locator(f"{SEARCH_FORM} [type=submit]").click()
+
+
+def _shows(filters: dict[str, str]) -> Callable[[str], bool]:
+    """A URL test: the address carries exactly these filters."""
+    return lambda url: journeys.query_state(url) == filters
+
+
+def _summary(page: Page) -> str:
+    return page.locator("#results h2").first.inner_text().strip()
+
+
+@pytest.mark.p0
+@pytest.mark.owner("ux-wireframe")
+@pytest.mark.flaky(reruns=1)
+@pytest.mark.parametrize("journey_device", journeys.CORE_MATRIX, indirect=True)
+def test_filters_survive_deep_links_and_back(journey_page: Page, journey_device: str, gate: Gate) -> None:
+    page = journey_page
+    j = journeys.Journey(page, gate.check, name=f"search navigation on {journey_device}")
+
+    j.step = "filter twice"
+    page.goto("/talent")
+    summaries: dict[str, str] = {}
+    for label, filters in (("first", FIRST), ("second", SECOND)):
+        before = _summary(page)
+        _apply(page, filters)
+        if not j.arrives(_shows(filters), "filters-in-url",
+                         f"the {label} filters {filters} are not in the address, so they cannot be shared or "
+                         "restored"):
+            return
+        page.wait_for_function("(before) => document.querySelector('#results h2').textContent.trim() !== before",
+                               arg=before)
+        summaries[label] = _summary(page)
+    filtered_url = page.url
+
+    j.step = "open a profile"
+    card = page.locator("#results a[href^='/talent/']").first
+    if not j.sees(card, "search-results", f"no results for {SECOND}"):
+        return
+    href = str(card.get_attribute("href"))
+    card.click()
+    if not j.arrives(lambda url: journeys.page_path(url) == href, "open-profile", f"the result did not open {href}"):
+        return
+    name = page.locator("h1").first.inner_text().strip()
+
+    for label, filters in (("second", SECOND), ("first", FIRST)):
+        j.step = f"back to the {label} filters"
+        page.go_back()
+        ok = j.arrives(_shows(filters), "back-url",
+                       f"Back did not return to the {label} filters {filters}")
+        diff = journeys.state_differences(filters, journeys.form_state(page, SEARCH_FORM))
+        ok = j.expect(not diff, "back-form", f"after Back the filter form changed: {'; '.join(diff)}",
+                      SEARCH_FORM) and ok
+        try:
+            page.wait_for_function("(want) => document.querySelector('#results h2').textContent.trim() === want",
+                                   arg=summaries[label], timeout=journeys.STEP_TIMEOUT_MS)
+        except Exception:
+            ok = j.fail("back-results", f"after Back the results read {_summary(page)!r}, "
+                        f"expected {summaries[label]!r}")
+        if not ok:
+            return
+
+    j.step = "deep link to the filtered search"
+    page.goto(filtered_url)
+    diff = journeys.state_differences(SECOND, journeys.form_state(page, SEARCH_FORM))
+    j.expect(not diff, "deep-link-form", f"the deep link {journeys.page_path(filtered_url)} does not restore the "
+             f"filters: {'; '.join(diff)}", SEARCH_FORM)
+    j.expect(_summary(page) == summaries["second"], "deep-link-results",
+             f"the deep link shows {_summary(page)!r}, the journey showed {summaries['second']!r}")
+
+    j.step = "deep link to the profile"
+    response = page.goto(href)
+    j.expect(response is not None and response.status == 200, "deep-link-profile",
+             f"{href} opened directly answered {response.status if response else 'nothing'}")
+    j.expect(page.locator("h1").first.inner_text().strip() == name, "deep-link-profile-name",
+             f"{href} opened directly does not show {name!r}")
+
+
+@pytest.mark.p1
+@pytest.mark.owner("frontend-ui")
+@pytest.mark.flaky(reruns=1)
+@pytest.mark.parametrize("journey_device", journeys.CORE_MATRIX, indirect=True)
+def test_unknown_url_shows_friendly_404(journey_page: Page, journey_device: str, gate: Gate) -> None:
+    page = journey_page
+    j = journeys.Journey(page, gate.check, name=f"unknown URL on {journey_device}")
+    j.step = "open a mistyped link"
+    for path in ("/talnet?area=bandra", "/talent/99999999x/photos"):
+        response = page.goto(path)
+        gate.check(journeys.error_page_findings(page, response.status if response else None, 404, "friendly-404"))
+    j.step = "find the way back"
+    back = page.locator("main a[href='/']").first
+    if j.sees(back, "way-back", "the 404 page has no link back to the home page"):
+        back.click()
+        j.arrives(lambda url: journeys.page_path(url) == "/", "way-back-works",
+                  "the 404 page's home link did not lead home")
+
+
+@pytest.mark.p1
+@pytest.mark.owner("ux-wireframe")
+@pytest.mark.flaky(reruns=1)
+def test_sitemap_matches_navigation(journey_page: Page, castmatch_base_url: str, gate: Gate) -> None:
+    page = journey_page
+    page.goto("/")
+    html = page.content()
+    navigation = sitemap.navigation_paths(html)
+    assert navigation, "the home page has no header, navigation or footer links to compare with the sitemap"
+    try:
+        with urllib.request.urlopen(f"{castmatch_base_url}/sitemap.xml", timeout=10) as response:
+            listed = sitemap.sitemap_paths(response.read().decode("utf-8"))
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        pytest.fail(f"{castmatch_base_url}/sitemap.xml cannot be read: {exc}", pytrace=False)
+    gate.check(journeys.sitemap_lists_navigation(listed, navigation))
+    # Every page the sitemap lists (without the per-talent entries) must open.
+    for path in [p for p in listed if not p.startswith("/talent/")][:40]:
+        status = page.request.get(path, max_redirects=0).status
+        if status != 200:
+            gate.check([Finding(rule="sitemap-dead-link", page=path,
+                                message=f"{path} is in sitemap.xml but answers {status}")])
