@@ -180,22 +180,24 @@ def _terminate(pid: int, grace: float = 10.0) -> None:
     # The app runs in its own session; signal the group so uvicorn's workers go too.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGTERM)
+    proc = _STARTED.pop(pid, None)
+    if proc is not None:
+        # Our own child: reap it through its Popen, so the Popen knows it has exited.
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            proc.wait(timeout=grace)
+        return
+    # Started by another process of this run (an xdist worker): we can only watch it go.
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            done, _ = os.waitpid(pid, os.WNOHANG)
-            if done:
-                _STARTED.pop(pid, None)
-                return
         if not _alive(pid):
-            _STARTED.pop(pid, None)
             return
         time.sleep(0.05)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    proc = _STARTED.pop(pid, None)
-    if proc is not None:
-        proc.wait(timeout=grace)
 
 
 def stop_app(folder: Path) -> None:

@@ -55,20 +55,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", "flaky(reruns=0): retry a failing gate (needs pytest-rerunfailures)")
 
 
-#: sut.ensure_app drops the Popen of the app it started, so CPython warns "subprocess N is still
-#: running" (ResourceWarning, raised as an unraisable exception) in whichever gate starts the app.
-#: Named here so that one known warning does not error a journey; remove once sut keeps the handle.
-APP_START_WARNING = ("ignore:Exception ignored in. <function Popen.__del__"
-                     ":pytest.PytestUnraisableExceptionWarning")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if item.path.is_relative_to(here):
-            item.add_marker(pytest.mark.filterwarnings(APP_START_WARNING))
-
-
 @dataclass(frozen=True)
 class Account:
     """A seeded account the journeys sign in with."""

@@ -21,10 +21,6 @@ ENDPOINTS = (
     "/api/v1/roles/3/talent",
 )
 
-# See suites/load/test_load.py: the app's starter leaves a Popen to warn in the first gate's setup.
-pytestmark = pytest.mark.filterwarnings("ignore:Exception ignored in. <function Popen.__del__")
-
-
 @pytest.mark.p1
 @pytest.mark.owner("backend-api")
 def test_api_latency_probe(castmatch_base_url: str, gate: Gate) -> None:

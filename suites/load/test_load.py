@@ -14,11 +14,6 @@ from pytest_castmatch.model import Finding
 from pytest_castmatch.recorder import Gate
 from pytest_castmatch.runners import locust as load
 
-# pytest_castmatch.sut drops the Popen of the app it starts, so its __del__ warns "still running"
-# during whichever gate's setup starts the app; with filterwarnings=error that gate would error
-# for a reason that is not its own. Only that exact warning is ignored.
-pytestmark = pytest.mark.filterwarnings("ignore:Exception ignored in. <function Popen.__del__")
-
 
 def attach_run(gate: Gate, result: load.LoadResult) -> None:
     """Copy the run's statistics (per-window JSON, Locust CSVs, master log) into the gate's evidence."""

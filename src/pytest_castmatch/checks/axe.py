@@ -1,0 +1,192 @@
+"""axe-core over a Playwright page: WCAG 2.2 A/AA/AAA and best practice, with a per-page baseline.
+
+axe-playwright-python's ``Axe().run`` re-injects the 500 kB script on every call and, when given
+options, drops its ``resultTypes``; here the bundled ``axe.min.js`` is injected once per document and
+``axe.run`` is called with our own options. AAA rules (``color-contrast-enhanced``...) only run when
+their tag is selected, so the tags are explicit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page
+
+from pytest_castmatch.checks.evidence import Evidence, page_path, shoot
+from pytest_castmatch.model import Finding
+
+#: Every WCAG 2.x level up to AAA, plus Deque's best practices.
+WCAG_AAA_TAGS: tuple[str, ...] = (
+    "wcag2a", "wcag2aa", "wcag2aaa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice",
+)
+
+#: Where a rule's criterion is read from: axe tags such as ``wcag143`` -> "WCAG 1.4.3".
+_LEVEL_TAGS = frozenset(WCAG_AAA_TAGS) | {"wcag21aaa", "wcag22a", "wcag22aaa"}
+
+
+class BaselineError(ValueError):
+    """The baseline file is malformed; the message names the entry and the fix."""
+
+
+@cache
+def axe_script() -> str:
+    """The axe-core build bundled with axe-playwright-python (read once per process)."""
+    spec = importlib.util.find_spec("axe_playwright_python")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("axe-playwright-python is not installed: pip install axe-playwright-python "
+                           "(it bundles the axe-core build the accessibility gates run)")
+    return (Path(spec.origin).parent / "axe.min.js").read_text(encoding="utf-8")
+
+
+def axe_version() -> str:
+    """The bundled axe-core version, for the report's environment."""
+    head = axe_script()[:200]
+    marker = "axe v"
+    start = head.find(marker)
+    return head[start + len(marker):].split()[0] if start >= 0 else "unknown"
+
+
+def inject(page: Page) -> bool:
+    """Put axe into the current document unless it is already there; True when it was injected."""
+    if page.evaluate("() => typeof window.axe === 'object' && typeof window.axe.run === 'function'"):
+        return False
+    page.evaluate(axe_script())
+    return True
+
+
+def run(page: Page, tags: Sequence[str] = WCAG_AAA_TAGS, context: Any = None) -> list[dict[str, Any]]:
+    """Run axe once over the page (injecting it if needed) and return its violations."""
+    inject(page)
+    options = {"runOnly": {"type": "tag", "values": list(tags)}, "resultTypes": ["violations"]}
+    result = page.evaluate(
+        "([context, options]) => axe.run(context || document, options).then((r) => r.violations)",
+        [context, options],
+    )
+    return list(result)
+
+
+def criterion(tags: Iterable[str]) -> str | None:
+    """``["wcag2aaa", "wcag146"]`` -> ``"WCAG 1.4.6"``; best-practice rules have none."""
+    for tag in tags:
+        digits = tag[4:]
+        if tag.startswith("wcag") and tag not in _LEVEL_TAGS and digits.isdigit() and len(digits) >= 3:
+            return f"WCAG {digits[0]}.{digits[1]}.{digits[2:]}"
+    return None
+
+
+@dataclass(frozen=True)
+class BaselineEntry:
+    """A known violation accepted until ``expires``: one page, one rule, one selector."""
+
+    page: str
+    rule: str
+    selector: str
+    owner: str
+    reason: str
+    expires: dt.date
+
+    def matches(self, page: str, rule: str, selector: str) -> bool:
+        return (self.page in (page, "*")) and self.rule == rule and self.selector in (selector, "*")
+
+
+def load_baseline(path: Path, owners: Iterable[str] = ()) -> list[BaselineEntry]:
+    """Read ``baselines/axe-baseline.toml`` (``[[entry]]`` tables); a missing file is an empty baseline."""
+    if not path.exists():
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise BaselineError(f"{path}: not valid TOML: {exc}") from None
+    known = set(owners)
+    out = []
+    for n, raw in enumerate(data.get("entry", []), start=1):
+        missing = [k for k in ("page", "rule", "selector", "owner", "reason", "expires") if k not in raw]
+        if missing:
+            raise BaselineError(f"{path}: entry {n} lacks {', '.join(missing)} — every entry needs page, rule, "
+                                "selector, owner, reason and expires (a date)")
+        if not isinstance(raw["expires"], dt.date):
+            raise BaselineError(f"{path}: entry {n}: expires must be a TOML date like 2026-03-31")
+        if known and raw["owner"] not in known:
+            raise BaselineError(f"{path}: entry {n}: unknown owner {raw['owner']!r} — use a team from gates.toml")
+        out.append(BaselineEntry(str(raw["page"]), str(raw["rule"]), str(raw["selector"]), str(raw["owner"]),
+                                 str(raw["reason"]), raw["expires"]))
+    return out
+
+
+def expired_entries(baseline: Iterable[BaselineEntry], today: dt.date | None = None) -> list[Finding]:
+    """One blocking finding per baseline entry past its expiry date."""
+    day = today or dt.date.today()
+    return [
+        Finding(rule="axe-baseline-expired", criterion=None, page=e.page, selector=e.selector,
+                message=f"baseline entry for {e.rule} (owner {e.owner}) expired on {e.expires}: fix the "
+                        f"violation or renew the entry with a reason",
+                context=e.reason)
+        for e in baseline if e.expires < day
+    ]
+
+
+def findings(
+    page: Page,
+    *,
+    theme: str,
+    baseline: Sequence[BaselineEntry] = (),
+    tags: Sequence[str] = WCAG_AAA_TAGS,
+    evidence: Evidence | None = None,
+    today: dt.date | None = None,
+) -> list[Finding]:
+    """axe violations on the page as it is now, one finding per rule and element.
+
+    A violation covered by a live baseline entry is reported as a note; everything else is an error.
+    """
+    path = page_path(page)
+    day = today or dt.date.today()
+    out = []
+    for violation in run(page, tags):
+        rule = str(violation["id"])
+        for node in violation.get("nodes", []):
+            selector = " ".join(str(t) if isinstance(t, str) else " >>> ".join(t) for t in node.get("target", []))
+            entry = next((e for e in baseline if e.matches(path, rule, selector) and e.expires >= day), None)
+            severity = "note" if entry else "error"
+            message = f"{violation.get('help', rule)} ({violation.get('impact') or 'n/a'})"
+            if entry:
+                message += f" — baselined by {entry.owner} until {entry.expires}: {entry.reason}"
+            pic = () if entry else shoot(evidence, page, selector, f"{theme}-{rule}-{path}")
+            out.append(Finding(
+                rule=f"axe/{rule}", message=message, severity=severity, criterion=criterion(violation.get("tags", [])),
+                page=path, selector=selector, context=f"theme={theme} {node.get('failureSummary', '')}".strip()[:500],
+                evidence=pic,
+            ))
+    return out
+
+
+def scan_themes(
+    page: Page,
+    url: str,
+    *,
+    themes: Sequence[str] = ("light", "dark"),
+    baseline: Sequence[BaselineEntry] = (),
+    evidence: Evidence | None = None,
+) -> list[Finding]:
+    """Load ``url`` once and scan it in each colour scheme (axe stays injected across themes)."""
+    out: list[Finding] = []
+    page.goto(url, wait_until="load")
+    for theme in themes:
+        page.emulate_media(color_scheme=theme)  # type: ignore[arg-type]
+        out.extend(findings(page, theme=theme, baseline=baseline, evidence=evidence))
+    return out
+
+
+def counts(found: Iterable[Finding]) -> Mapping[str, int]:
+    """Blocking violations per rule (what the launch metric counts)."""
+    tally: dict[str, int] = {}
+    for f in found:
+        if f.severity == "error" and f.rule.startswith("axe/"):
+            tally[f.rule] = tally.get(f.rule, 0) + 1
+    return tally

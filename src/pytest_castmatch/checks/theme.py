@@ -1,0 +1,51 @@
+"""Theme: a saved colour theme is painted from the first frame (no flash of the other theme), and
+switching theme changes colours at once.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import BrowserContext, Page
+
+from pytest_castmatch.checks.evidence import Evidence, page_path, shoot
+from pytest_castmatch.model import Finding
+
+# Runs before any of the page's scripts: samples the background when the document is parsed
+# (DOMContentLoaded) and at the first animation frame. Either may come first, and a browser may
+# paint as soon as the parser yields, so a theme still unset at either point can show.
+_FIRST_FRAME = r"""
+(() => {
+  window.__cmEarly = [];
+  const sample = (when) => {
+    const el = document.body || document.documentElement;
+    if (el) window.__cmEarly.push([when, getComputedStyle(el).backgroundColor]);
+  };
+  requestAnimationFrame(() => sample('first frame'));
+  document.addEventListener('DOMContentLoaded', () => sample('parsed'));
+})();
+"""
+
+
+def saved_theme_flash(context: BrowserContext, page: Page, url: str, theme: str, cookie: str = "theme",
+                      *, system: str = "light", evidence: Evidence | None = None) -> list[Finding]:
+    """With ``cookie=theme`` saved and the system in the other scheme, the first painted frame
+    already has the settled page's background."""
+    context.add_cookies([{"name": cookie, "value": theme, "url": url}])
+    context.add_init_script(_FIRST_FRAME)
+    page.emulate_media(color_scheme=system)  # type: ignore[arg-type]
+    page.goto(url, wait_until="load")
+    page.wait_for_timeout(50)  # let load handlers (a late theme repair) run and paint
+    early: list[list[str]] = page.evaluate("() => window.__cmEarly || []")
+    settled = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    path = page_path(page)
+    if not early:
+        return [Finding(rule="theme-flash", page=path, message="could not sample the page before it settled",
+                        context=f"saved theme={theme}, system={system}")]
+    wrong = [(when, colour) for when, colour in early if colour != settled]
+    if not wrong:
+        return []
+    when, colour = wrong[0]
+    return [Finding(rule="theme-flash", criterion=None, page=path, selector="body",
+                    message=f"background was {colour} at {when}; the saved {theme} theme settles on {settled}: "
+                            "the wrong theme flashes before the page is ready",
+                    context=f"saved theme={theme}, system={system}",
+                    evidence=shoot(evidence, page, None, f"theme-flash-{path}"))]

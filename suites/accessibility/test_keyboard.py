@@ -1,0 +1,35 @@
+"""Keyboard-only operation and visible focus on every inventory page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from pytest_castmatch.checks import keyboard
+from pytest_castmatch.checks.evidence import Evidence
+from pytest_castmatch.recorder import Gate
+
+
+@pytest.mark.p0
+@pytest.mark.owner("design-review-qa")
+def test_keyboard_operation(page: Page, gate: Gate, inventory_pages: list[str]) -> None:
+    """Tab/Shift+Tab reach every control in layout order, nothing traps focus, the skip link works,
+    custom controls answer Enter/Space/Escape (WCAG 2.1.1, 2.1.2, 2.4.1, 2.4.3)."""
+    evidence = Evidence.for_gate(gate)
+    page.emulate_media(reduced_motion="reduce")  # a rotating carousel must not move focus targets mid-walk
+    for path in inventory_pages:
+        page.goto(path, wait_until="load")
+        gate.check(keyboard.skip_link(page, evidence=evidence))
+        gate.check(keyboard.reachability(page, evidence=evidence))
+        gate.check(keyboard.operable(page))
+
+
+@pytest.mark.p0
+@pytest.mark.owner("design-review-qa")
+def test_focus_appearance(page: Page, gate: Gate, inventory_pages: list[str]) -> None:
+    """Every kind of focusable control shows a focus indicator meeting WCAG 2.4.13 (AAA)."""
+    evidence = Evidence.for_gate(gate)
+    page.emulate_media(reduced_motion="reduce")
+    for path in inventory_pages:
+        page.goto(path, wait_until="load")
+        gate.check(keyboard.focus_appearance(page, evidence=evidence))

@@ -1,0 +1,25 @@
+"""Pointer targets of at least 44 x 44 CSS px (WCAG 2.5.5, with its exceptions) on phone and desktop."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from pytest_castmatch.checks import targets
+from pytest_castmatch.checks.evidence import Evidence
+from pytest_castmatch.recorder import Gate
+
+VIEWPORTS = ((360, 740), (1280, 800))
+
+
+@pytest.mark.p0
+@pytest.mark.owner("interaction-design")
+def test_touch_targets_are_44px(page: Page, gate: Gate, inventory_pages: list[str]) -> None:
+    """Every pointer target on every page is at least 44 x 44 unless a 2.5.5 exception applies."""
+    evidence = Evidence.for_gate(gate)
+    page.emulate_media(reduced_motion="reduce")
+    for width, height in VIEWPORTS:
+        page.set_viewport_size({"width": width, "height": height})
+        for path in inventory_pages:
+            page.goto(path, wait_until="load")
+            gate.check(targets.enhanced(page, viewport=f"{width}x{height}", evidence=evidence))

@@ -1,0 +1,58 @@
+"""Reduced motion honoured, a working pause for moving content, durations within the motion tokens."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from pytest_castmatch.checks import motion
+from pytest_castmatch.checks.evidence import Evidence
+from pytest_castmatch.recorder import Gate
+
+#: The design system's motion tokens (--motion-fast, --motion) in ms.
+MOTION_TOKENS_MS = (150.0, 320.0)
+
+
+def _fresh(browser: Browser) -> Page:
+    # page.clock must be installed before a document loads, once per context.
+    return browser.new_context().new_page()
+
+
+@pytest.mark.p0
+@pytest.mark.owner("motion-ui")
+def test_reduced_motion_is_honoured(browser: Browser, castmatch_base_url: str, gate: Gate,
+                                    inventory_pages: list[str]) -> None:
+    """With prefers-reduced-motion: reduce nothing animates, transitions or auto-advances (WCAG 2.3.3)."""
+    evidence = Evidence.for_gate(gate)
+    for path in inventory_pages:
+        page = _fresh(browser)
+        try:
+            motion.open_for_motion(page, castmatch_base_url + path, reduce=True)
+            gate.check(motion.reduced(page, evidence=evidence))
+        finally:
+            page.context.close()
+
+
+@pytest.mark.p0
+@pytest.mark.owner("motion-ui")
+def test_moving_content_can_be_paused(browser: Browser, castmatch_base_url: str, gate: Gate,
+                                      inventory_pages: list[str]) -> None:
+    """Content that moves or advances for over 5 s has a pause control that stops it (WCAG 2.2.2)."""
+    evidence = Evidence.for_gate(gate)
+    for path in inventory_pages:
+        page = _fresh(browser)
+        try:
+            motion.open_for_motion(page, castmatch_base_url + path, reduce=False)
+            gate.check(motion.pause_control(page, evidence=evidence))
+        finally:
+            page.context.close()
+
+
+@pytest.mark.p1
+@pytest.mark.owner("motion-ui")
+def test_transitions_within_motion_tokens(page: Page, gate: Gate, inventory_pages: list[str]) -> None:
+    """Every transition and animation lasts one of the motion tokens' durations."""
+    evidence = Evidence.for_gate(gate)
+    for path in inventory_pages:
+        page.goto(path, wait_until="load")
+        gate.check(motion.within_tokens(page, MOTION_TOKENS_MS, evidence=evidence))
