@@ -24,9 +24,13 @@ ELSEWHERE = {"no-graceful-shutdown", "backup-loses-rows"}
 
 
 def timed(c: TestClient, path: str, **kwargs: Any) -> float:
-    started = time.perf_counter()
-    assert c.get(path, **kwargs).status_code == 200
-    return time.perf_counter() - started
+    """The fastest of three calls: a slow defect delays every call, a busy machine only some."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        assert c.get(path, **kwargs).status_code == 200
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 def uncached(c: TestClient) -> bool:

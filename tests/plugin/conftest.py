@@ -46,7 +46,7 @@ class GateProject:
         (self.root / "baselines" / "gates.toml").write_text(GATES_TOML)
         (self.root / "suites").mkdir()
         # pytest-playwright keeps global soft-assertion state that nests badly in-process.
-        pytester.makeini("[pytest]\ncastmatch_suites = suites\naddopts = -p no:playwright\n")
+        pytester.makeini("[pytest]\ncastmatch_suites = suites\naddopts = -p no:playwright --import-mode=importlib\n")
 
     def suite(self, name: str, source: str) -> Path:
         path = self.root / "suites" / f"{name}.py"
