@@ -346,8 +346,8 @@ class GateRun:
         return list(gates.values()), deselected, saw, problems
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if self.is_worker:
-            return
+        if self.is_worker or self.config.option.collectonly:
+            return  # --collect-only lists gates; it never meant to judge them
         collected, deselected, problems = self.collected, self.deselected, list[str]()
         if _xdist_controller(self.config):
             collected, deselected, saw, problems = self._worker_collections()

@@ -94,3 +94,17 @@ def test_an_unknown_metric_owner_names_the_line_and_suggests(project: GateProjec
         ["*baselines/gates.toml:20: [[]metrics.bundle_kb[]] owner: unknown owner 'frontend' — "
          "did you mean 'frontend-ui'?*"]
     )
+
+
+def test_collect_only_lists_gates_without_judging_them(project: GateProject) -> None:
+    project.suite("test_x", '''
+        import pytest
+
+        @pytest.mark.p0
+        @pytest.mark.owner("devops")
+        def test_x():
+            pass
+    ''')
+    result = project.pytester.runpytest("--collect-only", "-q")
+    assert result.ret == 0
+    assert not (project.root / "gate-report").exists()
