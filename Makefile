@@ -16,8 +16,9 @@ test: setup lint
 	$(PY) -m pytest tests -p no:cacheprovider
 
 lint:
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests suites benchmarks
 	$(PY) -m mypy
+	$(PY) -m mypy --strict --explicit-package-bases tests suites
 
 bench: setup
 	$(PY) benchmarks/plugin_overhead.py

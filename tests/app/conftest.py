@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apphelp import MakeApp, settings_for
+from tests.app.apphelp import MakeApp, settings_for
 from fastapi.testclient import TestClient
 
 from castmatch_app.app import create_app, runtime_of

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from apphelp import OTHER_DIRECTOR, bearer, rt
+from tests.app.apphelp import OTHER_DIRECTOR, bearer, rt
 from fastapi.testclient import TestClient
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from apphelp import TALENT, token
+from tests.app.apphelp import TALENT, token
 from fastapi.testclient import TestClient
 
 

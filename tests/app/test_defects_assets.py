@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from apphelp import MakeApp, asset, check_defect, contrast, rt, sign_in
+from tests.app.apphelp import MakeApp, asset, check_defect, contrast, rt, sign_in
 from fastapi.testclient import TestClient
 
 from castmatch_app import defects
@@ -109,8 +109,8 @@ def test_front_end_defect(make_app: MakeApp, clean: TestClient, name: str) -> No
 
 
 def test_every_defect_has_a_proof() -> None:
-    from test_defects_server import CHECKS as SERVER_CHECKS
-    from test_defects_server import ELSEWHERE
+    from tests.app.test_defects_server import CHECKS as SERVER_CHECKS
+    from tests.app.test_defects_server import ELSEWHERE
 
     assert set(CHECKS) | set(SERVER_CHECKS) | ELSEWHERE == defects.NAMES
     assert not set(CHECKS) & set(SERVER_CHECKS)

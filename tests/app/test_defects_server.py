@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apphelp import DIRECTOR, MakeApp, bearer, check_defect, csrf, rt, sign_in, token
+from tests.app.apphelp import DIRECTOR, MakeApp, bearer, check_defect, csrf, rt, sign_in, token
 from fastapi.testclient import TestClient
-from test_webhook import deliver, event, new_audition
+from tests.app.test_webhook import deliver, event, new_audition
 
 from castmatch_app import cli, defects
 from castmatch_app.config import parse_rate_limits
@@ -116,7 +116,7 @@ def breaker_stays_closed(c: TestClient) -> bool:
     try:
         for _ in range(8):
             c.get("/api/v1/talent/9/similar")
-        return rt(c).recommender.breaker.state == "closed"
+        return bool(rt(c).recommender.breaker.state == "closed")
     finally:
         c.post("/_test/faults", json={"reset": True})
         rt(c).recommender.breaker.success()

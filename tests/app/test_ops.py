@@ -5,7 +5,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from apphelp import MakeApp, bearer, rt
+from tests.app.apphelp import MakeApp, bearer, rt
 from fastapi.testclient import TestClient
 
 from castmatch_app import cli

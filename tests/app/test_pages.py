@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from apphelp import csrf, rt, sign_in
+from tests.app.apphelp import csrf, rt, sign_in
 from fastapi.testclient import TestClient
 
 PAGES = ["/", "/talent", "/talent?q=dance&area=bandra&page=2", "/talent/1", "/signin", "/join", "/offline"]

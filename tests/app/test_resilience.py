@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import time
 
-from apphelp import MakeApp, rt
+from tests.app.apphelp import MakeApp, rt
 from fastapi.testclient import TestClient
 
 from castmatch_app.config import parse_rate_limits

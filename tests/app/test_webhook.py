@@ -5,7 +5,7 @@ import time
 import uuid
 from typing import Any
 
-from apphelp import bearer
+from tests.app.apphelp import bearer
 from fastapi.testclient import TestClient
 
 from castmatch_app.security import webhook_signature
