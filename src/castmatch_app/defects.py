@@ -99,7 +99,7 @@ CATALOGUE: tuple[Defect, ...] = (
     _d("bloated-bundle", "every page ships a large unused JavaScript payload", "frontend-ui", "p0",
        "performance/test_assets.py::test_js_css_budgets"),
     _d("sw-no-cache", "service worker does not cache the shell or the offline page", "frontend-ui", "p0",
-       "performance", "journeys/test_pwa.py"),
+       "journeys/test_pwa.py"),
     _d("eager-images", "below-the-fold images are not lazy-loaded", "frontend-ui", "p1",
        "performance/test_assets.py::test_below_fold_images_lazy"),
     _d("plain-404", "404 is a bare text response without navigation", "frontend-ui", "p1",

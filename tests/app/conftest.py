@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.app.apphelp import MakeApp, settings_for
 from fastapi.testclient import TestClient
 
 from castmatch_app.app import create_app, runtime_of
+from tests.app.apphelp import MakeApp, settings_for
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.app.apphelp import OTHER_DIRECTOR, bearer, rt
 from fastapi.testclient import TestClient
+
+from tests.app.apphelp import OTHER_DIRECTOR, bearer, rt
 
 
 def test_search_api(client: TestClient) -> None:

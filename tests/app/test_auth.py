@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from tests.app.apphelp import TALENT, token
 from fastapi.testclient import TestClient
+
+from tests.app.apphelp import TALENT, token
 
 
 def refresh(client: TestClient, value: str) -> tuple[int, dict[str, str]]:

@@ -6,10 +6,10 @@ import re
 from collections.abc import Callable
 
 import pytest
-from tests.app.apphelp import MakeApp, asset, check_defect, contrast, rt, sign_in
 from fastapi.testclient import TestClient
 
 from castmatch_app import defects
+from tests.app.apphelp import MakeApp, asset, check_defect, contrast, rt, sign_in
 
 Check = Callable[[TestClient], bool]
 

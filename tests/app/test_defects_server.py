@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.app.apphelp import DIRECTOR, MakeApp, bearer, check_defect, csrf, rt, sign_in, token
 from fastapi.testclient import TestClient
-from tests.app.test_webhook import deliver, event, new_audition
 
 from castmatch_app import cli, defects
 from castmatch_app.config import parse_rate_limits
+from tests.app.apphelp import DIRECTOR, MakeApp, bearer, check_defect, csrf, rt, sign_in, token
+from tests.app.test_webhook import deliver, event, new_audition
 
 Check = Callable[[TestClient], bool]
 # Proven elsewhere: a SIGTERM needs a real server process (test_server.py).

@@ -5,10 +5,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tests.app.apphelp import MakeApp, bearer, rt
 from fastapi.testclient import TestClient
 
 from castmatch_app import cli
+from tests.app.apphelp import MakeApp, bearer, rt
 
 
 def test_health_and_readiness(client: TestClient) -> None:

@@ -3,8 +3,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from tests.app.apphelp import csrf, rt, sign_in
 from fastapi.testclient import TestClient
+
+from tests.app.apphelp import csrf, rt, sign_in
 
 PAGES = ["/", "/talent", "/talent?q=dance&area=bandra&page=2", "/talent/1", "/signin", "/join", "/offline"]
 

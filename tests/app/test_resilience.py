@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import time
 
-from tests.app.apphelp import MakeApp, rt
 from fastapi.testclient import TestClient
 
 from castmatch_app.config import parse_rate_limits
+from tests.app.apphelp import MakeApp, rt
 
 
 def test_rate_limit_has_a_burst_then_429_with_retry_after(make_app: MakeApp) -> None:

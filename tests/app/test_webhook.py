@@ -5,10 +5,10 @@ import time
 import uuid
 from typing import Any
 
-from tests.app.apphelp import bearer
 from fastapi.testclient import TestClient
 
 from castmatch_app.security import webhook_signature
+from tests.app.apphelp import bearer
 
 SECRET = "castmatch-calendar-secret"
 

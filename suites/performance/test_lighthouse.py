@@ -1,0 +1,34 @@
+"""Lighthouse >= 95 in every category on every key page (launch metric lighthouse_score)."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+import pytest
+
+from pytest_castmatch.recorder import Gate
+from pytest_castmatch.runners import lighthouse
+
+THRESHOLD = 95.0
+
+
+@pytest.mark.p0
+@pytest.mark.owner("frontend-ui")
+def test_lighthouse_scores(gate: Gate, key_page: str, lighthouse_batch: Any) -> None:
+    """Median Lighthouse category scores of the page; the lowest is the launch metric."""
+    result: lighthouse.Result = lighthouse_batch.results[key_page]
+    gate.engine("lighthouse", lighthouse_batch.engine.version)
+    job = result.job
+    gate.check(lighthouse.findings(result, THRESHOLD))
+    scores = result.scores()
+    labels = {"page": key_page, "form_factor": job.form_factor}
+    for category, score in scores.items():
+        gate.metric("lighthouse_category_score", score, labels={**labels, "category": category})
+    if scores:
+        lowest = min(scores, key=lambda c: scores[c])
+        gate.metric("lighthouse_score", scores[lowest], labels={**labels, "category": lowest})
+    rep = result.representative()
+    for src in (rep.json_path, rep.html_path) if rep else ():
+        if src.is_file():
+            gate.attach(shutil.copyfile(src, gate.evidence_dir / src.name))

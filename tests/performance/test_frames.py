@@ -1,0 +1,51 @@
+"""Frame times from requestAnimationFrame: a smooth transition against one with periodic stalls."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser
+
+from pytest_castmatch.checks import frames
+
+
+def record(browser: Browser, url: str, slowdown: float) -> frames.FrameTimes:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(url)
+        box = page.locator("#go").bounding_box()
+        assert box is not None
+        with frames.cpu_throttled(page, slowdown):
+            return frames.record(page, lambda: page.mouse.click(box["x"] + 5, box["y"] + 5), duration_ms=1000)
+    finally:
+        context.close()
+
+
+def best(browser: Browser, url: str, slowdown: float, tries: int = 3) -> frames.FrameTimes:
+    # The best of a few recordings: other processes on the machine spoil some, never all.
+    return max((record(browser, url, slowdown) for _ in range(tries)), key=lambda r: r.on_time_percent)
+
+
+@pytest.mark.parametrize("slowdown", [1.0, 4.0])
+def test_stalls_lose_frames_a_smooth_transition_keeps(browser: Browser, fixture_url: str, slowdown: float) -> None:
+    smooth = best(browser, f"{fixture_url}/frames-smooth.html", slowdown)
+    janky = best(browser, f"{fixture_url}/frames-janky.html", slowdown)
+    assert smooth.count >= 30
+    assert janky.worst_ms >= 110  # a 140 ms stall spans at least seven 16.7 ms intervals
+    assert janky.on_time_percent < 70
+    assert smooth.on_time_percent > janky.on_time_percent + 15
+
+
+def test_on_time_share_counts_the_frames_that_were_due() -> None:
+    steady = frames.FrameTimes((16.7,) * 60)
+    assert steady.on_time_percent == pytest.approx(100.0)
+    # 30 on-time frames and one 500 ms stall (30 intervals without a frame): 30 of 60 intervals.
+    stalled = frames.FrameTimes((16.7,) * 30 + (500.0,))
+    assert stalled.on_time_percent == pytest.approx(50.0)
+    assert frames.FrameTimes((16.7, 33.4)).on_time_percent == pytest.approx(100 / 3)
+    assert stalled.worst_ms == 500.0
+    assert frames.FrameTimes(()).on_time_percent == 0.0
+
+
+def test_series_accumulates_time() -> None:
+    assert frames.FrameTimes((16.7, 33.4)).series() == [(16.7, 16.7), (50.1, 33.4)]

@@ -1,0 +1,118 @@
+"""The Lighthouse runner: engine discovery fails closed, reports are parsed, medians decide, one real run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_castmatch.runners import EngineMissing, lighthouse
+
+
+def lhr(perf: float, seo: float = 1.0, error: str = "") -> dict[str, Any]:
+    """A minimal Lighthouse result with two categories and one failing SEO audit when seo < 1."""
+    audits = {
+        "meta-description": {"title": "Document does not have a meta description", "score": 0 if seo < 1 else 1,
+                             "scoreDisplayMode": "binary"},
+        "largest-contentful-paint": {"title": "LCP", "score": 1, "scoreDisplayMode": "numeric", "numericValue": 900.0},
+    }
+    out: dict[str, Any] = {"categories": {
+        "performance": {"score": perf, "auditRefs": [{"id": "largest-contentful-paint", "weight": 25}]},
+        "seo": {"score": seo, "auditRefs": [{"id": "meta-description", "weight": 1}]},
+    }, "audits": audits}
+    if error:
+        out["runtimeError"] = {"code": "NO_FCP", "message": error}
+    return out
+
+
+def write(folder: Path, name: str, data: dict[str, Any]) -> Path:
+    (folder / f"{name}.json").write_text(json.dumps(data))
+    (folder / f"{name}.html").write_text("<html></html>")
+    return folder / name
+
+
+def test_node_missing_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(EngineMissing, match=r"install Node\.js"):
+        lighthouse.find_engine()
+
+
+def test_lighthouse_missing_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASTMATCH_LIGHTHOUSE", str(tmp_path / "none"))
+    monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/node" if name == "node" else None)
+    with pytest.raises(EngineMissing, match="npm ci"):
+        lighthouse.find_engine(repo_root=tmp_path)
+
+
+def test_finds_the_repository_lighthouse() -> None:
+    engine = lighthouse.find_engine()
+    assert engine.version.startswith("12.")
+    assert (engine.root / "core" / "index.js").is_file()
+
+
+def test_parse_reads_scores_failing_audits_and_lab_values(tmp_path: Path) -> None:
+    run = lighthouse._parse(write(tmp_path, "a", lhr(0.97, 0.9)), 1.0, "")
+    assert run.scores == {"performance": 97.0, "seo": 90.0}
+    assert [a["id"] for a in run.audits] == ["meta-description"]
+    assert run.lab == {"LCP": 900.0}
+    failed = lighthouse._parse(write(tmp_path, "b", lhr(0.5, error="no paint")), 1.0, "")
+    assert failed.error == "no paint"
+    assert failed.scores == {}
+
+
+def test_median_decides_and_failing_category_audits_are_errors(tmp_path: Path) -> None:
+    job = lighthouse.Job("p", "http://x/")
+    result = lighthouse.Result(job, [lighthouse._parse(write(tmp_path, f"r{i}", lhr(p, 0.9)), 1.0, "")
+                                     for i, p in enumerate((0.99, 0.60, 0.96))])
+    assert result.scores() == {"performance": 96.0, "seo": 90.0}
+    assert result.representative() is result.runs[2]
+    found = lighthouse.findings(result)
+    assert [(f.rule, f.severity) for f in found] == [("lighthouse-missing", "error"), ("lighthouse-missing", "error"),
+                                                    ("lighthouse/meta-description", "error")]
+    passing = lighthouse.findings(result, threshold=90)
+    assert [(f.rule, f.severity) for f in passing if f.rule.startswith("lighthouse/")] == [
+        ("lighthouse/meta-description", "warning")]
+
+
+def test_a_crashed_run_beside_good_ones_is_only_a_warning(tmp_path: Path) -> None:
+    good = lighthouse._parse(write(tmp_path, "g", lhr(1.0)), 1.0, "")
+    crashed = lighthouse._parse(tmp_path / "missing", 1.0, "NO_NAVSTART")
+    mixed = lighthouse.findings(lighthouse.Result(lighthouse.Job("p", "http://x/"), [good, crashed]))
+    assert [(f.rule, f.severity) for f in mixed if f.rule == "lighthouse-error"] == [("lighthouse-error", "warning")]
+    alone = lighthouse.findings(lighthouse.Result(lighthouse.Job("p", "http://x/"), [crashed]))
+    assert ("lighthouse-error", "error") in [(f.rule, f.severity) for f in alone]
+
+
+def test_more_runs_only_where_the_median_is_borderline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scores = {"fast": [1.0], "close": [0.96, 0.93, 0.97]}
+    calls: list[list[str]] = []
+
+    def fake_batch(engine: Any, jobs: Any, port: int, timeout: float) -> list[lighthouse.Run]:
+        calls.append([j.label for j, _ in jobs])
+        return [lighthouse._parse(write(tmp_path, p.name, lhr(scores[j.label].pop(0))), 1.0, "") for j, p in jobs]
+
+    monkeypatch.setattr(lighthouse, "_batch", fake_batch)
+    engine = lighthouse.Engine("node", tmp_path, "12.8.2")
+    jobs = [lighthouse.Job("fast", "http://x/"), lighthouse.Job("close", "http://x/")]
+    results = lighthouse.run(jobs, tmp_path, runs=1, max_runs=3, port=9, engine=engine)
+    assert calls == [["fast", "close"], ["close"], ["close"]]
+    assert results[1].scores()["performance"] == 96.0
+
+
+def test_real_run_scores_a_fixture_page(fixture_url: str, tmp_path: Path) -> None:
+    jobs = [lighthouse.Job("good", f"{fixture_url}/good.html", "desktop"),
+            lighthouse.Job("bad", f"{fixture_url}/bad.html", "desktop")]
+    good, bad = lighthouse.run(jobs, tmp_path, runs=1, max_runs=1)
+    assert set(good.scores()) == set(lighthouse.CATEGORIES)
+    assert good.scores()["seo"] == 100
+    assert good.scores()["accessibility"] == 100
+    # bad.html has no meta description and no viewport: SEO and performance findings.
+    bad_rules = {f.rule for f in lighthouse.findings(bad) if f.severity == "error"}
+    assert "lighthouse/meta-description" in bad_rules
+    assert bad.scores()["seo"] < 95
+    assert {"LCP", "CLS", "TBT", "FCP"} <= set(good.lab())
+    rep = good.representative()
+    assert rep is not None
+    assert rep.html_path.is_file()
