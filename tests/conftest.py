@@ -2,4 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from pytest_castmatch import sut
+
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium with the flags an offline container needs, as the suites use it."""
+    try:
+        return sut.chromium_launch_args(browser_type_launch_args)
+    except sut.SutError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def base_url() -> str | None:
+    """No deployment here: tests load fixture pages by full URL or ``page.set_content``.
+
+    Folders that serve a corpus override this with its URL.
+    """
+    return None

@@ -7,34 +7,21 @@ raise; every other rule the check knows must stay silent).
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.loopback import serving_files
+
 PAGES = Path(__file__).parent / "pages"
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @contextmanager
 def serve(root: Path = PAGES) -> Iterator[str]:
     """Serve ``root`` on 127.0.0.1, port 0; yields the base URL."""
-    handler = functools.partial(_Quiet, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving_files(root) as url:
+        yield url
 
 
 def pages(folder: str) -> list[str]:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from pytest_castmatch import sut
 from pytest_castmatch.checks import journeys, tracing
 
 GOOD_FORM = """<!doctype html><title>Book</title><main><form>
@@ -44,22 +40,10 @@ FRIENDLY = """<!doctype html><title>Not found</title><header><nav><a href="/">Ho
 TRACE = FRIENDLY.replace("<p><a", '<pre>Traceback (most recent call last):\n  File "app.py", line 3, in x</pre><p><a')
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if shutil.which("chromium") is None and not sut.find_chromium():
-        pytest.fail("no Chromium: install Debian's chromium (apt-get install chromium)")
-    args: dict[str, Any] = sut.chromium_launch_args()
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(**args)
-        yield b
-        b.close()
-
-
 @pytest.fixture
-def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context()
-    yield context.new_page()
-    context.close()
+def chromium(browser: Browser) -> Browser:
+    """pytest-playwright's browser (one Playwright per process: a second one would clash)."""
+    return browser
 
 
 def _fields(page: Page, html: str) -> dict[str, journeys.FieldSnapshot | None]:

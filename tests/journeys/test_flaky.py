@@ -8,18 +8,17 @@ journeys conftest against a local page, so the evidence machinery is exercised a
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.loopback import serving_files
 from tests.plugin.conftest import GateProject
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,19 +111,8 @@ def site(tmp_path: Path) -> Iterator[str]:
     root.mkdir()
     (root / "index.html").write_text("<!doctype html><title>Home</title><h1>Home</h1>")
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            super().__init__(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving_files(root) as url:
+        yield url
 
 
 def test_flaky_journey_keeps_the_failed_attempts_evidence(tmp_path: Path, site: str) -> None:

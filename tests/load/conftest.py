@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import http.server
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
+
+from tests.loopback import serving
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -40,12 +41,5 @@ class Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def local_service() -> Iterator[str]:
     """The service on 127.0.0.1, a free port; its base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield url

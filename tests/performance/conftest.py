@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.server
 import io
 import random
-import threading
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from pytest_castmatch import sut
+from tests.loopback import serving
 
 PAGES = Path(__file__).parent / "pages"
 TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript",
@@ -65,21 +64,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(scope="session")
 def fixture_url() -> Iterator[str]:
     """Base URL of the fixture pages."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(_Handler) as url:
+        yield url
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Debian's Chromium with the flags an offline container needs."""
-    try:
-        return sut.chromium_launch_args(browser_type_launch_args)
-    except sut.SutError as exc:
-        pytest.fail(str(exc), pytrace=False)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
-from pytest_castmatch import sut
+from tests.loopback import serving
 
 #: A route answers (status, headers, body) for (method, path with query, request body).
 Route = Callable[[str, str, bytes], tuple[int, list[tuple[str, str]], bytes]]
@@ -59,23 +58,6 @@ def server() -> Iterator[Server]:
         def version_string(self) -> str:
             return "test"
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Debian's Chromium, as the suites use it."""
-    return sut.chromium_launch_args(browser_type_launch_args)
-
-
-@pytest.fixture(scope="session")
-def base_url() -> str | None:
-    """No base URL: these tests load fixture HTML with ``page.set_content``."""
-    return None
+    with serving(Handler) as url:
+        state.url = url
+        yield state

@@ -25,10 +25,12 @@ class Burst:
 
     @property
     def allowed_before_refusal(self) -> int:
-        """Successful answers before the first 429 (all of them when none was refused)."""
-        if 429 not in self.statuses:
-            return sum(1 for s in self.statuses if s < 400)
-        return sum(1 for s in self.statuses[: self.statuses.index(429)] if s < 400)
+        """Requests the server admitted in the burst.
+
+        All successes count, wherever they land in the list: with several workers an admitted
+        request's answer can arrive after another worker's first 429.
+        """
+        return sum(1 for s in self.statuses if s < 400)
 
 
 def burst(base_url: str, path: str, *, identity: Mapping[str, str], cap: int = 600, workers: int = 4) -> Burst:
