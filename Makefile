@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 REPORT ?= gate-report
 
-.PHONY: setup gate test lint bench clean
+.PHONY: setup gate test matrix lint bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -11,9 +11,13 @@ setup:
 gate: setup
 	@bash scripts/gate.sh $(REPORT) $(if $(BASE_URL),--base-url $(BASE_URL),)
 
-## Lint, type-check and run the plugin's own tests.
+## Lint, type-check and run the plugin's own tests, with every defect proven to turn its gate red.
 test: setup lint
-	$(PY) -m pytest tests -p no:cacheprovider
+	$(PY) -m pytest tests -p no:cacheprovider -n 2 -m "not clean_app"
+
+## The clean half of the defect matrix: every gate folder GO against the clean app (run it alone).
+matrix: setup
+	$(PY) -m pytest tests/defects -p no:cacheprovider -m clean_app
 
 lint:
 	$(PY) -m ruff check src tests suites benchmarks
