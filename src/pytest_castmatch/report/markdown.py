@@ -8,7 +8,7 @@ cell. A hostile name renders as its own text, never as a link, an image or marku
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pytest_castmatch.report import (
@@ -80,35 +80,32 @@ def render(report: Mapping[str, Any]) -> str:
     found = blockers(report)
     lines += ["", f"### Blockers ({len(found)})", ""]
     if found:
-        lines += [_row("Priority", "Owner", "What", "Why"), _row("---", "---", "---", "---")]
-        lines += [
-            _row(
-                escape(r["priority"].upper() or "—"),
-                escape(owner_title(report, r["owner"])),
-                escape(r["subject"]),
-                escape(r["message"]),
-            )
-            for r in found
-        ]
+        lines += _reason_table(report, found)
     else:
         lines.append("None.")
 
     notes = advisories(report)
     if notes:
         lines += ["", f"<details><summary>Advisories and waived ({len(notes)})</summary>", ""]
-        lines += [_row("Priority", "Owner", "What", "Why"), _row("---", "---", "---", "---")]
-        lines += [
-            _row(
-                escape(r["priority"].upper() or "—"),
-                escape(owner_title(report, r["owner"])),
-                escape(r["subject"]),
-                escape(r["message"]),
-            )
-            for r in notes
-        ]
+        lines += _reason_table(report, notes)
         lines += ["", "</details>"]
 
     counts = ", ".join(f"{n} {escape(outcome)}" for outcome, n in report["counts"].items()) or "no gates"
     pending = sum(1 for m in report.get("manual", []) if m.get("status") == "pending")
     lines += ["", f"Gates: {counts}. Manual checklist items pending sign-off: {pending}.", ""]
     return "\n".join(lines)
+
+
+def _reason_table(report: Mapping[str, Any], reasons: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Rows of a priority / owner / what / why table, every cell escaped."""
+    rows = [_row("Priority", "Owner", "What", "Why"), _row("---", "---", "---", "---")]
+    rows += [
+        _row(
+            escape(r["priority"].upper() or "—"),
+            escape(owner_title(report, r["owner"])),
+            escape(r["subject"]),
+            escape(r["message"]),
+        )
+        for r in reasons
+    ]
+    return rows
