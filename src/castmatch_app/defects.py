@@ -148,7 +148,7 @@ CATALOGUE: tuple[Defect, ...] = (
        "security/test_probes.py::test_hostile_input_is_refused"),
     # visual-systems: design tokens (P0), dark mode contrast and theme switching (P0)
     _d("literal-colour", "a hard-coded colour that is not a design token", "visual-systems", "p0",
-       "content/test_tokens.py"),
+       "content/test_design_tokens.py"),
     _d("low-contrast-dark", "muted text below 7:1 contrast in dark mode", "visual-systems", "p0",
        "accessibility/test_axe.py"),
     _d("theme-flash", "the saved theme is applied late (flash of the wrong theme)", "visual-systems", "p0",

@@ -78,3 +78,10 @@ def test_clean_app_passes_every_gate(folder: str, tmp_path: Path) -> None:
     assert not not_passed, f"gates not passing on the clean app: {not_passed}\n{out[-3000:]}"
     assert not blocking, f"blockers on the clean app: {blocking}"
     assert (status, report["verdict"]["label"]) == (0, "GO for this scope")
+
+
+def test_gate_modules_have_unique_names() -> None:
+    # Suites have no __init__.py: pytest imports each module by its basename, so two
+    # test_x.py in different folders break a full run (each folder alone still collects).
+    names = [p.name for p in (ROOT / "suites").rglob("test_*.py")]
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []
