@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import os
 import resource
-import signal
 import socket
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import psutil  # type: ignore[import-untyped]  # a Locust dependency
 
+from pytest_castmatch import sut
 from pytest_castmatch.runners import locust as load
 
 
@@ -58,14 +58,7 @@ def reference_app(workers: int, folder: Path, rate_limit: str = "off") -> Iterat
         time.sleep(2.0)  # let every worker finish building its model, not only the first
         yield url, proc.pid
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        sut.stop_group(proc, grace=20, after_kill=5)
 
 
 class AppSampler(threading.Thread):

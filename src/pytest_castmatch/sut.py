@@ -176,20 +176,29 @@ def _tail(log: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
-def _terminate(pid: int, grace: float = 10.0) -> None:
-    # The app runs in its own session; signal the group so uvicorn's workers go too.
+def stop_group(proc: subprocess.Popen[bytes], grace: float = 10.0, after_kill: float = 10.0) -> None:
+    """SIGTERM a child started in its own session (and its workers), SIGKILL after ``grace`` seconds.
+
+    Reaps it through its Popen, so the Popen knows it has exited (and never warns that it still runs).
+    """
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGTERM)
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=after_kill)
+
+
+def _terminate(pid: int, grace: float = 10.0) -> None:
     proc = _STARTED.pop(pid, None)
     if proc is not None:
-        # Our own child: reap it through its Popen, so the Popen knows it has exited.
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
-            proc.wait(timeout=grace)
+        stop_group(proc, grace, grace)
         return
+    # Started by another process of this run (an xdist worker): signal its group, then watch it go.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
     # Started by another process of this run (an xdist worker): we can only watch it go.
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:

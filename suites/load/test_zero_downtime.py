@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import psutil  # type: ignore[import-untyped]  # a Locust dependency
 import pytest
 
+from pytest_castmatch import sut
 from pytest_castmatch.config import GateConfig
 from pytest_castmatch.model import Finding
 from pytest_castmatch.recorder import Gate
@@ -80,14 +81,7 @@ def multiworker_app(tmp_path: Path) -> Iterator[App]:
             pytest.fail(f"the {WORKERS}-worker app did not start within 90 s; log {log}", pytrace=False)
         yield app
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        sut.stop_group(proc, grace=15, after_kill=5)
 
 
 class HeldConnections:
