@@ -51,17 +51,13 @@ def client_key(request: Request) -> str:
 
 
 @router.get("/search", response_model=None, responses={200: {"model": SearchOut}, **ERRORS},
-            summary="Search talent", tags=["talent"])
-async def search_talent(
-    request: Request,
-    q: str = Query("", max_length=100, description="Name, skill or keyword (Latin or Devanagari)."),
-    area: str = Query("", max_length=60), language: str = "", skill: str = "", gender: str = "",
-    min_experience: int = Query(0, ge=0, le=60), page: int = 1, per_page: int = 12,
-) -> Response:
-    params = {"q": q, "area": area, "language": language, "skill": skill, "gender": gender,
-              "min_experience": str(min_experience), "page": str(page), "per_page": str(per_page)}
+            summary="Search talent", tags=["talent"],
+            openapi_extra={"parameters": search.openapi_parameters()})
+async def search_talent(request: Request) -> Response:
+    # The parameters are read and checked by search.parse (documented through openapi_extra) rather
+    # than declared one by one: FastAPI's per-parameter validation was the largest cost of this route.
     try:
-        query = search.parse(params, strict=True)
+        query = search.parse(request.query_params, strict=True)
     except search.SearchParamError as exc:
         return error(request, 422, "invalid_parameter", "api.validation", {exc.field: str(exc)})
     return json_response(await search.api_body(runtime(request), query),
@@ -107,7 +103,9 @@ async def _recommend(request: Request, *, talent_id: int | None, role: dict[str,
             responses={200: {"model": RecommendationsOut}, 404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
             tags=["recommendations"])
 async def similar(request: Request, talent_id: int, k: int = Query(10, ge=1, le=50)) -> Response:
-    if runtime(request).catalog.talent(talent_id) is None:
+    rt = runtime(request)
+    # Every talent has a model vector, so the model's index answers "does it exist" without a query.
+    if talent_id not in rt.recommender.position and rt.catalog.talent(talent_id) is None:
         return error(request, 404, "not_found", "api.not_found")
     return await _recommend(request, talent_id=talent_id, role=None, k=k)
 

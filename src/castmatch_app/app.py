@@ -13,12 +13,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from castmatch_app import __version__, api, api_auth, booking, defects, onboarding, ops, static_routes, web
 from castmatch_app.assets import Assets
 from castmatch_app.catalog import Catalog, ensure_catalog
+from castmatch_app.compress import GZip
 from castmatch_app.config import Settings
 from castmatch_app.edge import Edge
 from castmatch_app.faults import Faults
@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                     status=500, status_code=500, traceback=trace)
 
     app.add_middleware(FaultGate, faults=rt.faults)
-    app.add_middleware(GZipMiddleware, minimum_size=800, compresslevel=5)
+    app.add_middleware(GZip, minimum_size=800, level=5)
     return Edge(app, rt)
 
 

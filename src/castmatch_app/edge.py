@@ -146,9 +146,7 @@ class Edge:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
             label = getattr(route, "path", None) or ("/static" if path.startswith("/static/") else "unmatched")
-            method = scope["method"]
-            self.rt.metrics.request_latency.labels(method, label).observe(elapsed)
-            self.rt.metrics.requests.labels(method, label, str(status_code)).inc()
+            self.rt.metrics.served(scope["method"], label, status_code, elapsed)
             if self.rt.settings.access_log:
                 self.log(scope, path, status_code, elapsed, request_id)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from castmatch_app import defects
@@ -37,6 +39,18 @@ class Metrics:
         self.webhooks = Counter("castmatch_webhook_events", "Calendar webhook deliveries by outcome.",
                                 ["outcome"], registry=self.registry)
         self.breaker_state.set(0)
+        # labels() takes a lock and builds a key on every call; routes, methods and statuses are a
+        # small fixed set, so each request's pair of series is looked up once and kept.
+        self._served: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def served(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Record one served request in the latency histogram and the request counter."""
+        series = self._served.get((method, route, status))
+        if series is None:
+            series = self._served[(method, route, status)] = (self.request_latency.labels(method, route),
+                                                               self.requests.labels(method, route, str(status)))
+        series[0].observe(seconds)
+        series[1].inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

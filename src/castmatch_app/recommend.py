@@ -251,8 +251,9 @@ class Recommender:
         if self.breaker.allow():
             started = time.perf_counter()
             try:
-                ids, scores = await asyncio.wait_for(self._infer(query, variant, k, talent_id, memo_key),
-                                                     self.timeout_s)
+                # A deadline on this task, not wait_for's extra task per call: same timeout, less overhead.
+                async with asyncio.timeout(self.timeout_s):
+                    ids, scores = await self._infer(query, variant, k, talent_id, memo_key)
             except (ModelUnavailableError, TimeoutError):
                 self.breaker.failure()
             else:

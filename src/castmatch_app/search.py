@@ -14,6 +14,9 @@ from castmatch_app.runtime import Runtime
 
 MAX_PAGE = 1000
 MAX_PER_PAGE = 50
+MAX_Q = 100
+MAX_AREA = 60
+MAX_EXPERIENCE = 60
 EXPERIENCE_STEPS = (1, 3, 5, 10, 15)
 
 
@@ -44,8 +47,13 @@ def parse(params: Mapping[str, str], *, strict: bool) -> SearchQuery:
             return ""
         return value
 
-    q = params.get("q", "").strip()[:100]
-    area = params.get("area", "").strip()[:60]  # free text: bound into SQL as a parameter
+    raw_q, raw_area = params.get("q", ""), params.get("area", "")
+    if strict and len(raw_q) > MAX_Q:
+        raise SearchParamError("q", f"q must be at most {MAX_Q} characters")
+    if strict and len(raw_area) > MAX_AREA:
+        raise SearchParamError("area", f"area must be at most {MAX_AREA} characters")
+    q = raw_q.strip()[:MAX_Q]
+    area = raw_area.strip()[:MAX_AREA]  # free text: bound into SQL as a parameter
     try:
         page = _int(params, "page", 1)
         per_page = _int(params, "per_page", 12)
@@ -54,6 +62,8 @@ def parse(params: Mapping[str, str], *, strict: bool) -> SearchQuery:
         if strict:
             raise
         page, per_page, min_experience = 1, 12, 0
+    if strict and not (0 <= min_experience <= MAX_EXPERIENCE):
+        raise SearchParamError("min_experience", f"min_experience must be between 0 and {MAX_EXPERIENCE}")
     if not defects.active("edge-case-500"):
         if strict and not (1 <= page <= MAX_PAGE):
             raise SearchParamError("page", f"page must be between 1 and {MAX_PAGE}")
@@ -63,9 +73,34 @@ def parse(params: Mapping[str, str], *, strict: bool) -> SearchQuery:
         per_page = min(max(per_page, 1), MAX_PER_PAGE)
     return SearchQuery(
         q=q, area=area, language=choice("language", generator.LANGUAGES), skill=choice("skill", generator.SKILLS),
-        gender=choice("gender", generator.GENDERS), min_experience=max(0, min(min_experience, 60)),
+        gender=choice("gender", generator.GENDERS), min_experience=max(0, min(min_experience, MAX_EXPERIENCE)),
         page=page, per_page=per_page,
     )
+
+
+def openapi_parameters() -> list[dict[str, Any]]:
+    """The query parameters of GET /api/v1/search as OpenAPI documents them; ``parse`` enforces them."""
+
+    def text(name: str, limit: int, description: str) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "description": description,
+                "schema": {"type": "string", "maxLength": limit, "default": ""}}
+
+    def one_of(name: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False,
+                "schema": {"type": "string", "enum": ["", *allowed], "default": ""}}
+
+    def number(name: str, low: int, high: int, default: int) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False,
+                "schema": {"type": "integer", "minimum": low, "maximum": high, "default": default}}
+
+    return [
+        text("q", MAX_Q, "Name, skill or keyword (Latin or Devanagari)."),
+        text("area", MAX_AREA, "Mumbai area, e.g. Andheri or Bandra."),
+        one_of("language", generator.LANGUAGES), one_of("skill", generator.SKILLS),
+        one_of("gender", generator.GENDERS),
+        number("min_experience", 0, MAX_EXPERIENCE, 0), number("page", 1, MAX_PAGE, 1),
+        number("per_page", 1, MAX_PER_PAGE, 12),
+    ]
 
 
 def pages(total: int, per_page: int) -> int:

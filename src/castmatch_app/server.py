@@ -7,6 +7,7 @@ socket can come from a parent by file descriptor, so a replacement process can t
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -27,6 +28,13 @@ class DrainingServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, drain_seconds: float) -> None:
         super().__init__(config)
         self.drain_seconds = drain_seconds
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        # Start-up data (catalogue rows, model, templates) lives as long as the worker: moved out of
+        # the collector's reach, a full collection no longer walks it in the middle of requests.
+        gc.collect()
+        gc.freeze()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if defects.active("no-graceful-shutdown"):
