@@ -8,14 +8,24 @@ HTTP-level gates get a ``client`` with a session of its own, and two test ``dire
 reference app's seeded users, or for another deployment its two test directors as JSON in
 ``CASTMATCH_SECURITY_ACCOUNTS``: ``[["user", "password"], ["other-user", "password"]]`` (the
 first owns shortlist and audition 1).
+
+Runtime faults (``POST /_test/faults``: model down, slow model, server errors, clock skew) are
+global to the deployment. Every gate holds a shared lock on them while it runs, and a gate that
+injects a fault through ``app_faults`` upgrades to an exclusive one, so no other gate of the run,
+on any xdist worker, measures or judges the app while a fault is on.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import pytest
 
@@ -58,3 +68,73 @@ def directors() -> tuple[tuple[str, str], tuple[str, str]]:
     first, second = json.loads(given)[:2]
     return (str(first[0]), str(first[1])), (str(second[0]), str(second[1]))
 
+
+class FaultLock:
+    """Shared while a gate runs; exclusive while a gate injects a fault (one lock file for the run's workers)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: BinaryIO | None = None
+
+    def shared(self) -> None:
+        self._handle = open(self.path, "ab")  # noqa: SIM115 - held across the test, closed in release()
+        fcntl.flock(self._handle, fcntl.LOCK_SH)
+
+    def exclusive(self) -> None:
+        # Converting the same open file keeps this test from waiting on its own shared lock.
+        assert self._handle is not None, "take the shared lock first"
+        fcntl.flock(self._handle, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+
+@pytest.fixture(autouse=True)
+def fault_lock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultLock]:
+    """Every gate's hold on the deployment's fault switch (shared unless it injects a fault)."""
+    # The parent of basetemp is common to every xdist worker of a run (and to runs of one user):
+    # one lock for all of them, without starting the app for gates that never talk to it.
+    lock = FaultLock(tmp_path_factory.getbasetemp().parent / "castmatch-faults.lock")
+    lock.shared()
+    yield lock
+    lock.release()
+
+
+@dataclass
+class AppFaults:
+    """Set runtime faults on the deployment; every fault set here is switched off again at teardown."""
+
+    base_url: str
+    lock: FaultLock
+    changed: set[str] = field(default_factory=set)
+
+    def set(self, **changes: Any) -> dict[str, Any]:
+        """``POST /_test/faults`` with ``changes``; fails the gate if the deployment has no fault injection."""
+        self.lock.exclusive()
+        request = urllib.request.Request(f"{self.base_url}/_test/faults", data=json.dumps(changes).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                state: dict[str, Any] = json.loads(response.read())
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            pytest.fail(f"cannot inject faults at {self.base_url}/_test/faults ({exc}); run the app with "
+                        "CASTMATCH_FAULT_INJECTION=1 (castmatch-app serve --allow-fault-injection)", pytrace=False)
+        self.changed.update(k for k, v in changes.items() if v)
+        return state
+
+    def reset(self) -> None:
+        """Switch off everything this gate switched on."""
+        if self.changed:
+            self.set(reset=True)
+            self.changed.clear()
+
+
+@pytest.fixture
+def app_faults(castmatch_base_url: str, fault_lock: FaultLock) -> Iterator[AppFaults]:
+    """Runtime fault injection for one gate, undone when it ends (even when it fails)."""
+    faults = AppFaults(castmatch_base_url, fault_lock)
+    yield faults
+    faults.reset()

@@ -1,11 +1,9 @@
 """Resilience gates that inject runtime faults into the shared app (``POST /_test/faults``).
 
-Every fault-injecting gate lives in this module and nowhere else. Faults are global to the app
-under test, so each gate sets only its own fault key and clears that key in a ``finally`` (never
-``reset``, which would heal a fault a neighbouring gate depends on), and keeps the window short.
-Gates that measure the recommendation model (suites/ml) should not run beside this module:
-under pytest-xdist run them with ``--dist loadfile`` or in a separate invocation.
-A deployment without fault injection (``--base-url`` to staging) makes these gates fail, with
+Faults are global to the app under test, so each gate sets them through ``app_faults``
+(suites/conftest.py): it waits for an exclusive hold on the run's fault lock, so no other gate,
+on any xdist worker, runs while a fault is on; and it clears its own keys in a ``finally`` and
+keeps the window short. A deployment without fault injection (``--base-url`` to staging) makes these gates fail, with
 the reason, rather than skip: they never pass untested.
 """
 
@@ -24,7 +22,6 @@ from pytest_castmatch.checks.web import Client
 from pytest_castmatch.model import Finding
 from pytest_castmatch.recorder import Gate
 
-FAULTS = "/_test/faults"
 SIMILAR = "/api/v1/talent/1/similar?k=5"
 #: The app's model timeout is 250 ms; a fallback must come within that plus a margin for a busy CI host.
 FALLBACK_BUDGET_S = 1.0
@@ -36,16 +33,13 @@ HEALED: dict[str, Any] = {"model_down": False, "model_slow_ms": 0, "server_error
 
 
 @contextmanager
-def fault(client: Client, **changes: Any) -> Iterator[None]:
+def fault(app_faults: Any, **changes: Any) -> Iterator[None]:
     """Switch faults on for the ``with`` block and always switch exactly those off again."""
-    reply = client.post(FAULTS, json_body=changes)
-    if reply.status != 200:
-        pytest.fail(f"cannot inject faults ({reply.status} from POST {FAULTS}): run against the reference app, "
-                    "or a deployment started with --allow-fault-injection", pytrace=False)
+    app_faults.set(**changes)
     try:
         yield
     finally:
-        client.post(FAULTS, json_body={key: HEALED[key] for key in changes})
+        app_faults.set(**{key: HEALED[key] for key in changes})
 
 
 def _breaker(client: Client) -> tuple[float | None, float | None]:
@@ -68,7 +62,7 @@ def _wait_for_model(client: Client, deadline_s: float) -> tuple[bool, float]:
 
 @pytest.mark.p0
 @pytest.mark.owner("backend-api")
-def test_circuit_breaker_opens_falls_back_and_recovers(gate: Gate, client: Client) -> None:
+def test_circuit_breaker_opens_falls_back_and_recovers(gate: Gate, client: Client, app_faults: Any) -> None:
     """With the model hanging, calls fall back within budget, the breaker opens (later calls skip the
     model), and once the model heals the breaker closes again."""
     healthy, _ = _wait_for_model(client, RECOVERY_WAIT_S)
@@ -76,7 +70,7 @@ def test_circuit_breaker_opens_falls_back_and_recovers(gate: Gate, client: Clien
     findings: list[Finding] = []
     elapsed: list[float] = []
     _, calls_before = _breaker(client)
-    with fault(client, model_slow_ms=3000):
+    with fault(app_faults, model_slow_ms=3000):
         for i in range(CALLS_WHILE_FAILING):
             reply = client.get(SIMILAR)
             elapsed.append(reply.elapsed)
@@ -111,10 +105,10 @@ def test_circuit_breaker_opens_falls_back_and_recovers(gate: Gate, client: Clien
 
 @pytest.mark.p2
 @pytest.mark.owner("ai-ml")
-def test_model_down_serves_popular_fallback(gate: Gate, client: Client) -> None:
+def test_model_down_serves_popular_fallback(gate: Gate, client: Client, app_faults: Any) -> None:
     """With the model down, recommendations still answer 200 with popular talent (source fallback)."""
     findings: list[Finding] = []
-    with fault(client, model_down=True):
+    with fault(app_faults, model_down=True):
         replies = [client.get(SIMILAR), client.get("/api/v1/roles/1/talent?k=5")]
     for reply in replies:
         body = reply.json() if reply.status == 200 else {}
@@ -129,10 +123,10 @@ def test_model_down_serves_popular_fallback(gate: Gate, client: Client) -> None:
 
 @pytest.mark.p0
 @pytest.mark.owner("testing-qa")
-def test_error_pages_hide_stack_traces(gate: Gate, client: Client) -> None:
+def test_error_pages_hide_stack_traces(gate: Gate, client: Client, app_faults: Any) -> None:
     """A server error answers 500 with a friendly page (HTML) or error object (API), no traceback."""
     findings: list[Finding] = []
-    with fault(client, server_error=True):
+    with fault(app_faults, server_error=True):
         replies = [client.get("/talent?q=actor"), client.get("/api/v1/roles?limit=1"),
                    client.get("/talent/1", headers={"Accept": "text/html"})]
     for reply in replies:
@@ -151,7 +145,7 @@ def test_error_pages_hide_stack_traces(gate: Gate, client: Client) -> None:
 
 @pytest.mark.p1
 @pytest.mark.owner("integration")
-def test_expired_access_tokens_are_refused(gate: Gate, client: Client,
+def test_expired_access_tokens_are_refused(gate: Gate, client: Client, app_faults: Any,
                                            directors: tuple[tuple[str, str], ...]) -> None:
     """With the app's token clock moved past ``expires_in``, the access token is refused (401)."""
     reply, tokens = access.token_grant(client, {"grant_type": "password", "username": directors[1][0],
@@ -161,7 +155,7 @@ def test_expired_access_tokens_are_refused(gate: Gate, client: Client,
     auth = access.bearer(tokens.access)
     assert client.get("/api/v1/me", headers=auth).status == 200, "precondition: a fresh token works"
     findings: list[Finding] = []
-    with fault(client, clock_offset_s=lifetime + 60):
+    with fault(app_faults, clock_offset_s=lifetime + 60):
         expired = client.get("/api/v1/me", headers=auth)
     if expired.status != 401:
         findings.append(Finding("token-no-expiry", f"an access token {lifetime + 60} s past issue (lifetime "

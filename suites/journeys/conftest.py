@@ -6,23 +6,15 @@
   resolving ``page.goto("/talent")`` against the deployment. Tracing runs from the first request;
   when the gate's call fails, a screenshot, the trace and the page URL are attached to the gate's
   report entry (also for an attempt that pytest-rerunfailures retries, so a flaky gate shows why).
-- ``app_faults``: runtime fault injection (``POST /_test/faults``). Faults are global to the app, so
-  every journey holds a shared lock on it and a gate that injects a fault upgrades to an exclusive
-  one: no other journey of this run (any xdist worker) sees the injected failure.
+- ``app_faults`` (from suites/conftest.py): runtime fault injection, exclusive to the gate using it.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import json
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, BinaryIO
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
@@ -133,77 +125,6 @@ def engine_browser(playwright: Playwright) -> Iterator[Callable[[str], Browser]]
         browser.close()
 
 
-class FaultLock:
-    """Shared while a journey runs; exclusive while a gate injects a fault (one lock file per deployment)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._handle: BinaryIO | None = None
-
-    def shared(self) -> None:
-        self._handle = open(self.path, "ab")  # noqa: SIM115 - held across the test, closed in release()
-        fcntl.flock(self._handle, fcntl.LOCK_SH)
-
-    def exclusive(self) -> None:
-        # Converting the same open file keeps this test from waiting on its own shared lock.
-        assert self._handle is not None, "take the shared lock first"
-        fcntl.flock(self._handle, fcntl.LOCK_EX)
-
-    def release(self) -> None:
-        if self._handle is not None:
-            fcntl.flock(self._handle, fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
-
-
-@pytest.fixture
-def fault_lock(tmp_path_factory: pytest.TempPathFactory, castmatch_base_url: str) -> Iterator[FaultLock]:
-    """This test's hold on the deployment's fault switch (shared by default)."""
-    # The parent of basetemp is common to every xdist worker of a run (and to runs of one user).
-    digest = hashlib.sha256(castmatch_base_url.encode()).hexdigest()[:16]
-    lock = FaultLock(tmp_path_factory.getbasetemp().parent / f"castmatch-faults-{digest}.lock")
-    lock.shared()
-    yield lock
-    lock.release()
-
-
-@dataclass
-class AppFaults:
-    """Set runtime faults on the deployment; every fault set here is switched off again at teardown."""
-
-    base_url: str
-    lock: FaultLock
-    changed: set[str] = field(default_factory=set)
-
-    def set(self, **changes: Any) -> dict[str, Any]:
-        """``POST /_test/faults`` with ``changes``; fails the gate if the deployment has no fault injection."""
-        self.lock.exclusive()
-        request = urllib.request.Request(f"{self.base_url}/_test/faults", data=json.dumps(changes).encode(),
-                                         headers={"Content-Type": "application/json"}, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                state: dict[str, Any] = json.loads(response.read())
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            pytest.fail(f"cannot inject faults at {self.base_url}/_test/faults ({exc}); run the app with "
-                        "CASTMATCH_FAULT_INJECTION=1 (castmatch-app serve --allow-fault-injection)", pytrace=False)
-        self.changed.update(k for k, v in changes.items() if v)
-        return state
-
-    def reset(self) -> None:
-        """Switch off everything this gate switched on."""
-        if self.changed:
-            self.set(reset=True)
-            self.changed.clear()
-
-
-@pytest.fixture
-def app_faults(castmatch_base_url: str, fault_lock: FaultLock) -> Iterator[AppFaults]:
-    """Runtime fault injection for one gate, undone when it ends (even when it fails)."""
-    faults = AppFaults(castmatch_base_url, fault_lock)
-    yield faults
-    faults.reset()
-
-
 @pytest.fixture
 def journey_context(
     request: pytest.FixtureRequest,
@@ -212,7 +133,6 @@ def journey_context(
     playwright: Playwright,
     browser_context_args: dict[str, Any],
     engine_browser: Callable[[str], Browser],
-    fault_lock: FaultLock,
     gate: Gate,
 ) -> Iterator[BrowserContext]:
     """A traced browser context on this cell's device and engine; evidence is kept only on failure."""

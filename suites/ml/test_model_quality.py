@@ -95,7 +95,8 @@ def test_ab_assignment_sticky_and_balanced(gate: Any, castmatch_base_url: str, h
 
 @pytest.mark.p2
 @pytest.mark.owner("ai-ml")
-def test_edge_cases_and_fallback(gate: Any, castmatch_base_url: str, http: requests.Session) -> None:
+def test_edge_cases_and_fallback(gate: Any, castmatch_base_url: str, http: requests.Session,
+                                 app_faults: Any) -> None:
     """Odd inputs never crash the recommendation API, and a model outage serves the popularity fallback."""
     problems: list[str] = []
 
@@ -123,12 +124,11 @@ def test_edge_cases_and_fallback(gate: Any, castmatch_base_url: str, http: reque
             problems.extend(f"{where}: {issue}" for issue in issues)
 
     probe()
-    faults = f"{castmatch_base_url}/_test/faults"
-    assert http.post(faults, json={"model_down": True}, timeout=10).ok, "fault injection is not available"
+    app_faults.set(model_down=True)  # exclusive: no other gate of the run sees the model down
     try:
         response = mlquality.api_get(http, f"{castmatch_base_url}/api/v1/roles/1/talent?k={K}")
     finally:
-        http.post(faults, json={"model_down": False}, timeout=10)
+        app_faults.set(model_down=False)
     if response.status_code != 200:
         problems.append(f"with the model down, /api/v1/roles/1/talent answers {response.status_code}, "
                         "not the popularity fallback")
