@@ -5,8 +5,10 @@
 For every key page (suites/performance/conftest.py) in the form factor Lighthouse judges it in:
 Lighthouse's four category scores and lab LCP/FCP/CLS/TBT/TTFB next to the same vitals from
 our in-browser probe, measured in the same run; then the wall time of one probe load per page
-and profile and of one Lighthouse run per page; then the wall time of the whole
-``pytest suites/performance`` run. Figures, not asserts.
+and profile (each load alone) and of one Lighthouse run per page; then all twelve probe loads
+again the way the suite measures them (desktop loads overlapped, see the conftest), the
+Lighthouse worker's timeline, and the wall time of the whole ``pytest suites/performance`` run.
+Figures, not asserts; run ``uptime`` beside them, a busy neighbour moves every one of them.
 
 Lighthouse's mobile numbers are simulated (slow 4G, 4x CPU); our phone probe throttles the CPU
 4x but not the network, so its LCP/FCP on a loopback server sit below Lighthouse's. CLS is
@@ -83,7 +85,8 @@ def bench(conf: ModuleType, base: str, folder: Path) -> None:
     jobs = [lighthouse.Job(label, base + path, conf.LIGHTHOUSE_FORM_FACTOR[label])
             for label, path in conf.KEY_PAGES.items()]
     started = time.perf_counter()
-    results = {r.job.label: r for r in lighthouse.run(jobs, folder / "lh", runs=1, max_runs=1)}
+    log: list[tuple[float, str]] = []
+    results = {r.job.label: r for r in lighthouse.run(jobs, folder / "lh", runs=1, max_runs=1, log=log)}
     lh_batch = time.perf_counter() - started
     limits = load_gates(ROOT / "baselines" / "gates.toml").metrics
     probe_times: dict[tuple[str, str], float] = {}
@@ -100,6 +103,9 @@ def bench(conf: ModuleType, base: str, folder: Path) -> None:
                 probe_times[(label, profile)] = time.perf_counter() - t0
                 if profile == conf.LIGHTHOUSE_FORM_FACTOR[label]:
                     ours[label] = probe.vitals.values
+        t0 = time.perf_counter()
+        probes.measure_many([(label, profile) for profile in conf.PROFILES for label in conf.KEY_PAGES])
+        as_suite = time.perf_counter() - t0
         browser.close()
     print(f"Lighthouse {engine.version} and our web-vitals probe, same app, same run ({base})\n")
     head = (f"{'page':<8} {'form':<7} {'perf':>4} {'a11y':>4} {'bp':>4} {'seo':>4} | "
@@ -114,14 +120,18 @@ def bench(conf: ModuleType, base: str, folder: Path) -> None:
               f"{fmt(lab.get('LCP')):>6}/{fmt(v.get('LCP')):<6} {fmt(lab.get('FCP')):>6}/{fmt(v.get('FCP')):<6} "
               f"{fmt(lab.get('CLS'), 3):>6}/{fmt(v.get('CLS'), 3):<6} {fmt(lab.get('TBT')):>5}/{fmt(v.get('TBT')):<5} "
               f"{fmt(lab.get('TTFB')):>5}/{fmt(v.get('TTFB')):<6} {fmt(v.get('INP')):>5}")
-    print("\nwall time per page (s): our probe load per profile, one Lighthouse run")
+    print("\nwall time per page (s): one probe load per profile (alone), one Lighthouse run")
     print(f"{'page':<8} {'probe mobile':>12} {'probe desktop':>13} {'lighthouse':>10}")
     for label, result in results.items():
         lh_s = result.runs[0].seconds if result.runs else 0.0
         print(f"{label:<8} {probe_times[(label, 'mobile')]:>12.2f} {probe_times[(label, 'desktop')]:>13.2f} "
               f"{lh_s:>10.2f}")
     print(f"\nLighthouse batch ({len(jobs)} runs, one node process, one Chromium): {lh_batch:.1f} s; "
-          f"probes ({len(probe_times)} loads): {sum(probe_times.values()):.1f} s")
+          f"probes ({len(probe_times)} loads one by one): {sum(probe_times.values()):.1f} s; "
+          f"the same loads as the suite measures them: {as_suite:.1f} s")
+    print("Lighthouse worker timeline (s since node started):")
+    for at, event in log:
+        print(f"  {at:7.2f}  {event}")
 
 
 if __name__ == "__main__":

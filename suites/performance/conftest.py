@@ -3,7 +3,13 @@
 Each key page is loaded once per form factor in a fresh browser context (nothing cached);
 that one load gives both the network log the asset rules read and the web-vitals values,
 so the six asset gates and the twelve vitals gates share six pages x two profiles of work.
-Lighthouse runs once per run for every key page in one Node process.
+Every load this run needs is measured on first use. Desktop loads overlap two at a time: while
+one page sits out its settle time (idle, waiting for late content), the next one loads, and only
+one page is driven at any moment (loaded, clicked, read). Phone loads stay strictly one after
+another: with the CPU throttled 4x, a second page loading beside a settling one inflated the
+settling page's long tasks (TBT 0 -> 90-370 ms on a 2-core machine), which would fail a good
+page. Lighthouse runs once per run for every key page in one Node process, alone: nothing else
+is measured while it runs.
 
 Which form factor Lighthouse uses per page (one Lighthouse run costs 6-11 s here, so each
 page gets the profile its main audience uses; the in-browser vitals cover both profiles on
@@ -14,14 +20,16 @@ every page):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Request
 
 from pytest_castmatch.checks import assets, frames, vitals
 from pytest_castmatch.config import GateConfig, MetricSpec
@@ -50,13 +58,19 @@ PROFILES = ("mobile", "desktop")
 PHONE_DEVICE = "Pixel 7"
 PHONE_CPU_SLOWDOWN = 4.0
 DESKTOP_VIEWPORT = {"width": 1350, "height": 940}
-#: Lighthouse runs per page, then up to LIGHTHOUSE_MAX_RUNS where a median is within 3 points of 95.
+#: Lighthouse runs per page, then up to LIGHTHOUSE_MAX_RUNS where a median is within 3 points of 95
+#: and the runs left could still move it across 95 (each run costs 5-7 s here, 6-12 s for the first).
 LIGHTHOUSE_RUNS = int(os.environ.get("CASTMATCH_LIGHTHOUSE_RUNS", "1"))
 LIGHTHOUSE_MAX_RUNS = int(os.environ.get("CASTMATCH_LIGHTHOUSE_MAX_RUNS", "3"))
 LIGHTHOUSE_THRESHOLD = 95.0
 #: Loads per page and profile when the first one misses a vitals threshold (median decides).
 VITALS_MAX_LOADS = 3
 DECISIVE = 2.0
+#: How long a page is left alone after its load event before it is read: late content (banners,
+#: consent bars) shifts the layout a second or so after load.
+SETTLE_MS = 1500
+#: Pages loaded and settling at once per profile (1 = strictly one after another; see the module doc).
+PIPELINE_DEPTH = {"mobile": 1, "desktop": 2}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -87,8 +101,25 @@ def context_args(playwright: Playwright, profile: str) -> dict[str, Any]:
     return {"viewport": DESKTOP_VIEWPORT}
 
 
+@dataclass
+class _Pending:
+    """A probe load that has fired its load event and is settling."""
+
+    label: str
+    profile: str
+    context: BrowserContext
+    page: Page
+    requests: list[Request]
+    stack: contextlib.ExitStack
+    started: float
+    loaded: float
+
+
 class Probes:
     """Key-page loads measured on first use and kept for the session.
+
+    ``wanted`` is every (page, profile) the run's gates will ask for: the first ``get`` measures
+    them all in one pipeline (see the module doc) rather than one after another.
 
     A load whose vitals miss a threshold narrowly is measured twice more and each vital's median
     kept: a neighbour process on a shared machine can spoil one load, a slow page is slow every
@@ -96,9 +127,12 @@ class Probes:
     """
 
     def __init__(self, browser: Browser, playwright: Playwright, base_url: str,
-                 limits: Mapping[str, MetricSpec]) -> None:
+                 limits: Mapping[str, MetricSpec], wanted: Iterable[tuple[str, str]] = (),
+                 depth: Mapping[str, int] | None = None) -> None:
         self.browser, self.playwright, self.base_url = browser, playwright, base_url
         self.limits = limits
+        self.wanted = list(dict.fromkeys(wanted))
+        self.depth = dict(PIPELINE_DEPTH if depth is None else depth)
         self._done: dict[tuple[str, str], Probe] = {}
 
     def new_context(self, profile: str) -> BrowserContext:
@@ -107,12 +141,19 @@ class Probes:
     def get(self, label: str, profile: str) -> Probe:
         key = (label, profile)
         if key not in self._done:
-            probe = self.measure(label, profile)
-            if self._misses(probe.vitals) and not self._misses(probe.vitals, DECISIVE):
-                again = [self.measure(label, profile).vitals for _ in range(VITALS_MAX_LOADS - 1)]
-                probe = replace(probe, vitals=vitals.median([probe.vitals, *again]))
-            self._done[key] = probe
+            todo = [k for k in self.wanted if k not in self._done]
+            self._measure_all(todo if key in todo else [key])
         return self._done[key]
+
+    def _measure_all(self, keys: list[tuple[str, str]]) -> None:
+        first = dict(zip(keys, self.measure_many(keys), strict=True))
+        retry = [k for k, p in first.items() if self._misses(p.vitals) and not self._misses(p.vitals, DECISIVE)]
+        again = self.measure_many([k for k in retry for _ in range(VITALS_MAX_LOADS - 1)])
+        for key, probe in first.items():
+            if key in retry:
+                extra = [p.vitals for p in again if (p.label, p.profile) == key]
+                probe = replace(probe, vitals=vitals.median([probe.vitals, *extra]))
+            self._done[key] = probe
 
     def _misses(self, measured: vitals.Vitals, factor: float = 1.0) -> bool:
         """Whether any vital is over ``factor`` times its limit (all vitals have a max)."""
@@ -123,23 +164,81 @@ class Probes:
         return False
 
     def measure(self, label: str, profile: str) -> Probe:
-        """One fresh load of a key page in a profile (no retries)."""
-        context = self.new_context(profile)
+        """One fresh load of a key page in a profile, on its own (no retries)."""
+        return self.measure_many([(label, profile)])[0]
+
+    def measure_many(self, keys: list[tuple[str, str]]) -> list[Probe]:
+        """One fresh load per key (no retries), in key order within each profile, up to the
+        profile's ``depth`` settling at once; a profile's loads never overlap another's."""
+        done: dict[int, Probe] = {}
+        for profile in dict.fromkeys(p for _, p in keys):
+            idx = [i for i, (_, p) in enumerate(keys) if p == profile]
+            for i, probe in zip(idx, self._pipeline([keys[i] for i in idx], self.depth.get(profile, 1)), strict=True):
+                done[i] = probe
+        return [done[i] for i in range(len(keys))]
+
+    def _pipeline(self, keys: list[tuple[str, str]], depth: int) -> list[Probe]:
+        out: list[Probe] = []
+        pending: deque[_Pending] = deque()
         try:
+            for label, profile in keys:
+                pending.append(self._load(label, profile))
+                while len(pending) >= max(1, depth):
+                    out.append(self._finish(pending.popleft()))
+            while pending:
+                out.append(self._finish(pending.popleft()))
+        finally:
+            for left in pending:
+                left.stack.close()
+        return out
+
+    def _load(self, label: str, profile: str) -> _Pending:
+        stack = contextlib.ExitStack()
+        try:
+            context = self.new_context(profile)
+            stack.callback(context.close)
             page = context.new_page()
             vitals.prepare(page)
             requests = assets.listen(page)
-            with frames.cpu_throttled(page, PHONE_CPU_SLOWDOWN if profile == "mobile" else 1.0):
-                started = time.perf_counter()
-                page.goto(KEY_PAGES[label], wait_until="load")
-                # Late content (banners, consent bars) shifts the layout a second or so after load.
-                page.wait_for_timeout(1500)
-                load = assets.snapshot(page, requests)
-                owned = assets.owned_scripts(page, OWN_SCRIPTS)
-                measured = vitals.collect(page, started=started)
-            return Probe(label, profile, load, owned, measured)
-        finally:
-            context.close()
+            stack.enter_context(frames.cpu_throttled(page, PHONE_CPU_SLOWDOWN if profile == "mobile" else 1.0))
+            started = time.perf_counter()
+            page.goto(KEY_PAGES[label], wait_until="load")
+            return _Pending(label, profile, context, page, requests, stack, started, time.perf_counter())
+        except BaseException:
+            stack.close()
+            raise
+
+    def _finish(self, load: _Pending) -> Probe:
+        with load.stack:
+            # The full settle time after this page's own load event, however long the others took.
+            left = SETTLE_MS / 1000 - (time.perf_counter() - load.loaded)
+            if left > 0:
+                load.page.wait_for_timeout(left * 1000)
+            snap = assets.snapshot(load.page, load.requests)
+            owned = assets.owned_scripts(load.page, OWN_SCRIPTS)
+            measured = vitals.collect(load.page, started=load.started)
+        return Probe(load.label, load.profile, snap, owned, measured)
+
+
+def wanted_probes(items: Iterable[pytest.Item]) -> list[tuple[str, str]]:
+    """The (page, profile) loads the selected gates read: a gate parametrized by key page or form
+    factor reads those; one that judges every page reads the profiles its ``probe_profiles``
+    marker names (all profiles without one)."""
+    out: list[tuple[str, str]] = []
+    for item in items:
+        if "probes" not in getattr(item, "fixturenames", ()):
+            continue
+        params = item.callspec.params if isinstance(item, pytest.Function) and hasattr(item, "callspec") else {}
+        marker = item.get_closest_marker("probe_profiles")
+        profiles = [str(params["form_factor"])] if "form_factor" in params else \
+            [str(p) for p in (marker.args if marker else PROFILES)]
+        pages = [str(params["key_page"])] if "key_page" in params else list(KEY_PAGES)
+        out += [(page, profile) for page in pages for profile in profiles]
+    return list(dict.fromkeys(out))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "probe_profiles(*profiles): the probe profiles a gate over every key page reads")
 
 
 @pytest.fixture(scope="session")
@@ -150,9 +249,19 @@ def key_pages() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def probes(browser: Browser, playwright: Playwright, castmatch_base_url: str,
-           castmatch_config: GateConfig) -> Probes:
-    """Every key page measured once per profile, on first use."""
-    return Probes(browser, playwright, castmatch_base_url, castmatch_config.metrics)
+           castmatch_config: GateConfig, request: pytest.FixtureRequest) -> Probes:
+    """Every key page measured once per profile the run's gates read, on first use."""
+    return Probes(browser, playwright, castmatch_base_url, castmatch_config.metrics,
+                  wanted_probes(request.session.items))
+
+
+@pytest.fixture(scope="session")
+def profile_context(browser: Browser, playwright: Playwright,
+                    castmatch_base_url: str) -> Callable[[str], BrowserContext]:
+    """A fresh browser context for a profile (for gates that drive a page rather than read a probe)."""
+    def make(profile: str) -> BrowserContext:
+        return browser.new_context(base_url=castmatch_base_url, **context_args(playwright, profile))
+    return make
 
 
 @dataclass(frozen=True)
@@ -160,6 +269,8 @@ class LighthouseBatch:
     engine: lighthouse.Engine
     results: dict[str, lighthouse.Result]
     seconds: float
+    #: The worker's timestamped events (seconds since it started): where the batch's time went.
+    log: tuple[tuple[float, str], ...] = ()
 
 
 @pytest.fixture(scope="session")
@@ -173,6 +284,7 @@ def lighthouse_batch(castmatch_base_url: str, tmp_path_factory: pytest.TempPathF
     jobs = [lighthouse.Job(label, castmatch_base_url + path, LIGHTHOUSE_FORM_FACTOR[label])
             for label, path in KEY_PAGES.items() if label in wanted or not wanted]
     started = time.perf_counter()
+    log: list[tuple[float, str]] = []
     results = lighthouse.run(jobs, tmp_path_factory.mktemp("lighthouse"), runs=LIGHTHOUSE_RUNS,
-                             max_runs=LIGHTHOUSE_MAX_RUNS, threshold=LIGHTHOUSE_THRESHOLD)
-    return LighthouseBatch(engine, {r.job.label: r for r in results}, time.perf_counter() - started)
+                             max_runs=LIGHTHOUSE_MAX_RUNS, threshold=LIGHTHOUSE_THRESHOLD, engine=engine, log=log)
+    return LighthouseBatch(engine, {r.job.label: r for r in results}, time.perf_counter() - started, tuple(log))

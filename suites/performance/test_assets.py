@@ -26,6 +26,7 @@ def _loads(probes: Any, key_pages: dict[str, str]) -> list[tuple[str, assets.Pag
 
 @pytest.mark.p0
 @pytest.mark.owner("frontend-ui")
+@pytest.mark.probe_profiles(PROFILE)
 def test_js_css_budgets(gate: Gate, probes: Any, key_pages: dict[str, str]) -> None:
     """Compressed JS and CSS bytes and request count per page within budget; each page ships only its own code."""
     for label, load, owned in _loads(probes, key_pages):
@@ -37,6 +38,7 @@ def test_js_css_budgets(gate: Gate, probes: Any, key_pages: dict[str, str]) -> N
 
 @pytest.mark.p0
 @pytest.mark.owner("frontend-ui")
+@pytest.mark.probe_profiles(PROFILE)
 def test_no_render_blocking_resources(gate: Gate, probes: Any, key_pages: dict[str, str]) -> None:
     """No script blocks the first paint; at most one same-origin stylesheet does."""
     for label, load, _ in _loads(probes, key_pages):
@@ -54,6 +56,7 @@ def test_below_fold_images_lazy(gate: Gate, probes: Any, key_pages: dict[str, st
 
 @pytest.mark.p2
 @pytest.mark.owner("frontend-ui")
+@pytest.mark.probe_profiles(PROFILE)
 def test_modern_images(gate: Gate, probes: Any, key_pages: dict[str, str]) -> None:
     """Images are WebP/AVIF with width and height, each within the byte budget."""
     for label, load, _ in _loads(probes, key_pages):
@@ -62,6 +65,7 @@ def test_modern_images(gate: Gate, probes: Any, key_pages: dict[str, str]) -> No
 
 @pytest.mark.p1
 @pytest.mark.owner("backend-api")
+@pytest.mark.probe_profiles(PROFILE)
 def test_static_cache_headers(gate: Gate, probes: Any, key_pages: dict[str, str]) -> None:
     """Scripts, stylesheets, images and fonts are cacheable for a day or more."""
     for label, load, _ in _loads(probes, key_pages):
@@ -70,6 +74,7 @@ def test_static_cache_headers(gate: Gate, probes: Any, key_pages: dict[str, str]
 
 @pytest.mark.p1
 @pytest.mark.owner("typography-content")
+@pytest.mark.probe_profiles(PROFILE)
 def test_font_loading(gate: Gate, probes: Any, key_pages: dict[str, str]) -> None:
     """Every @font-face sets font-display; every web font fetched is preloaded."""
     for label, load, _ in _loads(probes, key_pages):

@@ -11,10 +11,9 @@ shared machine spoils only some of them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page
 
 from pytest_castmatch.checks import frames
 from pytest_castmatch.config import GateConfig
@@ -46,14 +45,15 @@ def _drive_carousel(page: Page) -> Callable[[], None]:
 
 @pytest.mark.p0
 @pytest.mark.owner("motion-ui")
-def test_carousel_frame_rate(gate: Gate, probes: Any, form_factor: str, castmatch_config: GateConfig) -> None:
+def test_carousel_frame_rate(gate: Gate, profile_context: Callable[[str], BrowserContext], form_factor: str,
+                             castmatch_config: GateConfig) -> None:
     """Share of 60 Hz frames on time and the worst frame while the carousel and a button animate."""
     on_time, worst = castmatch_config.metrics["frames_on_time_percent"], castmatch_config.metrics["frames_worst_ms"]
 
     def smooth(r: frames.FrameTimes) -> bool:
         return not on_time.violates(r.on_time_percent) and not worst.violates(r.worst_ms)
 
-    context = probes.new_context(form_factor)
+    context = profile_context(form_factor)
     recordings: list[frames.FrameTimes] = []
     try:
         page = context.new_page()

@@ -32,3 +32,7 @@ def test_lighthouse_scores(gate: Gate, key_page: str, lighthouse_batch: Any) -> 
     for src in (rep.json_path, rep.html_path) if rep else ():
         if src.is_file():
             gate.attach(shutil.copyfile(src, gate.evidence_dir / src.name))
+    timing = gate.evidence_dir / "lighthouse-batch-timing.txt"
+    timing.write_text(f"batch of {len(lighthouse_batch.results)} pages: {lighthouse_batch.seconds:.1f} s\n"
+                      + "".join(f"{at:8.2f} s  {event}\n" for at, event in lighthouse_batch.log))
+    gate.attach(timing)

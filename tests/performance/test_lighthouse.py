@@ -85,26 +85,96 @@ def test_a_crashed_run_beside_good_ones_is_only_a_warning(tmp_path: Path) -> Non
     assert ("lighthouse-error", "error") in [(f.rule, f.severity) for f in alone]
 
 
-def test_more_runs_only_where_the_median_is_borderline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    scores = {"fast": [1.0], "close": [0.96, 0.93, 0.97]}
+class FakeWorker:
+    def __init__(self, engine: Any, folder: Path, port: int) -> None:
+        self.log: list[tuple[float, str]] = [(0.0, "started")]
+
+    def close(self) -> None:
+        pass
+
+
+def fake_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+              scores: dict[str, list[float | str]]) -> list[list[str]]:
+    """Replace the node worker: each job's runs score the given performance values in turn
+    (a string is a crashed run with that error); returns the labels of each round."""
     calls: list[list[str]] = []
 
-    def fake_batch(engine: Any, jobs: Any, port: int, timeout: float) -> list[lighthouse.Run]:
+    def fake_batch(worker: Any, jobs: Any, timeout: float) -> list[lighthouse.Run]:
         calls.append([j.label for j, _ in jobs])
-        return [lighthouse._parse(write(tmp_path, p.name, lhr(scores[j.label].pop(0))), 1.0, "") for j, p in jobs]
+        out = []
+        for j, p in jobs:
+            value = scores[j.label].pop(0)
+            if isinstance(value, str):
+                out.append(lighthouse._parse(p, 1.0, value))
+            else:
+                out.append(lighthouse._parse(write(tmp_path, p.name, lhr(value)), 1.0, ""))
+        return out
 
     monkeypatch.setattr(lighthouse, "_batch", fake_batch)
+    monkeypatch.setattr(lighthouse, "Worker", FakeWorker)
+    return calls
+
+
+def run_fake(tmp_path: Path, labels: list[str], **kw: Any) -> list[lighthouse.Result]:
     engine = lighthouse.Engine("node", tmp_path, "12.8.2")
-    jobs = [lighthouse.Job("fast", "http://x/"), lighthouse.Job("close", "http://x/")]
-    results = lighthouse.run(jobs, tmp_path, runs=1, max_runs=3, port=9, engine=engine)
+    jobs = [lighthouse.Job(label, "http://x/") for label in labels]
+    return lighthouse.run(jobs, tmp_path, port=9, engine=engine, **kw)
+
+
+def test_more_runs_only_where_the_median_is_borderline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = fake_runs(tmp_path, monkeypatch, {"fast": [1.0], "close": [0.96, 0.93, 0.97]})
+    log: list[tuple[float, str]] = []
+    results = run_fake(tmp_path, ["fast", "close"], runs=1, max_runs=3, log=log)
     assert calls == [["fast", "close"], ["close"], ["close"]]
     assert results[1].scores()["performance"] == 96.0
+    assert log == [(0.0, "started")]
+
+
+def test_re_runs_stop_once_they_cannot_change_the_verdict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two runs on the same side of 95: a third cannot move the median of three across it.
+    calls = fake_runs(tmp_path, monkeypatch, {"pass": [0.96, 0.96], "fail": [0.90, 0.93]})
+    results = run_fake(tmp_path, ["pass", "fail"], runs=1, max_runs=3)
+    assert calls == [["pass", "fail"], ["pass", "fail"]]
+    assert [r.scores()["performance"] for r in results] == [96.0, 91.5]
+    # With five allowed, two agreeing runs are not enough: three more zeros could still sink it.
+    calls = fake_runs(tmp_path, monkeypatch, {"pass": [0.96, 0.96, 0.97]})
+    run_fake(tmp_path, ["pass"], runs=1, max_runs=5)
+    assert calls == [["pass"], ["pass"], ["pass"]]
+
+
+def test_the_configured_runs_always_happen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = fake_runs(tmp_path, monkeypatch, {"fast": [1.0, 1.0, 1.0]})
+    results = run_fake(tmp_path, ["fast"], runs=3, max_runs=3)
+    assert calls == [["fast"]] * 3
+    assert len(results[0].runs) == 3
+
+
+def test_a_crashed_run_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = fake_runs(tmp_path, monkeypatch, {"flaky": ["NO_NAVSTART", 1.0], "dead": ["boom", "boom", "boom"]})
+    flaky, dead = run_fake(tmp_path, ["flaky", "dead"], runs=1, max_runs=3)
+    assert calls == [["flaky", "dead"], ["flaky", "dead"], ["dead"]]
+    assert flaky.scores()["performance"] == 100.0
+    assert [r.error for r in dead.runs] == ["boom"] * 3
+
+
+def test_worker_failure_fails_the_jobs_left(tmp_path: Path) -> None:
+    # A node that exits at once (no Lighthouse under this root): every job gets an error, none hangs.
+    engine = lighthouse.Engine(lighthouse.find_engine().node, tmp_path, "12.8.2")
+    worker = lighthouse.Worker(engine, tmp_path, 9)
+    try:
+        runs = lighthouse._batch(worker, [(lighthouse.Job("a", "http://x/"), tmp_path / "a"),
+                                          (lighthouse.Job("b", "http://x/"), tmp_path / "b")], timeout=30)
+    finally:
+        worker.close()
+    assert [bool(r.error) for r in runs] == [True, True]
+    assert "node exited" in runs[0].error
 
 
 def test_real_run_scores_a_fixture_page(fixture_url: str, tmp_path: Path) -> None:
     jobs = [lighthouse.Job("good", f"{fixture_url}/good.html", "desktop"),
             lighthouse.Job("bad", f"{fixture_url}/bad.html", "desktop")]
-    good, bad = lighthouse.run(jobs, tmp_path, runs=1, max_runs=1)
+    log: list[tuple[float, str]] = []
+    good, bad = lighthouse.run(jobs, tmp_path, runs=1, max_runs=1, log=log)
     assert set(good.scores()) == set(lighthouse.CATEGORIES)
     assert good.scores()["seo"] == 100
     assert good.scores()["accessibility"] == 100
@@ -116,3 +186,7 @@ def test_real_run_scores_a_fixture_page(fixture_url: str, tmp_path: Path) -> Non
     rep = good.representative()
     assert rep is not None
     assert rep.html_path.is_file()
+    # One worker served both runs: Lighthouse loaded once, then each run in order.
+    events = [event.split()[0] for _, event in log]
+    assert events.count("Lighthouse") == 1
+    assert [e for e in events if e in ("run", "done")] == ["run", "done", "run", "done"]

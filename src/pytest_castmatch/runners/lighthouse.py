@@ -1,14 +1,20 @@
-"""Lighthouse (npm ``lighthouse@12``) driven through its Node API, several pages per Node process.
+"""Lighthouse (npm ``lighthouse@12``) driven through its Node API, every run of a batch in one Node process.
 
-One ``node`` process runs a batch of jobs (a page in a form factor) against one Chromium reached
-over ``--port``: loading Lighthouse costs seconds, so it is loaded once per batch, not once per
-page. Chromium is Debian's (``find_chromium``), started here with the container flags, unless
-the caller attaches to a browser it already runs.
+One ``node`` process serves every run of a batch (a job is a page in a form factor) against one
+Chromium reached over ``--port``: loading Lighthouse costs seconds and its first run warms a
+JIT, so both happen once per batch, not once per page or per round of re-runs. Chromium is
+Debian's (``find_chromium``), started here with the container flags, unless the caller
+attaches to a browser it already runs. Runs are strictly one after another: performance
+scores come from CPU time measured on this machine, and two runs at once inflate each other's
+Total Blocking Time.
 
 Scores are noisy on a shared machine, so each job runs ``runs`` times and, when a median
 category score lands within ``margin`` of the threshold (or under it), up to ``max_runs`` times;
-the median decides. Settings (simulated throttling, mobile emulation or the desktop preset)
-are Lighthouse's own and the same for every run.
+the median decides. A re-run stops early only when it could no longer change the verdict: once
+the median of all ``max_runs`` runs is on the same side of the threshold whatever the runs
+still to come score. Settings (simulated throttling, mobile emulation or the desktop preset)
+are Lighthouse's own and the same for every run; ``SKIP_AUDITS`` leaves out unweighted audits
+whose gathering costs time, which no category score reads.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import selectors
 import shutil
 import statistics
 import subprocess
@@ -38,27 +45,38 @@ LAB_AUDITS = {"LCP": "largest-contentful-paint", "CLS": "cumulative-layout-shift
 INSTALL = "install Node.js 18+ (apt-get install nodejs npm) and run `npm ci` in the repository root " \
           "(package.json pins lighthouse@12), or set CASTMATCH_LIGHTHOUSE=/path/to/lighthouse"
 
-# The batch script: argv = [lighthouse package root, jobs file]. Writes one JSON and one HTML per job.
-_BATCH = r"""
-import {readFileSync, writeFileSync} from "node:fs";
+#: Unweighted (weight 0 in every category) audits left out of each run, with what they cost: no
+#: category score reads them, and Lighthouse then skips the gathering only they need.
+#: bf-cache navigates away and back (~0.3 s); the screenshots are report decoration.
+SKIP_AUDITS = ("bf-cache", "screenshot-thumbnails", "final-screenshot")
+
+# The worker script: argv = [lighthouse package root, DevTools port, categories JSON, skipped audits JSON].
+# Reads one job per stdin line ({url, formFactor, out}), writes one JSON and one HTML report per job
+# and answers each job with one stdout line; prints {"ready": ms} once Lighthouse is loaded.
+_WORKER = r"""
+import {writeFileSync} from "node:fs";
 import {join} from "node:path";
+import {createInterface} from "node:readline";
 import {pathToFileURL} from "node:url";
-const [root, jobsFile] = process.argv.slice(2);
-const spec = JSON.parse(readFileSync(jobsFile, "utf8"));
+const [root, port, categories, skipAudits] = process.argv.slice(2);
+const started = Date.now();
 const load = async (rel) => (await import(pathToFileURL(join(root, rel)).href)).default;
 const lighthouse = await load("core/index.js");
 const desktop = await load("core/config/desktop-config.js");
-for (const job of spec.jobs) {
-  const flags = {port: spec.port, output: ["json", "html"], onlyCategories: spec.categories,
-                 logLevel: "error", disableFullPageScreenshot: true};
-  const started = Date.now();
+console.log(JSON.stringify({ready: Date.now() - started}));
+const flags = {port: Number(port), output: ["json", "html"], onlyCategories: JSON.parse(categories),
+               skipAudits: JSON.parse(skipAudits), logLevel: "error", disableFullPageScreenshot: true};
+for await (const line of createInterface({input: process.stdin})) {
+  if (!line.trim()) continue;
+  const job = JSON.parse(line);
+  const begun = Date.now();
   try {
-    const result = await lighthouse(job.url, flags, job.formFactor === "desktop" ? desktop : undefined);
+    const result = await lighthouse(job.url, {...flags}, job.formFactor === "desktop" ? desktop : undefined);
     writeFileSync(job.out + ".json", result.report[0]);
     writeFileSync(job.out + ".html", result.report[1]);
-    console.log(JSON.stringify({out: job.out, ms: Date.now() - started}));
+    console.log(JSON.stringify({out: job.out, ms: Date.now() - begun}));
   } catch (err) {
-    console.log(JSON.stringify({out: job.out, ms: Date.now() - started, error: String(err && err.stack || err)}));
+    console.log(JSON.stringify({out: job.out, ms: Date.now() - begun, error: String(err && err.stack || err)}));
   }
 }
 """
@@ -204,45 +222,154 @@ def _parse(path: Path, seconds: float, error: str) -> Run:
     return Run(scores, tuple(audits), lab, json_path, html_path, seconds)
 
 
-def _batch(engine: Engine, jobs: Sequence[tuple[Job, Path]], port: int, timeout: float) -> list[Run]:
-    folder = jobs[0][1].parent
-    script, spec = folder / "lighthouse-batch.mjs", folder / "lighthouse-jobs.json"
-    script.write_text(_BATCH)
-    spec.write_text(json.dumps({"port": port, "categories": list(CATEGORIES),
-                                "jobs": [{"url": j.url, "formFactor": j.form_factor, "out": str(p)} for j, p in jobs]}))
-    proc = subprocess.run([engine.node, str(script), str(engine.root), str(spec)], capture_output=True, text=True,
-                          timeout=timeout, check=False)
-    done: dict[str, tuple[float, str]] = {}
-    for line in proc.stdout.splitlines():
-        with contextlib.suppress(ValueError):
-            item = json.loads(line)
-            done[item["out"]] = (item["ms"] / 1000, str(item.get("error", "")))
-    failed = "" if proc.returncode == 0 else f"node exited {proc.returncode}: {proc.stderr.strip()[-800:]}"
-    return [_parse(p, *done.get(str(p), (0.0, failed or "no result"))) for _, p in jobs]
+class Worker:
+    """One ``node`` process with Lighthouse loaded, running jobs one at a time as they are sent.
+
+    ``log`` collects (seconds since the worker started, event) pairs: when Lighthouse was loaded,
+    when each run started and how long it took, so a slow batch shows where its time went.
+    """
+
+    def __init__(self, engine: Engine, folder: Path, port: int) -> None:
+        self.started = time.perf_counter()
+        self.log: list[tuple[float, str]] = []
+        script = folder / "lighthouse-worker.mjs"
+        script.write_text(_WORKER)
+        # Kept open for the worker's lifetime (a pipe nobody reads could fill and stall node); close() closes it.
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [engine.node, str(script), str(engine.root), str(port), json.dumps(list(CATEGORIES)),
+             json.dumps(list(SKIP_AUDITS))],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, text=True, bufsize=1)
+        self._selector = selectors.DefaultSelector()
+        assert self.proc.stdout is not None
+        self._selector.register(self.proc.stdout, selectors.EVENT_READ)
+
+    def note(self, event: str) -> None:
+        self.log.append((round(time.perf_counter() - self.started, 2), event))
+
+    def _line(self, deadline: float) -> str | None:
+        """The worker's next stdout line, or None if it exited or the deadline passed."""
+        assert self.proc.stdout is not None
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._selector.select(left):
+                return None
+            line = self.proc.stdout.readline()
+            if not line:
+                return None
+            with contextlib.suppress(ValueError):
+                item = json.loads(line)
+                if isinstance(item, dict):
+                    if "ready" in item:
+                        self.log.append((round(item["ready"] / 1000, 2), "Lighthouse loaded in node"))
+                        continue
+                    return line
+
+    def failure(self) -> str:
+        """Why the worker stopped answering (its exit status and the tail of its stderr)."""
+        code = self.proc.poll()
+        self._stderr.seek(0)
+        tail = self._stderr.read().strip()[-800:]
+        return f"node exited {code}: {tail}" if code is not None else f"Lighthouse run timed out: {tail}"
+
+    def run(self, job: Job, out: Path, timeout: float) -> tuple[float, str]:
+        """Run one job; (seconds, error) with error empty when the reports were written."""
+        assert self.proc.stdin is not None
+        self.note(f"run {out.name}")
+        try:
+            self.proc.stdin.write(json.dumps({"url": job.url, "formFactor": job.form_factor, "out": str(out)}) + "\n")
+            self.proc.stdin.flush()
+        except OSError:
+            return 0.0, self.failure()
+        line = self._line(time.monotonic() + timeout)
+        if line is None:
+            why = self.failure()
+            self._stop()
+            return 0.0, why
+        item = json.loads(line)
+        self.note(f"done {out.name} in {item['ms'] / 1000:.2f} s" + (" (error)" if item.get("error") else ""))
+        return item["ms"] / 1000, str(item.get("error", ""))
+
+    def _stop(self) -> None:
+        """End node: closing stdin lets it finish the loop and exit; a hung run is killed."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                assert self.proc.stdin is not None
+                self.proc.stdin.close()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def close(self) -> None:
+        self._stop()
+        self._selector.close()
+        for stream in (self.proc.stdin, self.proc.stdout, self._stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+
+def _batch(worker: Worker, jobs: Sequence[tuple[Job, Path]], timeout: float) -> list[Run]:
+    """Each job once, in order, on the worker (a dead worker fails the jobs left, it does not hang)."""
+    out = []
+    for job, path in jobs:
+        if worker.proc.poll() is not None:
+            out.append(_parse(path, 0.0, worker.failure()))
+            continue
+        seconds, error = worker.run(job, path, timeout)
+        out.append(_parse(path, seconds, error))
+    return out
 
 
 def run(jobs: Sequence[Job], out_dir: Path, *, runs: int = 1, max_runs: int = 3, margin: float = 3.0,
         threshold: float = 95.0, port: int | None = None, engine: Engine | None = None,
-        timeout: float = 600.0) -> list[Result]:
-    """Run every job ``runs`` times, then again (up to ``max_runs``) where the median is borderline."""
+        timeout: float = 300.0, log: list[tuple[float, str]] | None = None) -> list[Result]:
+    """Run every job ``runs`` times, then again (up to ``max_runs``) where the verdict is still open.
+
+    ``timeout`` bounds each run; ``log``, when given, receives the worker's timestamped events.
+    """
     engine = engine or find_engine()
     out_dir.mkdir(parents=True, exist_ok=True)
     results = [Result(j) for j in jobs]
     with chromium(port) as devtools:
-        for round_no in range(max(runs, max_runs)):
-            todo = [r for r in results if round_no < runs or _borderline(r, threshold, margin)]
-            if not todo:
-                break
-            paths = [(r.job, out_dir / f"{_slug(r.job)}-run{round_no + 1}") for r in todo]
-            for result, outcome in zip(todo, _batch(engine, paths, devtools, timeout), strict=True):
-                result.runs.append(outcome)
+        worker = Worker(engine, out_dir, devtools)
+        try:
+            for round_no in range(max(runs, max_runs)):
+                todo = [r for r in results if _borderline(r, threshold, margin, runs, max_runs)]
+                if not todo:
+                    break
+                paths = [(r.job, out_dir / f"{_slug(r.job)}-run{round_no + 1}") for r in todo]
+                for result, outcome in zip(todo, _batch(worker, paths, timeout), strict=True):
+                    result.runs.append(outcome)
+        finally:
+            worker.close()
+            if log is not None:
+                log.extend(worker.log)
     return results
 
 
-def _borderline(result: Result, threshold: float, margin: float) -> bool:
-    if any(r.error for r in result.runs):
+def _borderline(result: Result, threshold: float, margin: float, runs: int, max_runs: int) -> bool:
+    """Whether the job needs another run: fewer than ``runs`` runs succeeded (a crashed run is
+    replaced, up to ``max_runs`` in all), or a median is within ``margin`` of the threshold and the
+    runs still allowed could carry it to the other side."""
+    left = max(0, max(runs, max_runs) - len(result.runs))
+    if not left:
+        return False
+    if sum(1 for r in result.runs if not r.error and r.scores) < runs:
         return True
-    return any(v < threshold + margin for v in result.scores().values())
+    for category in CATEGORIES:
+        values = [r.scores[category] for r in result.runs if category in r.scores]
+        if not values or statistics.median(values) >= threshold + margin:
+            continue
+        # The final median if every remaining run scored 0, and if every one scored 100: when both
+        # fall on the same side of the threshold, no further run can change the verdict.
+        low = statistics.median(values + [0.0] * left)
+        high = statistics.median(values + [100.0] * left)
+        if (low >= threshold) != (high >= threshold):
+            return True
+    return False
 
 
 def _slug(job: Job) -> str:
