@@ -12,7 +12,9 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw
 
-SIZES = {"card": (240, 300), "profile": (400, 500)}
+# The profile headshot also comes at twice its size for high-density screens (srcset 2x): phones
+# show it at about 380 CSS px, so 400 device pixels would be blurry at a pixel ratio of 1.5 or more.
+SIZES = {"card": (240, 300), "profile": (400, 500), "profile2x": (800, 1000)}
 SKIN = ((241, 194, 160), (224, 172, 128), (198, 134, 94), (161, 102, 64), (124, 77, 48), (96, 60, 38))
 HAIR = ((24, 18, 16), (48, 32, 24), (80, 52, 36), (30, 30, 34))
 BACKDROPS = ((94, 53, 177), (0, 105, 92), (183, 28, 28), (21, 101, 192), (230, 81, 0), (69, 90, 100),
