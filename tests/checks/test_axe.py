@@ -1,14 +1,20 @@
-"""axe runner: injected once per document, AAA tags selected, the baseline honoured and expiring."""
+"""axe runner: injected once per document, AAA tags selected, the same violations as a plain ``axe.run``,
+the baseline honoured and expiring."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from playwright.sync_api import Page
 
 from pytest_castmatch.checks import axe
+
+# A plain axe.run with the tags and nothing else, as axe's own documentation shows it.
+PLAIN_RUN = """(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+  .then((r) => r.violations)"""
 
 ENTRY = """
 [[entry]]
@@ -28,6 +34,44 @@ def test_axe_is_injected_once_per_document(page: Page) -> None:
     assert axe.inject(page) is False
     page.reload()
     assert axe.inject(page) is True
+
+
+def test_axe_is_injected_again_when_another_copy_replaced_it(page: Page) -> None:
+    page.goto("/axe/clean.html")
+    assert axe.inject(page) is True
+    page.evaluate(axe.axe_script())  # what axe-playwright-python's Axe().run does on every call
+    assert axe.inject(page) is True
+    assert axe.inject(page) is False
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("path", ["/axe/colours.html", "/axe/dark-only.html", "/axe/no-main.html",
+                                  "/structure/unnamed.html"])
+def test_scan_reports_exactly_what_a_plain_axe_run_reports(page: Page, path: str,
+                                                          theme: Literal["light", "dark"]) -> None:
+    """Memoised colour parsing, the violations-only reporter and no CSSOM preload change no violation."""
+    page.emulate_media(color_scheme=theme)
+    page.goto(path)
+    ours = axe.run(page)
+    page.evaluate(axe.axe_script())  # a fresh, untouched copy of axe for the reference run
+    plain = page.evaluate(PLAIN_RUN, list(axe.WCAG_AAA_TAGS))
+    assert ours == plain
+    assert ours or (path, theme) == ("/axe/dark-only.html", "light")
+
+
+def test_the_skipped_cssom_preload_feeds_no_rule_the_tags_run(page: Page) -> None:
+    page.goto("/axe/clean.html")
+    axe.inject(page)
+    preloading = page.evaluate("""async (tags) => {
+      const ran = await axe.run(document, {runOnly: {type: 'tag', values: tags}, reporter: 'raw'});
+      const ids = new Set(ran.map((rule) => rule.id));
+      return axe._audit.rules.filter((rule) => rule.preload && ids.has(rule.id)).map((rule) => rule.id);
+    }""", list(axe.WCAG_AAA_TAGS))
+    # no-autoplay-audio reads the media preload, which the scan keeps; css-orientation-lock, the one
+    # reader of the CSSOM preload, is experimental and never runs under these tags.
+    assert preloading == ["no-autoplay-audio"]
+    assert axe.run_options(axe.WCAG_AAA_TAGS)["preload"] == {"assets": ["media"]}
+    assert axe.run_options([*axe.WCAG_AAA_TAGS, "experimental"])["preload"] == {"assets": ["cssom", "media"]}
 
 
 def test_aaa_rule_runs_only_when_its_tag_is_selected(page: Page) -> None:
