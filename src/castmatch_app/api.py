@@ -18,6 +18,11 @@ router = APIRouter(prefix="/api/v1")
 legacy = APIRouter(prefix="/api/v0", deprecated=True)
 SUNSET = "Sat, 01 Mar 2025 00:00:00 GMT"
 ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": ErrorOut}, 429: {"model": ErrorOut}}
+MAX_K = 50
+#: ``k`` of the recommendation routes, read by ``_k`` rather than declared: FastAPI's per-parameter
+#: validation cost more than the rest of a cached recommendation.
+K_PARAMETER = {"parameters": [{"name": "k", "in": "query", "required": False, "description": "How many results.",
+                               "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}}]}
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -73,8 +78,23 @@ async def get_talent(request: Request, talent_id: int) -> Response:
     return json_response(talent, headers={"Cache-Control": "public, max-age=300"})
 
 
-async def _recommend(request: Request, *, talent_id: int | None, role: dict[str, Any] | None,
-                     k: int) -> Response:
+def _k(request: Request) -> int | Response:
+    """The ``k`` query parameter (1..50, default 10), or the 422 that says what is wrong with it."""
+    raw = request.query_params.get("k", "")
+    try:
+        k = int(raw) if raw else 10
+    except ValueError:
+        k = 0
+    if 1 <= k <= MAX_K:
+        return k
+    return error(request, 422, "invalid_parameter", "api.validation",
+                 {"k": f"k must be a whole number from 1 to {MAX_K}"})
+
+
+async def _recommend(request: Request, *, talent_id: int | None, role: dict[str, Any] | None) -> Response:
+    k = _k(request)
+    if isinstance(k, Response):
+        return k
     rt = runtime(request)
     try:
         result = await rt.recommender.recommend(talent_id=talent_id, role=role, k=k, user_key=client_key(request))
@@ -101,13 +121,13 @@ async def _recommend(request: Request, *, talent_id: int | None, role: dict[str,
 
 @router.get("/talent/{talent_id}/similar", response_model=None, summary="Talent like this one",
             responses={200: {"model": RecommendationsOut}, 404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
-            tags=["recommendations"])
-async def similar(request: Request, talent_id: int, k: int = Query(10, ge=1, le=50)) -> Response:
+            tags=["recommendations"], openapi_extra=K_PARAMETER)
+async def similar(request: Request, talent_id: int) -> Response:
     rt = runtime(request)
     # Every talent has a model vector, so the model's index answers "does it exist" without a query.
     if talent_id not in rt.recommender.position and rt.catalog.talent(talent_id) is None:
         return error(request, 404, "not_found", "api.not_found")
-    return await _recommend(request, talent_id=talent_id, role=None, k=k)
+    return await _recommend(request, talent_id=talent_id, role=None)
 
 
 @router.get("/roles", tags=["roles"])
@@ -123,12 +143,12 @@ async def role(request: Request, role_id: int) -> Response:
 
 @router.get("/roles/{role_id}/talent", response_model=None, summary="Talent for this role",
             responses={200: {"model": RecommendationsOut}, 404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
-            tags=["recommendations"])
-async def talent_for_role(request: Request, role_id: int, k: int = Query(10, ge=1, le=50)) -> Response:
+            tags=["recommendations"], openapi_extra=K_PARAMETER)
+async def talent_for_role(request: Request, role_id: int) -> Response:
     found = runtime(request).catalog.role(role_id)
     if found is None:
         return error(request, 404, "not_found", "api.not_found")
-    return await _recommend(request, talent_id=None, role=found, k=k)
+    return await _recommend(request, talent_id=None, role=found)
 
 
 @router.get("/experiments/assignment", tags=["recommendations"], summary="The caller's A/B variant")
