@@ -60,8 +60,8 @@ PHONE_CPU_SLOWDOWN = 4.0
 DESKTOP_VIEWPORT = {"width": 1350, "height": 940}
 #: Lighthouse runs per page, then up to LIGHTHOUSE_MAX_RUNS where a median is within 3 points of 95
 #: and the runs left could still move it across 95 (each run costs 5-7 s here, 6-12 s for the first).
-LIGHTHOUSE_RUNS = int(os.environ.get("CASTMATCH_LIGHTHOUSE_RUNS", "1"))
-LIGHTHOUSE_MAX_RUNS = int(os.environ.get("CASTMATCH_LIGHTHOUSE_MAX_RUNS", "3"))
+LIGHTHOUSE_RUNS = ("CASTMATCH_LIGHTHOUSE_RUNS", 1)
+LIGHTHOUSE_MAX_RUNS = ("CASTMATCH_LIGHTHOUSE_MAX_RUNS", 3)
 LIGHTHOUSE_THRESHOLD = 95.0
 #: Loads per page and profile when the first one misses a vitals threshold (median decides).
 VITALS_MAX_LOADS = 3
@@ -273,6 +273,18 @@ class LighthouseBatch:
     log: tuple[tuple[float, str], ...] = ()
 
 
+def _runs(setting: tuple[str, int]) -> int:
+    """A run count from the environment; a bad value stops the Lighthouse gates with the fix."""
+    name, default = setting
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        pytest.fail(f"{name}={raw!r}: expected a whole number of runs, at least 1 (e.g. {name}={default})",
+                    pytrace=False)
+    return int(raw)
+
+
 @pytest.fixture(scope="session")
 def lighthouse_batch(castmatch_base_url: str, tmp_path_factory: pytest.TempPathFactory,
                      request: pytest.FixtureRequest) -> LighthouseBatch:
@@ -285,6 +297,8 @@ def lighthouse_batch(castmatch_base_url: str, tmp_path_factory: pytest.TempPathF
             for label, path in KEY_PAGES.items() if label in wanted or not wanted]
     started = time.perf_counter()
     log: list[tuple[float, str]] = []
-    results = lighthouse.run(jobs, tmp_path_factory.mktemp("lighthouse"), runs=LIGHTHOUSE_RUNS,
-                             max_runs=LIGHTHOUSE_MAX_RUNS, threshold=LIGHTHOUSE_THRESHOLD, engine=engine, log=log)
+    runs = _runs(LIGHTHOUSE_RUNS)
+    max_runs = max(runs, _runs(LIGHTHOUSE_MAX_RUNS))
+    results = lighthouse.run(jobs, tmp_path_factory.mktemp("lighthouse"), runs=runs, max_runs=max_runs,
+                             threshold=LIGHTHOUSE_THRESHOLD, engine=engine, log=log)
     return LighthouseBatch(engine, {r.job.label: r for r in results}, time.perf_counter() - started, tuple(log))
