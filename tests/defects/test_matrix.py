@@ -26,7 +26,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_gates(targets: list[str], report_dir: Path, defects: str = "") -> tuple[int, dict[str, Any], str]:
     """Run gates as a user would, in a subprocess (Locust and Playwright must not share one)."""
-    env = {k: v for k, v in os.environ.items() if k != "CASTMATCH_DEFECTS"}
+    # The outer run's xdist variables would make the inner run believe it is an xdist worker
+    # (pytest-benchmark then switches itself off); the inner run is a user's own, fresh run.
+    env = {k: v for k, v in os.environ.items()
+           if k != "CASTMATCH_DEFECTS" and not k.startswith(("PYTEST_XDIST_", "PYTEST_CURRENT_TEST"))}
     if defects:
         env["CASTMATCH_DEFECTS"] = defects
     cmd = [sys.executable, "-m", "pytest", *targets, "-p", "no:cacheprovider", "-q", "--gate-report", str(report_dir)]
