@@ -4,7 +4,10 @@ Starts ``castmatch-app serve --workers 2 --rate-limit off`` on a free loopback p
 measurement: the per-client limits would otherwise refuse one wrk client), runs wrk with
 ``--latency`` for a few seconds per target at 100 connections and prints requests/s, p50 and p99.
 
-    python benchmarks/app_load.py [--seconds 5] [--connections 100] [--workers 2]
+    python benchmarks/app_load.py [--seconds 5] [--connections 100] [--workers 2] [--target NAME ...]
+
+Targets run one after another against the same app; ``--target recommendations`` measures one
+alone (a profile-page run just before leaves the machine busier than a fresh start).
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--target", action="append", choices=list(TARGETS),
+                        help="measure only this target (repeatable; default: all, in this order)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed")
@@ -84,6 +89,8 @@ def main() -> int:
         try:
             results = {}
             for name, path in TARGETS.items():
+                if args.target and name not in args.target:
+                    continue
                 run_wrk(base + path, 1, 10)  # warm caches and connections
                 results[name] = run_wrk(base + path, args.seconds, args.connections)
         finally:
