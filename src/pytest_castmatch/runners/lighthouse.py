@@ -231,6 +231,7 @@ class Worker:
 
     def __init__(self, engine: Engine, folder: Path, port: int) -> None:
         self.started = time.perf_counter()
+        self.ended = False
         self.log: list[tuple[float, str]] = []
         script = folder / "lighthouse-worker.mjs"
         script.write_text(_WORKER)
@@ -256,6 +257,7 @@ class Worker:
                 return None
             line = self.proc.stdout.readline()
             if not line:
+                self.ended = True  # stdout closed: node is exiting, not slow
                 return None
             with contextlib.suppress(ValueError):
                 item = json.loads(line)
@@ -268,6 +270,10 @@ class Worker:
     def failure(self) -> str:
         """Why the worker stopped answering (its exit status and the tail of its stderr)."""
         code = self.proc.poll()
+        if code is None and self.ended:
+            # Its stdout closed a moment before the exit status is there to collect.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                code = self.proc.wait(10)
         self._stderr.seek(0)
         tail = self._stderr.read().strip()[-800:]
         return f"node exited {code}: {tail}" if code is not None else f"Lighthouse run timed out: {tail}"
