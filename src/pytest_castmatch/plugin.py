@@ -76,6 +76,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "owner(team): the team (from gates.toml) that owns this gate")
     run = GateRun(config)
     config.pluginmanager.register(run, RUN_NAME)
+    if not run.is_worker:
+        # A cleanup runs even when another plugin's pytest_unconfigure raises (a warning turned
+        # into an error by filterwarnings, say), so the run's app is never left behind.
+        config.add_cleanup(lambda: sut.stop_app(run.run_dir))
     if config.pluginmanager.hasplugin("xdist") and not run.is_worker:
         config.pluginmanager.register(XdistHooks(run), f"{RUN_NAME}-xdist")
 
@@ -414,6 +418,7 @@ class GateRun:
         for line in terminal_lines(self.report, str(path)):
             terminalreporter.write_line(line)
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.is_worker:
             return

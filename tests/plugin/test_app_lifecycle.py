@@ -1,0 +1,55 @@
+"""The run's reference app stops with the run, whatever other plugins do on the way out."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.plugin.conftest import GateProject
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_app_stops_even_when_another_plugin_fails_at_unconfigure(project: GateProject, pytester: pytest.Pytester,
+                                                                  tmp_path: Path) -> None:
+    pid_file = tmp_path / "app.pid"
+    project.suite("test_uses_app", f"""
+        import json, pathlib, urllib.request
+        import pytest
+
+        @pytest.mark.p1
+        @pytest.mark.owner("devops")
+        def test_app_answers(castmatch_base_url, request):
+            with urllib.request.urlopen(castmatch_base_url + "/healthz", timeout=10) as reply:
+                assert reply.status == 200
+            run = request.config.pluginmanager.get_plugin("castmatch-run")
+            state = json.loads((run.run_dir / "app.json").read_text())
+            pathlib.Path({str(pid_file)!r}).write_text(str(state["pid"]))
+    """)
+    # Runs before the plugin's own pytest_unconfigure and raises, as a plugin whose warning
+    # filterwarnings turns into an error does: the rest of the hook chain is skipped.
+    pytester.makeconftest("""
+        import pytest
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_unconfigure(config):
+            raise RuntimeError("another plugin fails on the way out")
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.stderr.fnmatch_lines(["*another plugin fails on the way out*"])
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 20
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if alive(pid):
+        os.kill(pid, 9)
+        pytest.fail(f"the run's app (pid {pid}) outlived the run")
