@@ -17,6 +17,7 @@ on any xdist worker, measures or judges the app while a fault is on.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -123,7 +124,20 @@ class AppFaults:
             pytest.fail(f"cannot inject faults at {self.base_url}/_test/faults ({exc}); run the app with "
                         "CASTMATCH_FAULT_INJECTION=1 (castmatch-app serve --allow-fault-injection)", pytrace=False)
         self.changed.update(k for k, v in changes.items() if v)
+        self.changed.difference_update(k for k, v in changes.items() if not v)
         return state
+
+    @contextlib.contextmanager
+    def during(self, **changes: Any) -> Iterator[None]:
+        """The faults on for the ``with`` block only, healed as it ends (even when it fails).
+
+        Healing resets every fault: while this gate holds the lock alone, none but its own can be on.
+        """
+        self.set(**changes)
+        try:
+            yield
+        finally:
+            self.reset()
 
     def reset(self) -> None:
         """Switch off everything this gate switched on."""

@@ -1,18 +1,16 @@
 """Resilience gates that inject runtime faults into the shared app (``POST /_test/faults``).
 
-Faults are global to the app under test, so each gate sets them through ``app_faults``
+Faults are global to the app under test, so each gate sets them through ``app_faults.during``
 (suites/conftest.py): it waits for an exclusive hold on the run's fault lock, so no other gate,
-on any xdist worker, runs while a fault is on; and it clears its own keys in a ``finally`` and
-keeps the window short. A deployment without fault injection (``--base-url`` to staging) makes these gates fail, with
-the reason, rather than skip: they never pass untested.
+on any xdist worker, runs while a fault is on, heals them as the ``with`` block ends, and keeps
+the window short. A deployment without fault injection (``--base-url`` to staging) makes these
+gates fail, with the reason, rather than skip: they never pass untested.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -29,17 +27,6 @@ FALLBACK_BUDGET_S = 1.0
 OPEN_BUDGET_S = 0.2
 CALLS_WHILE_FAILING = 10
 RECOVERY_WAIT_S = 15.0
-HEALED: dict[str, Any] = {"model_down": False, "model_slow_ms": 0, "server_error": False, "clock_offset_s": 0}
-
-
-@contextmanager
-def fault(app_faults: Any, **changes: Any) -> Iterator[None]:
-    """Switch faults on for the ``with`` block and always switch exactly those off again."""
-    app_faults.set(**changes)
-    try:
-        yield
-    finally:
-        app_faults.set(**{key: HEALED[key] for key in changes})
 
 
 def _breaker(client: Client) -> tuple[float | None, float | None]:
@@ -70,7 +57,7 @@ def test_circuit_breaker_opens_falls_back_and_recovers(gate: Gate, client: Clien
     findings: list[Finding] = []
     elapsed: list[float] = []
     _, calls_before = _breaker(client)
-    with fault(app_faults, model_slow_ms=3000):
+    with app_faults.during(model_slow_ms=3000):
         for i in range(CALLS_WHILE_FAILING):
             reply = client.get(SIMILAR)
             elapsed.append(reply.elapsed)
@@ -108,7 +95,7 @@ def test_circuit_breaker_opens_falls_back_and_recovers(gate: Gate, client: Clien
 def test_model_down_serves_popular_fallback(gate: Gate, client: Client, app_faults: Any) -> None:
     """With the model down, recommendations still answer 200 with popular talent (source fallback)."""
     findings: list[Finding] = []
-    with fault(app_faults, model_down=True):
+    with app_faults.during(model_down=True):
         replies = [client.get(SIMILAR), client.get("/api/v1/roles/1/talent?k=5")]
     for reply in replies:
         body = reply.json() if reply.status == 200 else {}
@@ -126,7 +113,7 @@ def test_model_down_serves_popular_fallback(gate: Gate, client: Client, app_faul
 def test_error_pages_hide_stack_traces(gate: Gate, client: Client, app_faults: Any) -> None:
     """A server error answers 500 with a friendly page (HTML) or error object (API), no traceback."""
     findings: list[Finding] = []
-    with fault(app_faults, server_error=True):
+    with app_faults.during(server_error=True):
         replies = [client.get("/talent?q=actor"), client.get("/api/v1/roles?limit=1"),
                    client.get("/talent/1", headers={"Accept": "text/html"})]
     for reply in replies:
@@ -155,7 +142,7 @@ def test_expired_access_tokens_are_refused(gate: Gate, client: Client, app_fault
     auth = access.bearer(tokens.access)
     assert client.get("/api/v1/me", headers=auth).status == 200, "precondition: a fresh token works"
     findings: list[Finding] = []
-    with fault(app_faults, clock_offset_s=lifetime + 60):
+    with app_faults.during(clock_offset_s=lifetime + 60):
         expired = client.get("/api/v1/me", headers=auth)
     if expired.status != 401:
         findings.append(Finding("token-no-expiry", f"an access token {lifetime + 60} s past issue (lifetime "

@@ -23,12 +23,9 @@ def test_server_error_page_and_recovery(journey_page: Page, journey_device: str,
     j = journeys.Journey(page, gate.check, name=f"server error on {journey_device}")
     page.goto("/")
     j.step = "the server fails"
-    app_faults.set(server_error=True)
-    try:
+    with app_faults.during(server_error=True):
         response = page.goto("/talent?area=juhu")
         gate.check(journeys.error_page_findings(page, response.status if response else None, 500, "friendly-500"))
-    finally:
-        app_faults.set(server_error=False)
 
     j.step = "the server recovers"
     back = page.locator("main a[href='/']").first

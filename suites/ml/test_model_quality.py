@@ -124,11 +124,8 @@ def test_edge_cases_and_fallback(gate: Any, castmatch_base_url: str, http: reque
             problems.extend(f"{where}: {issue}" for issue in issues)
 
     probe()
-    app_faults.set(model_down=True)  # exclusive: no other gate of the run sees the model down
-    try:
+    with app_faults.during(model_down=True):  # exclusive: no other gate of the run sees the model down
         response = mlquality.api_get(http, f"{castmatch_base_url}/api/v1/roles/1/talent?k={K}")
-    finally:
-        app_faults.set(model_down=False)
     if response.status_code != 200:
         problems.append(f"with the model down, /api/v1/roles/1/talent answers {response.status_code}, "
                         "not the popularity fallback")
