@@ -199,7 +199,6 @@ def _terminate(pid: int, grace: float = 10.0) -> None:
     # Started by another process of this run (an xdist worker): signal its group, then watch it go.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGTERM)
-    # Started by another process of this run (an xdist worker): we can only watch it go.
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
         if not _alive(pid):

@@ -21,6 +21,7 @@ every page):
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 from collections import deque
@@ -101,6 +102,11 @@ def context_args(playwright: Playwright, profile: str) -> dict[str, Any]:
     return {"viewport": DESKTOP_VIEWPORT}
 
 
+def open_context(browser: Browser, playwright: Playwright, base_url: str, profile: str) -> BrowserContext:
+    """A fresh browser context for a profile, resolving paths against the deployment."""
+    return browser.new_context(base_url=base_url, **context_args(playwright, profile))
+
+
 @dataclass
 class _Pending:
     """A probe load that has fired its load event and is settling."""
@@ -136,7 +142,7 @@ class Probes:
         self._done: dict[tuple[str, str], Probe] = {}
 
     def new_context(self, profile: str) -> BrowserContext:
-        return self.browser.new_context(base_url=self.base_url, **context_args(self.playwright, profile))
+        return open_context(self.browser, self.playwright, self.base_url, profile)
 
     def get(self, label: str, profile: str) -> Probe:
         key = (label, profile)
@@ -259,9 +265,7 @@ def probes(browser: Browser, playwright: Playwright, castmatch_base_url: str,
 def profile_context(browser: Browser, playwright: Playwright,
                     castmatch_base_url: str) -> Callable[[str], BrowserContext]:
     """A fresh browser context for a profile (for gates that drive a page rather than read a probe)."""
-    def make(profile: str) -> BrowserContext:
-        return browser.new_context(base_url=castmatch_base_url, **context_args(playwright, profile))
-    return make
+    return functools.partial(open_context, browser, playwright, castmatch_base_url)
 
 
 @dataclass(frozen=True)
