@@ -39,18 +39,22 @@ class Metrics:
         self.webhooks = Counter("castmatch_webhook_events", "Calendar webhook deliveries by outcome.",
                                 ["outcome"], registry=self.registry)
         self.breaker_state.set(0)
-        # labels() takes a lock and builds a key on every call; routes, methods and statuses are a
-        # small fixed set, so each request's pair of series is looked up once and kept.
-        self._served: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        # labels() takes a lock and builds a key on every call; methods, routes, statuses and
+        # variants are small fixed sets, so each labelled series is looked up once and kept.
+        self._series: dict[tuple[Any, tuple[str, ...]], Any] = {}
+
+    def series(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, looked up once per metric and label values."""
+        key = (metric, labels)
+        child = self._series.get(key)
+        if child is None:
+            child = self._series[key] = metric.labels(*labels)
+        return child
 
     def served(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one served request in the latency histogram and the request counter."""
-        series = self._served.get((method, route, status))
-        if series is None:
-            series = self._served[(method, route, status)] = (self.request_latency.labels(method, route),
-                                                               self.requests.labels(method, route, str(status)))
-        series[0].observe(seconds)
-        series[1].inc()
+        self.series(self.request_latency, method, route).observe(seconds)
+        self.series(self.requests, method, route, str(status)).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

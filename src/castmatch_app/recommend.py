@@ -179,7 +179,6 @@ class Recommender:
     drift_report: dict[str, Any] = field(init=False)
     popular_ids: list[int] = field(init=False)
     memo: LRU = field(default_factory=lambda: LRU(50_000))
-    series: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         rows, reference, live = _load_features(self.catalog, defects.active("drifted-data"))
@@ -195,14 +194,6 @@ class Recommender:
                              "drift_detected": max(scores.values()) > PSI_THRESHOLD,
                              # The live proportions themselves, so a monitor can compute PSI on its own.
                              "distribution": {k: [round(float(x), 6) for x in v] for k, v in live_dist.items()}}
-
-    def _series(self, variant: str) -> tuple[Any, Any]:
-        """This variant's exposure counter and latency histogram (labels() locks and builds a key per call)."""
-        series = self.series.get(variant)
-        if series is None:
-            series = self.series[variant] = (self.metrics.ab_exposures.labels(variant),
-                                             self.metrics.inference_latency.labels(variant))
-        return series
 
     @staticmethod
     def variant_for(user_key: str) -> str:
@@ -249,8 +240,7 @@ class Recommender:
     async def recommend(self, *, talent_id: int | None, role: dict[str, Any] | None, k: int,
                         user_key: str) -> Result:
         variant = self.variant_for(user_key)
-        exposures, latency = self._series(variant)
-        exposures.inc()
+        self.metrics.series(self.metrics.ab_exposures, variant).inc()
         if talent_id is not None:
             query = self.vectors[variant][self.position[talent_id]]
             memo_key: tuple[Any, ...] = (variant, "talent", talent_id, k)
@@ -270,7 +260,7 @@ class Recommender:
                 self.breaker.success()
                 return Result(ids, scores, variant, "model")
             finally:
-                latency.observe(time.perf_counter() - started)
+                self.metrics.series(self.metrics.inference_latency, variant).observe(time.perf_counter() - started)
                 self.metrics.breaker_state.set({"closed": 0, "half_open": 0.5, "open": 1}[self.breaker.state])
         if defects.active("no-model-fallback"):
             raise ModelUnavailableError("recommendation model is unavailable")
