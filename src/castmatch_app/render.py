@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from castmatch_app import defects, generator, i18n
+from castmatch_app import defects, generator, i18n, images
 from castmatch_app.i18n import Translator
 from castmatch_app.runtime import Runtime
 
@@ -26,6 +26,8 @@ HTML_CACHE = "private, no-cache"
 
 env = Environment(loader=PackageLoader("castmatch_app", "templates"), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+# The headshot sizes the image route serves, so <img width/height> always match the files.
+env.globals["headshot_sizes"] = images.SIZES
 
 
 @dataclass
