@@ -177,6 +177,11 @@ async def locale(request: Request, lang: str) -> Response:
                           "missing": rt.catalogues.missing(lang)})
 
 
+#: The reads that carry the load (search, a talent, both recommendation routes): served by
+#: ``fastpath.FastPath`` straight from these functions; FastAPI still declares and documents them.
+HOT_READS = (search_talent, get_talent, similar, talent_for_role)
+
+
 def deprecation_headers(successor: str) -> dict[str, str]:
     if defects.active("api-v0-no-deprecation"):
         return {}

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -21,6 +22,7 @@ from castmatch_app.catalog import Catalog, ensure_catalog
 from castmatch_app.compress import GZip
 from castmatch_app.config import Settings
 from castmatch_app.edge import Edge
+from castmatch_app.fastpath import FastPath
 from castmatch_app.faults import Faults
 from castmatch_app.i18n import Catalogues
 from castmatch_app.metrics import Metrics
@@ -116,6 +118,9 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         return page(request, "error.html", title=t.text("error.title"), description=t.text("error.body"),
                     status=500, status_code=500, traceback=trace)
 
+    # Innermost first: the hot reads skip FastAPI's router but still pass the fault gate and gzip.
+    app.add_middleware(FastPath, routes=[r for r in api.router.routes
+                                         if isinstance(r, APIRoute) and r.endpoint in api.HOT_READS])
     app.add_middleware(FaultGate, faults=rt.faults)
     app.add_middleware(GZip, minimum_size=800, level=5)
     return Edge(app, rt)
