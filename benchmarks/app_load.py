@@ -5,9 +5,12 @@ measurement: the per-client limits would otherwise refuse one wrk client), runs 
 ``--latency`` for a few seconds per target at 100 connections and prints requests/s, p50 and p99.
 
     python benchmarks/app_load.py [--seconds 5] [--connections 100] [--workers 2] [--target NAME ...]
+                                  [--loop asyncio|uvloop ...]
 
 Targets run one after another against the same app; ``--target recommendations`` measures one
 alone (a profile-page run just before leaves the machine busier than a fresh start).
+``--loop asyncio --loop uvloop`` measures the same targets on both event loops in one run, one
+app after the other, so the two can be compared on the same machine at the same time.
 """
 
 from __future__ import annotations
@@ -33,11 +36,11 @@ TARGETS = {
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def start(workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start(workers: int, log: Path, loop: str) -> tuple[subprocess.Popen[bytes], str]:
     env = {**os.environ, "CASTMATCH_ACCESS_LOG": os.environ.get("CASTMATCH_ACCESS_LOG", "1")}
     out = open(log, "wb")  # noqa: SIM115 - the server outlives this function
     proc = subprocess.Popen([sys.executable, "-m", "castmatch_app", "serve", "--port", "0", "--workers",
-                             str(workers), "--rate-limit", "off", "--drain-seconds", "0"],
+                             str(workers), "--rate-limit", "off", "--drain-seconds", "0", "--loop", loop],
                             stdout=out, stderr=out, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -81,28 +84,34 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--target", action="append", choices=list(TARGETS),
                         help="measure only this target (repeatable; default: all, in this order)")
+    parser.add_argument("--loop", action="append", choices=["asyncio", "uvloop"],
+                        help="the app's event loop (repeatable: each is measured in turn; default: asyncio)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed")
+    loops = args.loop or ["asyncio"]
+    results: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        proc, base = start(args.workers, Path(tmp) / "server.log")
-        try:
-            results = {}
-            for name, path in TARGETS.items():
-                if args.target and name not in args.target:
-                    continue
-                run_wrk(base + path, 1, 10)  # warm caches and connections
-                results[name] = run_wrk(base + path, args.seconds, args.connections)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(30)
+        for loop in loops:
+            proc, base = start(args.workers, Path(tmp) / f"server-{loop}.log", loop)
+            try:
+                for name, path in TARGETS.items():
+                    if args.target and name not in args.target:
+                        continue
+                    run_wrk(base + path, 1, 10)  # warm caches and connections
+                    results.setdefault(loop, {})[name] = run_wrk(base + path, args.seconds, args.connections)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(30)
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps(results if len(loops) > 1 else results[loops[0]], indent=2))
         return 0
     print(f"wrk -t2 -c{args.connections} -d{args.seconds}s --latency, app --workers {args.workers}")
-    print(f"{'target':<18}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
-    for name, r in results.items():
-        print(f"{name:<18}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{r['non_2xx']:>10.0f}")
+    print(f"{'target':<18}{'loop':>9}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+    for loop, measured in results.items():
+        for name, r in measured.items():
+            print(f"{name:<18}{loop:>9}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
+                  f"{r['non_2xx']:>10.0f}")
     return 0
 
 

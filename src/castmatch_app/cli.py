@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="mount POST /_test/faults (env CASTMATCH_FAULT_INJECTION=1)")
     serve.add_argument("--rate-limit", metavar="SPEC",
                        help="api=RATE/BURST,pages=RATE/BURST or off (env CASTMATCH_RATE_LIMITS)")
+    serve.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
+                       help="event loop (default asyncio; uvloop is faster per request but, saturated, "
+                            "left some connections waiting hundreds of ms: benchmarks/app_load.py --loop)")
     serve.add_argument("--drain-seconds", type=float,
                        help="how long /readyz reports draining before shutdown (env CASTMATCH_DRAIN_SECONDS)")
     _common(serve)
@@ -89,8 +92,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.fd is None or args.workers > 1:
         server.announce(sock, args.workers)
     if args.workers > 1:
-        return server.supervise(sock, args.workers, settings.drain_seconds)
-    return server.serve_worker(sock, settings.drain_seconds)
+        return server.supervise(sock, args.workers, settings.drain_seconds, args.loop)
+    return server.serve_worker(sock, settings.drain_seconds, args.loop)
 
 
 def cmd_defects(args: argparse.Namespace) -> int:

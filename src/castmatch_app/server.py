@@ -22,6 +22,7 @@ import uvicorn
 
 from castmatch_app import defects
 from castmatch_app.runtime import LIFECYCLE
+from castmatch_app.wire import OneSendHttpToolsProtocol
 
 
 class DrainingServer(uvicorn.Server):
@@ -85,9 +86,12 @@ def _watch_supervisor(server: DrainingServer) -> None:
     threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
 
 
-def serve_worker(sock: socket.socket, drain_seconds: float) -> int:
+def serve_worker(sock: socket.socket, drain_seconds: float, loop: str = "asyncio") -> int:
+    # The stdlib loop by default: saturated by 100 connections, uvloop took new requests ahead of
+    # writing finished answers (MagicStack/uvloop#123) and some waited hundreds of milliseconds,
+    # where asyncio's tail stayed within twice the median (benchmarks/app_load.py --loop).
     config = uvicorn.Config(
-        "castmatch_app.app:create_app", factory=True, http="httptools", loop="uvloop", lifespan="on",
+        "castmatch_app.app:create_app", factory=True, http=OneSendHttpToolsProtocol, loop=loop, lifespan="on",
         server_header=False, access_log=False, log_config=None, timeout_graceful_shutdown=30,
         timeout_keep_alive=5, backlog=2048,
     )
@@ -97,12 +101,12 @@ def serve_worker(sock: socket.socket, drain_seconds: float) -> int:
     return 0 if server.started else 3
 
 
-def supervise(sock: socket.socket, workers: int, drain_seconds: float) -> int:
+def supervise(sock: socket.socket, workers: int, drain_seconds: float, loop: str = "asyncio") -> int:
     """Run ``workers`` child processes on one inherited socket; restart any that die unexpectedly."""
     fd = sock.fileno()
     os.set_inheritable(fd, True)
     command = [sys.executable, "-m", "castmatch_app", "serve", "--fd", str(fd), "--workers", "1",
-               "--drain-seconds", str(drain_seconds)]
+               "--drain-seconds", str(drain_seconds), "--loop", loop]
 
     env = {**os.environ, "CASTMATCH_SUPERVISOR_PID": str(os.getpid())}
 

@@ -124,10 +124,13 @@ def test_serve_on_a_passed_socket(tmp_path: Path, data_dir: Path) -> None:
 
 @pytest.mark.parametrize("workers", [2])
 def test_workers(tmp_path: Path, data_dir: Path, workers: int) -> None:
-    with server(tmp_path, data_dir, "--port", "0", "--workers", str(workers)) as (proc, url):
+    # The loop other than the default, so the supervisor is seen passing it on to its workers.
+    with server(tmp_path, data_dir, "--port", "0", "--workers", str(workers), "--loop", "uvloop") as (proc, url):
         assert {json.loads(get(url + "/healthz")[2])["status"] for _ in range(4)} == {"ok"}
         children = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
         assert len(children) == workers
+        for child in children:
+            assert b"\0--loop\0uvloop" in Path(f"/proc/{child}/cmdline").read_bytes()
         proc.kill()  # even a supervisor killed outright must not leave its workers behind
         proc.wait(10)
         deadline = time.monotonic() + 15
