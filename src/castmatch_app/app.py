@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import traceback
 from collections.abc import AsyncIterator
@@ -48,6 +49,14 @@ class FaultGate:
         await self.app(scope, receive, send)
 
 
+# The app has its own Prometheus metrics and JSON logs. FastAPI's native OpenTelemetry (newer
+# releases) would otherwise look for configured providers on every request; older ones lack it.
+NO_NATIVE_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters else {}
+)
+
+
 def build_runtime(settings: Settings) -> Runtime:
     with defects.using(settings.defects):
         catalog = Catalog(ensure_catalog(settings.data_dir, settings.seed, settings.talents))
@@ -77,7 +86,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
 
     app = FastAPI(title="CastMatch API", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url="/api/v1/openapi.json",
-                  description="Casting platform for the Mumbai market. Authenticate with POST /api/v1/oauth/token.")
+                  description="Casting platform for the Mumbai market. Authenticate with POST /api/v1/oauth/token.",
+                  **NO_NATIVE_TELEMETRY)
     app.state.runtime = rt
     for router in (ops.router, api.router, api_auth.router, api.legacy, static_routes.router, web.router,
                    booking.router, onboarding.router):

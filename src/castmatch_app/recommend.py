@@ -227,10 +227,14 @@ class Recommender:
         """The model call. Its memo sits behind the availability checks: a down model stays down."""
         if self.faults.model_down:
             raise ModelUnavailableError("recommendation model is unavailable")
-        if self.faults.model_slow_ms:
-            await asyncio.sleep(self.faults.model_slow_ms / 1000)
+        delay = self.faults.model_slow_ms / 1000
         if defects.active("slow-recommendations"):
-            await asyncio.sleep(random.uniform(0.18, 0.21))
+            delay += random.uniform(0.18, 0.21)
+        if delay:
+            # Only a wait can overrun the deadline (the matrix product below cannot be interrupted),
+            # so only a wait is put under one: no timer is armed for a model that answers at once.
+            async with asyncio.timeout(self.timeout_s):
+                await asyncio.sleep(delay)
         hit = self.memo.get(memo_key)
         if hit is None:
             hit = self._top_k(query, variant, k, exclude)
@@ -251,9 +255,7 @@ class Recommender:
         if self.breaker.allow():
             started = time.perf_counter()
             try:
-                # A deadline on this task, not wait_for's extra task per call: same timeout, less overhead.
-                async with asyncio.timeout(self.timeout_s):
-                    ids, scores = await self._infer(query, variant, k, talent_id, memo_key)
+                ids, scores = await self._infer(query, variant, k, talent_id, memo_key)
             except (ModelUnavailableError, TimeoutError):
                 self.breaker.failure()
             else:
