@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from castmatch_app import defects, logs
+from castmatch_app import balance, defects, logs
 from castmatch_app.runtime import Runtime
 
 log = logging.getLogger("castmatch.access")
@@ -120,6 +120,8 @@ class Edge:
             extra.append((b"x-request-id", request_id.encode()))
         if self.rt.lifecycle.draining:
             extra.append((b"connection", b"close"))  # let clients reconnect to the next instance
+        elif balance.CURRENT is not None and balance.CURRENT.should_close():
+            extra.append((b"connection", b"close"))  # reconnect to a worker with room (see balance)
 
         response_started = False
 

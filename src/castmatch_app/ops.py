@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from castmatch_app import defects
+from castmatch_app import balance, defects
 from castmatch_app.api import json_response
 from castmatch_app.render import runtime
 
@@ -40,6 +40,9 @@ async def readyz(request: Request) -> Response:
 async def metrics(request: Request) -> Response:
     rt = runtime(request)
     rt.metrics.ready.set(1 if rt.lifecycle.ready and not rt.lifecycle.draining else 0)
+    if balance.CURRENT is not None:
+        for worker, count in enumerate(balance.CURRENT.counts()):
+            rt.metrics.worker_connections.labels(str(worker)).set(count)
     return Response(rt.metrics.render(), media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)
 
 

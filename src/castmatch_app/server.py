@@ -10,17 +10,20 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
 
-from castmatch_app import defects
+from castmatch_app import balance, defects
 from castmatch_app.runtime import LIFECYCLE
 from castmatch_app.wire import OneSendHttpToolsProtocol
 
@@ -82,6 +85,8 @@ def _watch_supervisor(server: DrainingServer) -> None:
         while os.getppid() == expected:
             time.sleep(1.0)
         server.should_exit = True
+        if balance.CURRENT is not None:
+            balance.CURRENT.remove()
 
     threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
 
@@ -95,6 +100,7 @@ def serve_worker(sock: socket.socket, drain_seconds: float, loop: str = "asyncio
         server_header=False, access_log=False, log_config=None, timeout_graceful_shutdown=30,
         timeout_keep_alive=5, backlog=2048,
     )
+    balance.CURRENT = balance.Balance.from_env()
     server = DrainingServer(config, drain_seconds)
     _watch_supervisor(server)
     server.run(sockets=[sock])
@@ -108,12 +114,17 @@ def supervise(sock: socket.socket, workers: int, drain_seconds: float, loop: str
     command = [sys.executable, "-m", "castmatch_app", "serve", "--fd", str(fd), "--workers", "1",
                "--drain-seconds", str(drain_seconds), "--loop", loop]
 
-    env = {**os.environ, "CASTMATCH_SUPERVISOR_PID": str(os.getpid())}
+    shared = Path(tempfile.mkdtemp(prefix="castmatch-balance-", dir="/dev/shm" if os.path.isdir("/dev/shm")
+                                   else None))
+    counts = shared / "connections"
+    balance.create(counts, workers)
+    env = {**os.environ, "CASTMATCH_SUPERVISOR_PID": str(os.getpid()), balance.FILE_ENV: str(counts)}
 
-    def spawn() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(command, pass_fds=(fd,), env=env)
+    def spawn(index: int) -> subprocess.Popen[bytes]:
+        balance.reset(counts, index)
+        return subprocess.Popen(command, pass_fds=(fd,), env={**env, balance.INDEX_ENV: str(index)})
 
-    children = [spawn() for _ in range(workers)]
+    children = [spawn(i) for i in range(workers)]
     stopping = threading.Event()
 
     def forward(sig: int, _: FrameType | None) -> None:
@@ -124,10 +135,13 @@ def supervise(sock: socket.socket, workers: int, drain_seconds: float, loop: str
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    while True:
-        for i, child in enumerate(children):
-            if child.poll() is not None and not stopping.is_set():
-                children[i] = spawn()
-        if stopping.is_set() and all(c.poll() is not None for c in children):
-            return 0
-        time.sleep(0.2)
+    try:
+        while True:
+            for i, child in enumerate(children):
+                if child.poll() is not None and not stopping.is_set():
+                    children[i] = spawn(i)
+            if stopping.is_set() and all(c.poll() is not None for c in children):
+                return 0
+            time.sleep(0.2)
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)

@@ -15,6 +15,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from castmatch_app import balance
+
 
 class HoldingTransport:
     """Delegates to ``transport``; a write waits for the next write or the next loop turn."""
@@ -61,5 +63,14 @@ class HoldingTransport:
 
 
 class OneSendHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol on a holding transport, counting connections for ``balance``."""
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        if balance.CURRENT is not None:
+            balance.CURRENT.opened()
         super().connection_made(HoldingTransport(transport, self.loop))  # type: ignore[arg-type]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if balance.CURRENT is not None:
+            balance.CURRENT.lost()
+        super().connection_lost(exc)

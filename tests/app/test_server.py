@@ -131,6 +131,10 @@ def test_workers(tmp_path: Path, data_dir: Path, workers: int) -> None:
         assert len(children) == workers
         for child in children:
             assert b"\0--loop\0uvloop" in Path(f"/proc/{child}/cmdline").read_bytes()
+        environ = dict(item.split(b"=", 1) for item in Path(f"/proc/{children[0]}/environ").read_bytes().split(b"\0")
+                       if b"=" in item)
+        counts = Path(environ[b"CASTMATCH_BALANCE_FILE"].decode())
+        assert counts.exists()
         proc.kill()  # even a supervisor killed outright must not leave its workers behind
         proc.wait(10)
         deadline = time.monotonic() + 15
@@ -140,3 +144,4 @@ def test_workers(tmp_path: Path, data_dir: Path, workers: int) -> None:
             time.sleep(0.2)
         assert not [c for c in children if Path(f"/proc/{c}").exists() and "zombie" not in
                     Path(f"/proc/{c}/status").read_text()]
+        assert not counts.parent.exists(), "the workers remove what their killed supervisor left"
