@@ -11,6 +11,11 @@ Targets run one after another against the same app; ``--target recommendations``
 alone (a profile-page run just before leaves the machine busier than a fresh start).
 ``--loop asyncio --loop uvloop`` measures the same targets on both event loops in one run, one
 app after the other, so the two can be compared on the same machine at the same time.
+
+Each run also measures a peer: a bare ASGI app answering "ok" under the same uvicorn settings
+(httptools, asyncio, the same number of workers) and the same wrk command. Its figures show
+what the machine gives at that moment (shared runners vary by a factor of two within an hour),
+and the app's requests/s as a fraction of the peer's is comparable across runs.
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 TARGETS = {
     "search API": "/api/v1/search?q=dance&area=bandra",
@@ -34,6 +41,37 @@ TARGETS = {
     "recommendations": "/api/v1/talent/42/similar",
 }
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+async def peer_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The peer: the least an ASGI app can do for a request."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def start_peer(workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as probe:  # a free port for the peer
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = open(log, "wb")  # noqa: SIM115 - the server outlives this function
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app_load:peer_app",
+                             "--app-dir", str(Path(__file__).parent), "--host", "127.0.0.1", "--port", str(port),
+                             "--workers", str(workers), "--http", "httptools",
+                             "--loop", "asyncio", "--no-access-log", "--log-level", "warning"],
+                            stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/", timeout=5) as response:
+                if response.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"peer did not start; see {log}")
 
 
 def start(workers: int, log: Path, loop: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -103,15 +141,22 @@ def main() -> int:
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(30)
+        proc, base = start_peer(args.workers, Path(tmp) / "peer.log")
+        try:
+            run_wrk(base + "/", 1, 10)
+            peer = run_wrk(base + "/", args.seconds, args.connections)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
     if args.json:
-        print(json.dumps(results if len(loops) > 1 else results[loops[0]], indent=2))
+        print(json.dumps({"peer": peer, **(results if len(loops) > 1 else results[loops[0]])}, indent=2))
         return 0
     print(f"wrk -t2 -c{args.connections} -d{args.seconds}s --latency, app --workers {args.workers}")
-    print(f"{'target':<18}{'loop':>9}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
-    for loop, measured in results.items():
-        for name, r in measured.items():
-            print(f"{name:<18}{loop:>9}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
-                  f"{r['non_2xx']:>10.0f}")
+    print(f"{'target':<18}{'loop':>9}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}{'of peer':>9}")
+    rows = [(name, loop, r) for loop, measured in results.items() for name, r in measured.items()]
+    for name, loop, r in [*rows, ("peer (bare ASGI)", "asyncio", peer)]:
+        print(f"{name:<18}{loop:>9}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
+              f"{r['non_2xx']:>10.0f}{r['rps'] / peer['rps']:>9.0%}")
     return 0
 
 
