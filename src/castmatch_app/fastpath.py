@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import re
 import typing
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
 
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-Endpoint = Callable[..., Awaitable[Response]]
 PARAMETER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 # Up to 9 digits: every value an int path parameter of FastAPI reads the same way, without a sign,
 # spaces or an exponent that its validation would treat differently.
@@ -72,7 +70,5 @@ class FastPath:
         route, params = found
         # What FastAPI's router records for the matched route: the edge labels metrics by it.
         scope["route"], scope["endpoint"], scope["path_params"] = route, route.endpoint, params
-        endpoint: Endpoint = route.endpoint
-        arguments: dict[str, Any] = params
-        response = await endpoint(Request(scope, receive), **arguments)
+        response: Response = await route.endpoint(Request(scope, receive), **params)
         await response(scope, receive, send)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from castmatch_app.wire import HoldingTransport
@@ -18,12 +20,19 @@ class Sink(asyncio.Protocol):
         self.closed.set()
 
 
-async def holding_pair() -> tuple[HoldingTransport, socket.socket, Sink]:
+@asynccontextmanager
+async def holding_pair() -> AsyncIterator[tuple[HoldingTransport, socket.socket, Sink]]:
+    """A holding transport over one end of a real socket pair, and the other end to read from."""
     ours, peer = socket.socketpair()
     peer.setblocking(False)
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_connection(Sink, sock=ours)
-    return HoldingTransport(transport, loop), peer, protocol
+    holding = HoldingTransport(transport, loop)
+    try:
+        yield holding, peer, protocol
+    finally:
+        holding.close()
+        peer.close()
 
 
 def recv_now(peer: socket.socket) -> bytes:
@@ -35,59 +44,51 @@ def recv_now(peer: socket.socket) -> bytes:
 
 def test_head_and_body_leave_in_one_write() -> None:
     async def scenario() -> None:
-        transport, peer, _ = await holding_pair()
-        transport.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
-        assert recv_now(peer) == b"", "the head waits for its body"
-        transport.write(b"ok")
-        assert recv_now(peer) == b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
-        transport.close()
-        peer.close()
+        async with holding_pair() as (transport, peer, _):
+            transport.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
+            assert recv_now(peer) == b"", "the head waits for its body"
+            transport.write(b"ok")
+            assert recv_now(peer) == b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
 
     asyncio.run(scenario())
 
 
 def test_a_write_nothing_follows_goes_out_on_the_next_loop_turn() -> None:
     async def scenario() -> None:
-        transport, peer, _ = await holding_pair()
-        transport.write(b"HTTP/1.1 304 Not Modified\r\n\r\n")
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        assert recv_now(peer) == b"HTTP/1.1 304 Not Modified\r\n\r\n"
-        transport.close()
-        peer.close()
+        async with holding_pair() as (transport, peer, _):
+            transport.write(b"HTTP/1.1 304 Not Modified\r\n\r\n")
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            assert recv_now(peer) == b"HTTP/1.1 304 Not Modified\r\n\r\n"
 
     asyncio.run(scenario())
 
 
 def test_close_sends_what_is_held_and_abort_drops_it() -> None:
     async def scenario() -> None:
-        transport, peer, sink = await holding_pair()
-        transport.write(b"last words")
-        transport.close()
-        await asyncio.wait_for(sink.closed.wait(), 5)
-        assert recv_now(peer) == b"last words"
-        peer.close()
-
-        transport, peer, sink = await holding_pair()
-        transport.write(b"never sent")
-        transport.abort()
-        await asyncio.wait_for(sink.closed.wait(), 5)
-        assert recv_now(peer) == b""
-        peer.close()
+        async with holding_pair() as (transport, peer, sink):
+            transport.write(b"last words")
+            transport.close()
+            await asyncio.wait_for(sink.closed.wait(), 5)
+            assert recv_now(peer) == b"last words"
+        async with holding_pair() as (transport, peer, sink):
+            transport.write(b"never sent")
+            transport.abort()
+            await asyncio.wait_for(sink.closed.wait(), 5)
+            assert recv_now(peer) == b""
 
     asyncio.run(scenario())
 
 
 def test_buffer_size_counts_held_bytes_and_other_calls_reach_the_transport() -> None:
     async def scenario() -> None:
-        transport, peer, _ = await holding_pair()
-        transport.write(b"12345")
-        assert transport.get_write_buffer_size() == 5
-        assert transport.get_extra_info("socket") is not None
-        assert not transport.is_closing()
-        transport.close()
-        assert transport.is_closing()
-        peer.close()
+        async with holding_pair() as (transport, _, _):
+            transport.write(b"12345")
+            assert transport.get_write_buffer_size() == 5
+            assert transport.get_extra_info("socket") is not None
+            assert not transport.is_closing()
+            transport.close()
+            assert transport.is_closing()
 
     asyncio.run(scenario())
 
