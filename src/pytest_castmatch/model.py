@@ -48,21 +48,125 @@ class Decision(enum.StrEnum):
     NO_GO = "NO-GO"
 
 
-@dataclass(frozen=True)
+class Severity(enum.StrEnum):
+    """How bad a finding is. ``CRITICAL`` and ``HIGH`` fail their gate; ``REVIEW`` is a case a
+    check could not decide (axe "incomplete"): it does not fail the gate, but on a P0/P1 gate it
+    blocks the launch until someone looks.
+
+    Strings parse case-insensitively through one alias table (:data:`SEVERITY_ALIASES`), and a
+    severity equals its canonical name and each of its aliases, so ``finding.severity == "error"``
+    still means high.
+    """
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    NOTE = "note"
+    REVIEW = "review"
+
+    @classmethod
+    def parse(cls, value: Severity | str) -> Severity:
+        """The severity ``value`` names (a member, its name or an alias, any case); ValueError otherwise."""
+        if isinstance(value, Severity):
+            return value
+        found = SEVERITY_ALIASES.get(value.lower()) if isinstance(value, str) else None
+        if found is None:
+            names = ", ".join(sorted(SEVERITY_ALIASES))
+            raise ValueError(f"unknown severity {value!r} — use one of: {names}")
+        return found
+
+    @property
+    def fails(self) -> bool:
+        """True for the severities that fail their gate."""
+        return self in (Severity.CRITICAL, Severity.HIGH)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Severity):
+            return self is other
+        if isinstance(other, str):
+            return SEVERITY_ALIASES.get(other.lower()) is self
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+#: The one table of severity names: canonical names and the aliases checks and engines use.
+SEVERITY_ALIASES: Mapping[str, Severity] = {
+    "critical": Severity.CRITICAL,
+    "blocker": Severity.CRITICAL,
+    "high": Severity.HIGH,
+    "error": Severity.HIGH,
+    "serious": Severity.HIGH,
+    "medium": Severity.MEDIUM,
+    "moderate": Severity.MEDIUM,
+    "warning": Severity.MEDIUM,
+    "low": Severity.LOW,
+    "minor": Severity.LOW,
+    "note": Severity.NOTE,
+    "info": Severity.NOTE,
+    "informational": Severity.NOTE,
+    "review": Severity.REVIEW,
+    "needs-review": Severity.REVIEW,
+    "incomplete": Severity.REVIEW,
+}
+
+#: Units whose measurements cannot be below zero (compared case-insensitively).
+NON_NEGATIVE_UNITS = frozenset({
+    "ms", "s", "%", "users", "count", "points", "kb", "mb", "bytes", "requests", "findings", "violations",
+    "probes", "cases", "clicks", "score", "ratio", "psi",
+})
+
+
+def non_negative_unit(unit: str | None) -> bool:
+    """True when a measurement in ``unit`` below zero can only be a broken measurement."""
+    return bool(unit) and str(unit).lower() in NON_NEGATIVE_UNITS
+
+
+@dataclass(frozen=True, init=False)
 class Finding:
-    """One thing a check found wrong, with enough context to find and fix it."""
+    """One thing a check found wrong, with enough context to find and fix it.
+
+    ``severity`` takes a :class:`Severity` or any name of one (``"error"``, ``"serious"``,
+    ``"HIGH"``...); it is stored, compared and serialised as the canonical member.
+    """
 
     rule: str
     message: str
-    severity: str = "error"
-    criterion: str | None = None
-    page: str | None = None
-    selector: str | None = None
-    context: str | None = None
-    evidence: tuple[str, ...] = ()
+    severity: Severity
+    criterion: str | None
+    page: str | None
+    selector: str | None
+    context: str | None
+    evidence: tuple[str, ...]
+
+    def __init__(
+        self,
+        rule: str,
+        message: str,
+        severity: Severity | str = Severity.HIGH,
+        criterion: str | None = None,
+        page: str | None = None,
+        selector: str | None = None,
+        context: str | None = None,
+        evidence: tuple[str, ...] = (),
+    ) -> None:
+        try:
+            level = Severity.parse(severity)
+        except ValueError as exc:
+            raise ValueError(f"finding [{rule}]: {exc}") from None
+        for key, value in (("rule", rule), ("message", message), ("severity", level), ("criterion", criterion),
+                           ("page", page), ("selector", selector), ("context", context),
+                           ("evidence", tuple(evidence))):
+            object.__setattr__(self, key, value)
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"rule": self.rule, "message": self.message, "severity": self.severity}
+        out: dict[str, Any] = {"rule": self.rule, "message": self.message, "severity": self.severity.value}
         for key in ("criterion", "page", "selector", "context"):
             value = getattr(self, key)
             if value is not None:
@@ -76,7 +180,7 @@ class Finding:
         return cls(
             rule=str(data["rule"]),
             message=str(data["message"]),
-            severity=str(data.get("severity", "error")),
+            severity=str(data.get("severity", Severity.HIGH.value)),
             criterion=data.get("criterion"),
             page=data.get("page"),
             selector=data.get("selector"),

@@ -87,6 +87,9 @@ class PhaseLog:
             outcome, message = (Outcome.INTERRUPTED if interrupted else Outcome.NOT_RUN), "teardown never reported"
         elif outcome is Outcome.PASSED and self.reruns:
             outcome, message = Outcome.FLAKY, f"passed after {self.reruns} failed attempt(s): {message}".rstrip(": ")
+        elif outcome is Outcome.PASSED and (failing := sum(1 for f in self.findings if f.severity.fails)):
+            # A finding recorded after the call's check (a fixture's teardown) still fails the gate.
+            outcome, message = Outcome.FAILED, f"{failing} finding(s) of high or critical severity were recorded"
         return GateResult(
             id=info.id,
             priority=info.priority,

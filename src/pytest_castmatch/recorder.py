@@ -12,10 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_castmatch.config import GateConfig
-from pytest_castmatch.model import Finding, Sample
-
-#: Severities that fail a gate; others are reported only.
-FAILING_SEVERITIES = frozenset({"critical", "high", "error"})
+from pytest_castmatch.model import Finding, Sample, non_negative_unit
 
 
 def evidence_slug(nodeid: str) -> str:
@@ -39,6 +36,7 @@ class Gate:
         self.evidence: list[str] = []
         self.engines: dict[str, str] = {}
         self._shipped = (0, 0, 0)
+        self._judged = (0, 0)
 
     @property
     def evidence_dir(self) -> Path:
@@ -47,12 +45,12 @@ class Gate:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def check(self, findings: Iterable[Finding]) -> list[Finding]:
-        """Record findings; any of severity critical/high/error fails this gate."""
-        found = list(findings)
+    def check(self, findings: Iterable[Finding] | Finding) -> list[Finding]:
+        """Record findings; any of severity critical or high (aliases: blocker, error, serious) fails this gate."""
+        found = [findings] if isinstance(findings, Finding) else list(findings)
         for finding in found:
             if not isinstance(finding, Finding):
-                raise TypeError(f"gate.check() takes Finding objects, got {type(finding).__name__}")
+                raise TypeError(f"{self.nodeid}: gate.check() takes Finding objects, got {type(finding).__name__}")
         self.findings.extend(found)
         return found
 
@@ -69,11 +67,15 @@ class Gate:
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise ValueError(f"gate.metric({name!r}, ...): value must be a finite number, got {value!r}")
         spec = self._config.metrics.get(name) if self._config else None
+        unit_name = unit if unit is not None else (spec.unit if spec else None)
+        if value < 0 and (non_negative_unit(unit_name) or (spec is not None and non_negative_unit(spec.unit))):
+            raise ValueError(f"{self.nodeid}: gate.metric({name!r}, {value!r}): a measurement in {unit_name} "
+                             "cannot be negative — the measurement is broken; fix how the gate measures it")
         sample = Sample(
             metric=name,
             value=float(value),
             labels=tuple(sorted((str(k), str(v)) for k, v in (labels or {}).items())),
-            unit=unit if unit is not None else (spec.unit if spec else None),
+            unit=unit_name,
             series=tuple((float(t), float(v)) for t, v in series),
         )
         self.samples.append(sample)
@@ -95,12 +97,21 @@ class Gate:
 
     def problems(self) -> list[str]:
         """Why this gate must fail, one line each: failing findings, missed or undeclared metrics."""
+        return self._problems(self.findings, self.samples)
+
+    def new_problems(self) -> list[str]:
+        """The problems recorded since the last call: each phase of a test answers for its own."""
+        f0, s0 = self._judged
+        self._judged = (len(self.findings), len(self.samples))
+        return self._problems(self.findings[f0:], self.samples[s0:])
+
+    def _problems(self, findings: Sequence[Finding], samples: Sequence[Sample]) -> list[str]:
         out = [
             f"[{f.rule}] {f.message}" + (f" ({f.page} {f.selector})" if f.page or f.selector else "")
-            for f in self.findings
-            if f.severity in FAILING_SEVERITIES
+            for f in findings
+            if f.severity.fails
         ]
-        for s in self.samples:
+        for s in samples:
             spec = self._config.metrics.get(s.metric) if self._config else None
             where = f" [{s.label_text}]" if s.labels else ""
             if spec is None:

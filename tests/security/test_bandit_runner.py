@@ -43,7 +43,7 @@ def test_baseline_accepts_until_expiry(scanned: bandit.Scan, tmp_path: Path) -> 
     entry = '[[accepted]]\ntest_id = "B602"\npath = "app.py"\ncode = "shell=True"\nowner = "testing-qa"\n' \
             'reason = "fixture"\nexpires = {}\n'
     live = bandit.load_baseline(baseline_file(tmp_path, entry.format("2025-02-01")))
-    assert {f.severity for f in bandit.judge(scanned, live, TODAY) if f.rule.startswith("bandit-acc")} == {"warning"}
+    assert {f.severity for f in bandit.judge(scanned, live, TODAY) if f.rule.startswith("bandit-acc")} == {"medium"}
     assert not [f for f in bandit.judge(scanned, live, TODAY) if f.severity == "error"]
     expired = bandit.load_baseline(baseline_file(tmp_path, entry.format("2025-01-01")))
     assert [f.rule for f in bandit.judge(scanned, expired, TODAY) if f.severity == "error"] == [
