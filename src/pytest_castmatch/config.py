@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -15,9 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_castmatch.model import Priority
+from pytest_castmatch.model import Priority, non_negative_unit
 
-OWNER_ID = re.compile(r"^[a-z][a-z0-9-]*$")
+#: Ids are matched whole (``fullmatch``): a trailing newline or space is not part of a valid id.
+OWNER_ID = re.compile(r"[a-z][a-z0-9-]*")
+METRIC_ID = re.compile(r"[a-z][a-z0-9_]*")
+#: How far ahead a waiver may expire unless ``[waivers] max_days`` says otherwise.
+WAIVER_MAX_DAYS = 90
 
 
 class ConfigError(Exception):
@@ -82,6 +87,8 @@ class GateConfig:
     required_signers: tuple[str, ...] = ()
     pages: tuple[str, ...] = ()
     load_hosts: tuple[str, ...] = ()
+    waiver_approvers: tuple[str, ...] = ()
+    waiver_max_days: int = WAIVER_MAX_DAYS
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     def suggest_owner(self, name: str) -> str | None:
@@ -175,7 +182,15 @@ class _Table:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(key, f"expected a number, got {value!r}", f"write {key} = 200")
+        if not math.isfinite(value):
+            raise self.error(key, f"expected a finite number, got {value!r}", f"write {key} = 200")
         return float(value)
+
+    def integer(self, key: str, default: int) -> int:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(key, f"expected a whole number, got {value!r}", f"write {key} = {default}")
+        return value
 
     def boolean(self, key: str, default: bool) -> bool:
         value = self.data.get(key, default)
@@ -215,9 +230,10 @@ def load_gates(path: Path) -> GateConfig:
     """Parse ``gates.toml``; raises :class:`ConfigError` naming file, line and fix."""
     text, data = _parse_toml(path)
     root = _Table(path, text, data, ())
-    root.check_keys(["schema", "launch", "owners", "metrics", "manual", "signoff", "inventory", "load"])
-    if data.get("schema", 1) != 1:
-        raise root.error("schema", f"unsupported schema {data.get('schema')!r}", "this plugin reads schema = 1")
+    root.check_keys(["schema", "launch", "owners", "metrics", "manual", "signoff", "inventory", "load", "waivers"])
+    schema = data.get("schema", 1)
+    if isinstance(schema, bool) or schema != 1:
+        raise root.error("schema", f"unsupported schema {schema!r}", "this plugin reads schema = 1")
 
     launch = root.sub("launch")
     launch.check_keys(["name", "date"])
@@ -228,7 +244,7 @@ def load_gates(path: Path) -> GateConfig:
     owners: dict[str, Owner] = {}
     for oid in owners_table.data:
         table = owners_table.sub(oid)
-        if not OWNER_ID.match(oid):
+        if not OWNER_ID.fullmatch(oid):
             raise table.error(oid, "owner ids are lower-case words joined by '-'", 'e.g. [owners.backend-api]')
         table.check_keys(["title"])
         owners[oid] = Owner(oid, table.string("title", oid))
@@ -247,25 +263,28 @@ def load_gates(path: Path) -> GateConfig:
     metrics_table = root.sub("metrics")
     for name in metrics_table.data:
         table = metrics_table.sub(name)
+        if not METRIC_ID.fullmatch(name):
+            raise table.error(name, "metric names are lower-case words joined by '_'", "e.g. [metrics.api_p99_ms]")
         table.check_keys(["title", "owner", "priority", "unit", "max", "min", "launch"])
         spec = MetricSpec(
             name=name,
             title=table.string("title", name),
             owner=known_owner(table),
             priority=table.priority(),
-            unit=str(table.data.get("unit", "")),
+            unit=table.string("unit") if "unit" in table.data else "",
             max=table.number("max"),
             min=table.number("min"),
             launch=table.boolean("launch", False),
         )
-        if spec.max is None and spec.min is None:
-            raise table.error("max", "a metric needs a threshold", "add max = ... or min = ...")
+        _check_threshold(table, spec)
         metrics[name] = spec
 
     manual: dict[str, ManualItem] = {}
     manual_table = root.sub("manual")
     for mid in manual_table.data:
         table = manual_table.sub(mid)
+        if not OWNER_ID.fullmatch(mid):
+            raise table.error(mid, "manual item ids are lower-case words joined by '-'", "e.g. [manual.runbooks]")
         table.check_keys(["title", "owner", "priority"])
         manual[mid] = ManualItem(mid, table.string("title"), known_owner(table), table.priority())
 
@@ -275,6 +294,18 @@ def load_gates(path: Path) -> GateConfig:
     inventory.check_keys(["pages"])
     load = root.sub("load")
     load.check_keys(["allowed_hosts"])
+    waivers = root.sub("waivers")
+    waivers.check_keys(["approvers", "max_days"])
+    approvers = waivers.strings("approvers")
+    for team in approvers:
+        if team not in owners:
+            close = difflib.get_close_matches(team, list(owners), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "approvers are teams declared under [owners]"
+            raise waivers.error("approvers", f"unknown team {team!r}", hint)
+    max_days = waivers.integer("max_days", WAIVER_MAX_DAYS)
+    if max_days < 1:
+        raise waivers.error("max_days", f"expected at least 1 day, got {max_days}",
+                            f"write max_days = {WAIVER_MAX_DAYS}")
     return GateConfig(
         path=path,
         launch_name=launch_name,
@@ -285,8 +316,23 @@ def load_gates(path: Path) -> GateConfig:
         required_signers=signoff.strings("required"),
         pages=inventory.strings("pages"),
         load_hosts=load.strings("allowed_hosts"),
+        waiver_approvers=approvers,
+        waiver_max_days=max_days,
         raw=data,
     )
+
+
+def _check_threshold(table: _Table, spec: MetricSpec) -> None:
+    if spec.max is None and spec.min is None:
+        raise table.error("max", "a metric needs a threshold", "add max = ... or min = ...")
+    if spec.max is not None and spec.min is not None and spec.min > spec.max:
+        raise table.error("min", f"min {_num(spec.min)} is above max {_num(spec.max)} — no value can pass",
+                          "swap them or correct the one that is wrong")
+    if non_negative_unit(spec.unit):
+        for key, bound in (("min", spec.min), ("max", spec.max)):
+            if bound is not None and bound < 0:
+                raise table.error(key, f"{_num(bound)} {spec.unit} is below zero, and a measurement in "
+                                  f"{spec.unit} never is", "write a threshold of 0 or more")
 
 
 def load_waivers(path: Path, gates: GateConfig) -> list[Waiver]:
