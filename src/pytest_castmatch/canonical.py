@@ -142,5 +142,7 @@ def build(
             for m in sorted(config.manual.values(), key=lambda m: m.id)
         ],
         "required_signers": list(config.required_signers),
+        "inventory": facts.inventory.to_json() if facts.inventory is not None else None,
+        "findings": dict(judgement.findings),
         "verdict": judgement.verdict.to_json(),
     }

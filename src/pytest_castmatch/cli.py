@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -120,6 +121,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--gate-config", type=Path, default=DEFAULT_GATES, metavar="PATH")
     p.add_argument("--waivers", type=Path, metavar="PATH", help="default: waivers.toml next to the gate config")
     p.add_argument("--key-file", type=Path, metavar="PATH", help=f"private key PEM (default: ${KEY_ENV})")
+
+    p = sub.add_parser(
+        "lock",
+        help="write the gate inventory (gates.lock beside the gates file) from a full collection",
+        description="Collect the full gate with pytest (in this folder) and write the inventory every full run "
+        "is checked against. Review the change like code and commit it.",
+        epilog="Exit status: pytest's (0 written, 4 refused: a scoped, skipped or broken collection).",
+    )
+    p.add_argument("--gate-config", type=Path, metavar="PATH", help="the gates file (default: the project's)")
+    p.add_argument("pytest_args", nargs="*", metavar="PYTEST_ARG", help="more pytest arguments, after --")
     return parser
 
 
@@ -281,6 +292,13 @@ def _merge(args: argparse.Namespace) -> int:
     return 0 if report["verdict"]["decision"] == "GO" else 1
 
 
+def _lock(args: argparse.Namespace) -> int:
+    cmd = [sys.executable, "-m", "pytest", "--gate-lock", "-qq", "-p", "no:cacheprovider"]
+    if args.gate_config is not None:
+        cmd += ["--gate-config", str(args.gate_config)]
+    return subprocess.run([*cmd, *args.pytest_args], check=False).returncode
+
+
 _COMMANDS = {
     "keygen": _keygen,
     "verify": _verify,
@@ -288,6 +306,7 @@ _COMMANDS = {
     "show": _show,
     "diff": _diff,
     "merge": _merge,
+    "lock": _lock,
 }
 
 

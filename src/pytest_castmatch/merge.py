@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pytest_castmatch import canonical
+from pytest_castmatch import canonical, inventory
 from pytest_castmatch.config import GateConfig, Waiver
 from pytest_castmatch.model import GateResult, Scope
 from pytest_castmatch.verdict import RunFacts, judge
@@ -121,6 +121,10 @@ def merge_reports(
         collected_ids=frozenset(owners_of_gate),
         problems=tuple(problems),
         shard="" if not missing else ",".join(f"{k}/{total}" for k in sorted(seen_shards)),
+        # Each shard checked the inventory inside its own shard: together they checked all of it.
+        inventory=inventory.combine(
+            inventory.InventoryCheck.from_json(r["inventory"]) if r.get("inventory") else None for _, r in shards
+        ),
     )
     judgement = judge(config, gates, facts, waivers, today=today)
     engines: dict[str, str] = {}

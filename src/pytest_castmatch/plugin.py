@@ -1,9 +1,10 @@
 """pytest glue for the CastMatch launch gate: options, markers, fixtures, hooks.
 
 The decisions live in plain modules (classify, outcomes, verdict, canonical); this file
-only moves pytest's facts to them. Per-test data rides on the test report (JSON-safe,
-so it crosses pytest-xdist); the set of collected gates travels through a file per
-worker, so a gate lost with a crashed worker is still known, and still blocks.
+only moves pytest's facts to them (``controller.py`` holds the end of the run). Per-test
+data rides on the test report (JSON-safe, so it crosses pytest-xdist); the set of
+collected gates, and what collection lost on the way, travel through a file per worker,
+so a gate lost with a crashed worker is still known, and still blocks.
 """
 
 from __future__ import annotations
@@ -12,21 +13,18 @@ import json
 import os
 import shutil
 import tempfile
-import zlib
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_castmatch import attest, canonical, publish, sut
+from pytest_castmatch import attest, controller, inventory, project, sut
 from pytest_castmatch.classify import GateInfo, classify, under_any
-from pytest_castmatch.config import ConfigError, GateConfig, load_gates, load_waivers
-from pytest_castmatch.model import Outcome, Scope
-from pytest_castmatch.outcomes import PhaseLog, fold
+from pytest_castmatch.config import ConfigError, GateConfig, Waiver, load_gates, load_waivers
+from pytest_castmatch.outcomes import PhaseLog
 from pytest_castmatch.recorder import Gate
 from pytest_castmatch.summary import terminal_lines
-from pytest_castmatch.verdict import RunFacts, judge
 
 GATE_KEY = pytest.StashKey[Gate]()
 INFO_KEY = pytest.StashKey["GateInfo | str"]()
@@ -52,9 +50,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="an earlier report.json to show the trend against in index.html")
     group.addoption("--gate-shard", metavar="K/N", default=None,
                     help="run shard K of N (stable by gate id); merge shard reports with castmatch-gate merge")
+    group.addoption("--gate-lock", action="store_true", default=False,
+                    help="collect the full gate and write its inventory (gates.lock beside the gates file); "
+                         "same as castmatch-gate lock")
     parser.addini("castmatch_suites", type="linelist", default=["suites"],
-                  help="folders whose tests are launch gates (relative to the rootdir)")
-    parser.addini("castmatch_config", default="baselines/gates.toml", help="default gates file (rootdir-relative)")
+                  help="folders whose tests are launch gates (relative to the ini file's folder)")
+    parser.addini("castmatch_config", default="baselines/gates.toml",
+                  help="default gates file (relative to the ini file's folder)")
 
 
 def _shard(value: str | None) -> tuple[int, int] | None:
@@ -74,6 +76,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "p1: high-priority gate; blocks the launch unless it passes")
     config.addinivalue_line("markers", "p2: medium-priority gate; reported, never blocks")
     config.addinivalue_line("markers", "owner(team): the team (from gates.toml) that owns this gate")
+    if config.getoption("gate_lock"):
+        config.option.collectonly = True
     run = GateRun(config)
     config.pluginmanager.register(run, RUN_NAME)
     if not run.is_worker:
@@ -151,21 +155,29 @@ class GateRun:
             self.run_dir = Path(workerinput["castmatch_run_dir"])
         else:
             self.run_dir = Path(tempfile.mkdtemp(prefix="castmatch-run-"))
-        root = config.rootpath
-        self.roots = [root / p for p in config.getini("castmatch_suites")]
+        inv = config.invocation_params.dir
+        self.base, self.rootdir_problem = project.locate(config.inipath, config.rootpath, inv)
+        self.roots = [project.absolute(self.base / p) for p in config.getini("castmatch_suites")]
         self.shard = _shard(config.getoption("gate_shard"))
         self.owners_wanted: list[str] = list(config.getoption("owner") or [])
         opt_report = config.getoption("gate_report")
-        self.report_dir = (config.invocation_params.dir / opt_report) if opt_report else root / "gate-report"
+        self.report_dir = (inv / opt_report) if opt_report else self.base / "gate-report"
         opt_config = config.getoption("gate_config")
-        self.config_path = (config.invocation_params.dir / opt_config if opt_config
-                            else root / config.getini("castmatch_config"))
+        self.config_path = inv / opt_config if opt_config else self.base / config.getini("castmatch_config")
+        self.lock_file = inventory.lock_path(self.config_path)
+        self.locking = bool(config.getoption("gate_lock"))
+        if self.locking and config.getoption("numprocesses", None):
+            raise pytest.UsageError("--gate-lock collects in one process — drop -n")
         self.gate_config: GateConfig | None = None
+        self.waivers: list[Waiver] = []
+        self.listed: dict[str, inventory.Entry] | None = None
         self.config_error = ""
         if self.config_path.exists() or opt_config:
             try:
                 self.gate_config = load_gates(self.config_path)
                 self.waivers = load_waivers(self.config_path.with_name("waivers.toml"), self.gate_config)
+                if not self.is_worker and not self.locking:
+                    self.listed = inventory.load(self.lock_file)
             except ConfigError as exc:
                 raise pytest.UsageError(f"castmatch: {exc}") from None
         else:
@@ -179,8 +191,12 @@ class GateRun:
         self.previous: dict[str, Any] | None = None
         if not self.is_worker:
             self._load_signer_and_previous()
-        self.saw_gates = bool(opt_report)
+        # A gate run: the report was asked for, pytest missed the project, or collection takes in a suite root.
+        args = [project.absolute(inv / a.partition("::")[0]) for a in config.args]
+        self.saw_gates = bool(opt_report or self.rootdir_problem) or any(project.covers(a, self.roots) for a in args)
         self.collected: list[GateInfo] = []
+        self.seen = inventory.CollectionFacts(roots=[self.rel(r) for r in self.roots],
+                                              last_failed=bool(config.getoption("lf", False)))
         self.deselected = 0
         self.logs: dict[str, PhaseLog] = {}
         self.engines: dict[str, str] = {}
@@ -188,6 +204,7 @@ class GateRun:
         self.interrupted = False
         self.other_failures = 0
         self.report: dict[str, Any] | None = None
+        self.notes: list[str] = []
         self._gate_paths: dict[Path, bool] = {}
 
     def _load_signer_and_previous(self) -> None:
@@ -207,29 +224,51 @@ class GateRun:
             except (OSError, ValueError) as exc:
                 raise pytest.UsageError(f"--gate-previous {previous}: cannot read a report there ({exc})") from None
 
+    def rel(self, path: Path) -> str:
+        """``path`` relative to the project folder, '/'-separated."""
+        return project.relative(path, self.base)
+
     # -- collection (workers, or the single process) -----------------------------------
 
     def is_gate_path(self, path: Path) -> bool:
         # Asked for every phase of every test: remember the answer per path.
         known = self._gate_paths.get(path)
         if known is None:
-            known = self._gate_paths[path] = under_any(path, self.roots)
+            known = self._gate_paths[path] = under_any(project.absolute(path), self.roots)
         return known
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> Generator[None, Any, Any]:
+        ignored = yield
+        if ignored and collection_path.name != "__pycache__" and self.is_gate_path(collection_path):
+            opts = config.option
+            self.seen.ignored[self.rel(collection_path)] = project.ignored_by_option(
+                collection_path, opts.ignore or [], opts.ignore_glob or [], config.invocation_params.dir)
+        return ignored
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(self, collector: pytest.Collector) -> Generator[None, Any, Any]:
         rep = yield
-        if not isinstance(collector, pytest.Module | pytest.Class) or not self.is_gate_path(collector.path):
+        if isinstance(collector, pytest.Session) or not self.is_gate_path(collector.path):
+            return rep
+        if rep.skipped:
+            self.saw_gates = True
+            self.seen.skipped[self.rel(collector.path)] = _message(rep)
+        elif rep.failed:
+            self.seen.failed.append(self.rel(collector.path))
+        if not isinstance(collector, pytest.Module | pytest.Class) or not rep.passed:
             return rep
         self.saw_gates = True
-        if not rep.passed:
-            return rep
+        if isinstance(collector, pytest.Module):
+            self.seen.files.append(self.rel(collector.path))
         problems = []
         for node in rep.result:
             if isinstance(node, pytest.Item):
                 found = self._classify(node)
                 if isinstance(found, str):
                     problems.append(found)
+                else:
+                    self.seen.produced.append(found.id)
         if problems:
             rep.outcome = "failed"
             rep.longrepr = "castmatch: every gate needs one priority and one owner\n" + "\n".join(problems)
@@ -242,18 +281,12 @@ class GateRun:
         return item.stash[INFO_KEY]
 
     def _classify_uncached(self, item: pytest.Item) -> GateInfo | str:
-        path, line, _ = item.location
-        where = f"{path}:{(line or 0) + 1}"
+        gate_id = project.rebase(item.nodeid, item.path, self.base, self.config.rootpath)
+        where = f"{self.rel(item.path)}:{(item.location[1] or 0) + 1}"
         if self.gate_config is None:
-            return f"{item.nodeid} ({where}): {self.config_error}"
+            return f"{gate_id} ({where}): {self.config_error}"
         marks = [(m.name, m.args) for m in item.iter_markers()]
-        return classify(item.nodeid, where, marks, list(self.gate_config.owners), self._config_name())
-
-    def _config_name(self) -> str:
-        try:
-            return str(self.config_path.relative_to(self.config.rootpath))
-        except ValueError:
-            return str(self.config_path)
+        return classify(gate_id, where, marks, list(self.gate_config.owners), self.rel(self.config_path))
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -261,28 +294,44 @@ class GateRun:
         drop: list[pytest.Item] = []
         for item in items:
             info = self._classify(item) if self.is_gate_path(item.path) else None
-            if isinstance(info, str):
-                keep.append(item)  # already reported as a collection error
-                continue
-            wanted = info is not None or not (self.owners_wanted or self.shard)
-            if info is not None and self.owners_wanted and info.owner not in self.owners_wanted:
-                wanted = False
-            if info is not None and self.shard and zlib.crc32(info.id.encode()) % self.shard[1] != self.shard[0] - 1:
-                wanted = False
+            if info is None:
+                wanted = not (self.owners_wanted or self.shard)
+            elif isinstance(info, str):
+                wanted = True  # already reported as a collection error
+            else:
+                wanted = (not self.owners_wanted or info.owner in self.owners_wanted) and (
+                    not self.shard or inventory.shard_index(info.id, self.shard[1]) == self.shard[0] - 1)
             (keep if wanted else drop).append(item)
-            if wanted and info is not None:
-                self.collected.append(info)
         if drop:
+            for item in drop:
+                self._deselect(item, explained=True)
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        self.deselected += sum(1 for item in items if self.is_gate_path(item.path))
+        opts = self.config.option
+        # -m and -k deselect through this hook like any plugin would: with either given, every
+        # deselection counts as the user's. --lf never does: a run of the last failures is not a gate.
+        chosen = bool(opts.markexpr or opts.keyword) and not self.seen.last_failed
+        prefixes = tuple(opts.deselect or ())
+        for item in items:
+            self._deselect(item, explained=chosen or (bool(prefixes) and item.nodeid.startswith(prefixes)))
+
+    def _deselect(self, item: pytest.Item, explained: bool) -> None:
+        info = self._classify(item) if self.is_gate_path(item.path) else None
+        if isinstance(info, GateInfo) and info.id not in self.seen.deselected:
+            self.seen.deselected[info.id] = explained
+            self.deselected += 1
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # What runs is session.items once every hook had its say: only those gates are judged.
+        for item in session.items:
+            info = self._classify(item) if self.is_gate_path(item.path) else None
+            if isinstance(info, GateInfo):
+                self.collected.append(info)
         if self.is_worker:
             payload = {"saw_gates": self.saw_gates, "deselected": self.deselected,
-                       "gates": [g.to_json() for g in self.collected]}
+                       "gates": [g.to_json() for g in self.collected], "seen": self.seen.to_json()}
             target = self.run_dir / f"collected-{self.worker_id}.json"
             target.write_text(json.dumps(payload))
 
@@ -292,8 +341,8 @@ class GateRun:
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
         result = yield
         recorder = item.stash.get(GATE_KEY, None)
-        if recorder is not None and (problems := recorder.problems()):
-            pytest.fail(f"{len(problems)} problem(s):\n" + "\n".join(f"  {p}" for p in problems), pytrace=False)
+        if recorder is not None and (problems := recorder.new_problems()):
+            pytest.fail(_problem_text(problems), pytrace=False)
         return result
 
     @pytest.hookimpl(wrapper=True)
@@ -304,6 +353,10 @@ class GateRun:
             data: dict[str, Any] = info.to_json() if isinstance(info, GateInfo) else {}
             recorder = item.stash.get(GATE_KEY, None)
             if recorder is not None:
+                if call.when == "teardown" and (problems := recorder.new_problems()) and rep.passed:
+                    # Recorded after the call's check (a fixture's teardown): fail the teardown with them.
+                    rep.outcome = "failed"
+                    rep.longrepr = "castmatch: recorded in teardown: " + _problem_text(problems)
                 data.update(recorder.drain())
             rep.__dict__[DATA_ATTR] = data
         return rep
@@ -319,7 +372,7 @@ class GateRun:
             if report.failed:
                 self.other_failures += 1
             return
-        log = self.logs.setdefault(report.nodeid, PhaseLog())
+        log = self.logs.setdefault(str((data or {}).get("id", report.nodeid)), PhaseLog())
         if data and "priority" in data:
             log.info = GateInfo.from_json(data)
         self.engines.update((data or {}).get("engines", {}))
@@ -335,80 +388,17 @@ class GateRun:
     def pytest_keyboard_interrupt(self) -> None:
         self.interrupted = True
 
-    def _worker_collections(self) -> tuple[list[GateInfo], int, bool, list[str]]:
-        gates: dict[str, GateInfo] = {}
-        deselected, saw, problems = 0, False, list[str]()
-        files = sorted(self.run_dir.glob("collected-*.json"))
-        for path in files:
-            data = json.loads(path.read_text())
-            saw = saw or bool(data["saw_gates"])
-            deselected = max(deselected, int(data["deselected"]))
-            for g in data["gates"]:
-                gates.setdefault(g["id"], GateInfo.from_json(g))
-        if not files and self.logs:
-            problems.append("no worker reported its collection — gates that never ran cannot be listed")
-        return list(gates.values()), deselected, saw, problems
-
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if self.is_worker or self.config.option.collectonly:
-            return  # --collect-only lists gates; it never meant to judge them
-        collected, deselected, problems = self.collected, self.deselected, list[str]()
-        if _xdist_controller(self.config):
-            collected, deselected, saw, problems = self._worker_collections()
-            self.saw_gates = self.saw_gates or saw
-        if not (self.saw_gates or (self.logs and any(log.info for log in self.logs.values()))):
-            return  # not a gate run (e.g. the plugin's own tests): stay out of the way
-        interrupted = self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
-        expected = {g.id: g for g in collected}
-        for nodeid, log in self.logs.items():
-            if nodeid not in expected and log.info is not None:
-                expected[nodeid] = log.info
-        gates = fold(expected.values(), self.logs, interrupted)
-        unfinished = {Outcome.NOT_RUN, Outcome.INTERRUPTED, Outcome.CRASHED}
-        complete = not interrupted and not self.collection_errors and not any(g.outcome in unfinished for g in gates)
-        facts = RunFacts(
-            scope=self._scope(deselected),
-            complete=complete,
-            interrupted=interrupted,
-            collection_errors=self.collection_errors,
-            signed=self.signer is not None,
-            collected_ids=frozenset(expected),
-            problems=tuple(problems),
-            shard=f"{self.shard[0]}/{self.shard[1]}" if self.shard else "",
-        )
-        gate_config = self.gate_config
-        if gate_config is None:
+        if self.is_worker:
             return
-        judgement = judge(gate_config, gates, facts, self.waivers)
-        doc = canonical.build(
-            config=gate_config, gates=gates, judgement=judgement, facts=facts,
-            subject_info=canonical.subject(self.config.rootpath), env=canonical.environment(self.engines),
-            duration=sum(g.duration for g in gates),
-        )
-        self.config.hook.pytest_castmatch_report(config=self.config, report=doc)
-        publish.publish(doc, self.report_dir, signer=self.signer, previous=self.previous)
-        self.report = doc
-        if judgement.verdict.go and exitstatus == pytest.ExitCode.TESTS_FAILED and not self.other_failures:
-            session.exitstatus = pytest.ExitCode.OK
-        elif not judgement.verdict.go and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-    def _scope(self, deselected: int) -> Scope:
-        opts = self.config.option
-        inv = self.config.invocation_params.dir
-        paths = []
-        for arg in self.config.args:
-            target = (inv / arg.split("::")[0]).resolve()
-            if "::" in arg or not any(root.resolve() == target or root.resolve().is_relative_to(target)
-                                      for root in self.roots):
-                paths.append(arg)
-        ignored = bool(getattr(opts, "ignore", None) or getattr(opts, "ignore_glob", None))
-        markexpr, keyword = getattr(opts, "markexpr", "") or "", getattr(opts, "keyword", "") or ""
-        full = not (markexpr or keyword or self.owners_wanted or self.shard or paths or deselected or ignored)
-        return Scope(full=full, markexpr=markexpr, keyword=keyword, owners=tuple(self.owners_wanted),
-                     paths=tuple(paths), deselected=deselected)
+        if self.locking:
+            controller.write_lock(self, session)
+        elif not self.config.option.collectonly:  # --collect-only lists gates; it never meant to judge them
+            controller.finish(self, session, exitstatus)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        for note in self.notes:
+            terminalreporter.write_line(note)
         if self.report is None:
             return
         verdict = self.report["verdict"]
@@ -430,8 +420,10 @@ class GateRun:
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
-def _xdist_controller(config: pytest.Config) -> bool:
-    return config.pluginmanager.hasplugin("dsession")
+def _problem_text(problems: list[str]) -> str:
+    """The first problem on the first line (the one line a report keeps), the rest below it."""
+    more = "".join(f"\n  {p}" for p in problems[1:])
+    return f"{len(problems)} problem(s): {problems[0]}{more}"
 
 
 def _message(report: pytest.TestReport) -> str:

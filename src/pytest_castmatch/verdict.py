@@ -1,8 +1,9 @@
 """Fail-closed rules: gates, metrics, waivers and scope in; a Verdict out.
 
-Pure functions. The one law everything here keeps: a blocking gate that did not pass —
-for whatever reason, including never having run — blocks, unless a live waiver owned by
-the gate's owner names it.
+Pure functions, one per step: waivers, gates, samples, launch metrics, run facts. The one
+law everything here keeps: a blocking gate that did not pass — for whatever reason,
+including never having run or vanishing from the run — blocks, unless a live waiver,
+approved by the gate's owner, names it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_castmatch.config import GateConfig, MetricSpec, Waiver
+from pytest_castmatch.inventory import InventoryCheck
 from pytest_castmatch.model import (
     Decision,
     GateResult,
@@ -22,7 +24,9 @@ from pytest_castmatch.model import (
     Reason,
     Sample,
     Scope,
+    Severity,
     Verdict,
+    non_negative_unit,
 )
 
 _WHY = {
@@ -40,7 +44,13 @@ _WHY = {
 
 @dataclass(frozen=True)
 class RunFacts:
-    """Run-level facts the verdict needs beyond the gates themselves."""
+    """Run-level facts the verdict needs beyond the gates themselves.
+
+    ``inventory`` is the run compared with ``gates.lock`` (``None``: not compared, as for a report
+    assembled outside a pytest run); ``module_skips`` are gate modules skipped at collection, as
+    (module, reason); ``report_hook_changed`` names report fields a ``pytest_castmatch_report`` hook
+    changed; ``roots`` are the suite roots, for saying where no gate was found.
+    """
 
     scope: Scope
     complete: bool = True
@@ -50,6 +60,10 @@ class RunFacts:
     collected_ids: frozenset[str] = frozenset()
     problems: tuple[str, ...] = ()
     shard: str = ""
+    inventory: InventoryCheck | None = None
+    module_skips: tuple[tuple[str, str], ...] = ()
+    report_hook_changed: tuple[str, ...] = ()
+    roots: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,11 +73,26 @@ class Judgement:
     waivers: tuple[dict[str, Any], ...]
     metric_rows: tuple[dict[str, Any], ...]
     matrix: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    findings: dict[str, int] = field(default_factory=dict)
 
 
 def _one_line(text: str, limit: int = 160) -> str:
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+class _Waivers:
+    """The live waivers by target, remembering which ones a blocker used."""
+
+    def __init__(self, live: dict[str, Waiver]) -> None:
+        self.live = live
+        self.used: set[str] = set()
+
+    def __call__(self, target: str) -> Waiver | None:
+        waiver = self.live.get(target)
+        if waiver is not None:
+            self.used.add(target)
+        return waiver
 
 
 def judge(
@@ -76,58 +105,104 @@ def judge(
     """Decide GO / NO-GO for ``gates`` under ``config``; see DESIGN's gate semantics."""
     today = today or dt.datetime.now(dt.UTC).date()
     reasons: list[Reason] = []
+    live, waiver_rows = judge_waivers(config, gates, facts, waivers, today, reasons)
+    waived = _Waivers(live)
+    matrix = judge_gates(gates, waived, reasons)
+    samples = _samples_by_metric(gates)
+    metric_rows = judge_samples(config, samples, reasons)
+    launch_rows = judge_launch_metrics(config, samples, facts.scope, waived, reasons)
+    judge_run(gates, facts, reasons)
+    for row in waiver_rows:
+        if row["status"] == "unused" and row["target"] in waived.used:
+            row["status"] = "applied"
+
+    blocked = any(r.blocking for r in reasons)
+    launch = facts.scope.full and facts.complete and not blocked
+    if blocked:
+        decision, label = Decision.NO_GO, "NO-GO"
+    elif launch:
+        decision, label = Decision.GO, "GO for launch"
+    else:
+        decision, label = Decision.GO, "GO for this scope"
+    order = {True: 0, False: 1}
+    reasons.sort(key=lambda r: (order[r.blocking], _prio_rank(r.priority), r.owner, r.kind, r.subject))
+    return Judgement(
+        verdict=Verdict(decision, label, launch, tuple(reasons)),
+        launch_metrics=tuple(launch_rows),
+        waivers=tuple(sorted(waiver_rows, key=lambda r: (r["target"], r["expires"]))),
+        metric_rows=tuple(metric_rows),
+        matrix=matrix,
+        findings=_finding_counts(gates),
+    )
+
+
+def judge_waivers(
+    config: GateConfig,
+    gates: Sequence[GateResult],
+    facts: RunFacts,
+    waivers: Sequence[Waiver],
+    today: dt.date,
+    reasons: list[Reason],
+) -> tuple[dict[str, Waiver], list[dict[str, Any]]]:
+    """Which waivers may apply (by target), a report row for each, and a blocker for each broken one."""
     gate_ids = {g.id for g in gates}
-    by_target: dict[str, Waiver] = {}
-    waiver_rows: list[dict[str, Any]] = []
+    live: dict[str, Waiver] = {}
+    rows: list[dict[str, Any]] = []
     for w in waivers:
-        row: dict[str, Any] = {
-            "target": w.target,
-            "owner": w.owner,
-            "reason": w.reason,
-            "approved_by": w.approved_by,
-            "expires": w.expires.isoformat(),
-        }
+        row: dict[str, Any] = {"target": w.target, "owner": w.owner, "reason": w.reason,
+                               "approved_by": w.approved_by, "expires": w.expires.isoformat()}
         known = w.target in gate_ids or w.target in facts.collected_ids or _metric_target(w.target, config)
-        if w.expired(today):
-            row["status"] = "expired"
-            reasons.append(
-                Reason("waiver", w.target, f"waiver expired on {w.expires} (waivers.toml line {w.line}) — "
-                       "fix the gate or renew the waiver with a new approval", w.owner)
-            )
-        elif not known and facts.scope.full:
-            row["status"] = "dangling"
-            reasons.append(
-                Reason("waiver", w.target, f"waiver names no gate or metric (waivers.toml line {w.line}) — "
-                       "correct the target or delete the waiver", w.owner)
-            )
-        elif not known:
-            row["status"] = "not-in-scope"
-        else:
-            owner = _target_owner(w.target, gates, config)
-            if owner is not None and owner != w.owner:
-                row["status"] = "wrong-owner"
-                reasons.append(
-                    Reason("waiver", w.target, f"waiver is signed for {w.owner!r} but the gate belongs to "
-                           f"{owner!r} (waivers.toml line {w.line}) — the owning team must approve it", w.owner)
-                )
-            else:
-                row["status"] = "unused"
-                by_target[w.target] = w
-        waiver_rows.append(row)
+        owner = _target_owner(w.target, gates, config) if known else None
+        status, problem = _waiver_problem(w, config, known, owner, facts.scope.full, today)
+        row["status"] = status
+        if problem:
+            reasons.append(Reason("waiver", w.target, f"{problem} (waivers.toml line {w.line})", w.owner))
+        elif status == "unused":
+            live[w.target] = w
+        rows.append(row)
+    return live, rows
 
-    used: set[str] = set()
 
-    def waived(target: str) -> Waiver | None:
-        w = by_target.get(target)
-        if w is not None:
-            used.add(target)
-        return w
+def _waiver_problem(
+    w: Waiver, config: GateConfig, known: bool, owner: str | None, full: bool, today: dt.date
+) -> tuple[str, str]:
+    """The waiver's status and, when it must not apply, the blocker's text (empty when it may)."""
+    if w.expired(today):
+        return "expired", f"waiver expired on {w.expires} — fix the gate or renew the waiver with a new approval"
+    if not known:
+        if full:
+            return "dangling", "waiver names no gate or metric — correct the target or delete the waiver"
+        return "not-in-scope", ""
+    if owner is not None and owner != w.owner:
+        return "wrong-owner", (f"waiver is signed for {w.owner!r} but the gate belongs to {owner!r} — "
+                               "the owning team must approve it")
+    approver = w.approved_by.strip()
+    allowed = {owner or w.owner, *config.waiver_approvers}
+    if not approver:
+        return "unapproved", "waiver has a blank approved_by — the gate's owner must approve it by name"
+    if approver != w.approved_by or approver not in allowed:
+        teams = ", ".join(sorted(allowed))
+        return "unapproved", (f"waiver is approved by {w.approved_by!r}, who may not approve it — approved_by "
+                              f"must be one of: {teams} (the gate's owner or a team in [waivers] approvers)")
+    ahead = (w.expires - today).days
+    if ahead > config.waiver_max_days:
+        return "too-long", (f"waiver expires {w.expires}, {ahead} days ahead — at most "
+                            f"{config.waiver_max_days} ([waivers] max_days); set an earlier expiry")
+    return "unused", ""
 
+
+def judge_gates(
+    gates: Sequence[GateResult], waived: _Waivers, reasons: list[Reason]
+) -> dict[str, dict[str, dict[str, int]]]:
+    """A reason for each gate that did not pass or has findings that need review; the priority x owner matrix."""
     matrix: dict[str, dict[str, dict[str, int]]] = {}
     for g in gates:
         cell = matrix.setdefault(g.priority.value, {}).setdefault(
             g.owner, {"passed": 0, "blocking": 0, "advisory": 0, "waived": 0}
         )
+        review = sum(1 for f in g.findings if f.severity is Severity.REVIEW)
+        if review:
+            _review_reason(g, review, waived, reasons)
         if g.passed:
             cell["passed"] += 1
             continue
@@ -145,13 +220,39 @@ def judge(
         else:
             cell["blocking"] += 1
             reasons.append(Reason("gate", g.id, message, g.owner, g.priority.value))
+    return matrix
 
+
+def _review_reason(g: GateResult, count: int, waived: _Waivers, reasons: list[Reason]) -> None:
+    message = (f"{count} finding(s) need review — a check could not decide them; the owner reviews them "
+               "and signs off, or waives the gate")
+    if not g.priority.blocking:
+        reasons.append(Reason("review", g.id, message, g.owner, g.priority.value, blocking=False))
+    elif (waiver := waived(g.id)) is not None:
+        reasons.append(Reason("waived", g.id, f"{message} (waived by {waiver.approved_by}: {waiver.reason})",
+                              g.owner, g.priority.value, blocking=False))
+    else:
+        reasons.append(Reason("review", g.id, message, g.owner, g.priority.value))
+
+
+def _samples_by_metric(gates: Sequence[GateResult]) -> dict[str, list[tuple[Sample, str]]]:
     samples: dict[str, list[tuple[Sample, str]]] = {}
     for g in gates:
         for s in g.samples:
             samples.setdefault(s.metric, []).append((s, g.id))
+    return samples
 
-    metric_rows: list[dict[str, Any]] = []
+
+def _invalid(sample: Sample, spec: MetricSpec | None) -> bool:
+    """A negative measurement in a unit that cannot be negative: broken, never met."""
+    return sample.value < 0 and (non_negative_unit(sample.unit) or (spec is not None and non_negative_unit(spec.unit)))
+
+
+def judge_samples(
+    config: GateConfig, samples: dict[str, list[tuple[Sample, str]]], reasons: list[Reason]
+) -> list[dict[str, Any]]:
+    """A report row per recorded measurement; undeclared metrics and impossible values block."""
+    rows: list[dict[str, Any]] = []
     for name, entries in sorted(samples.items()):
         spec = config.metrics.get(name)
         for sample, gate_id in sorted(entries, key=lambda e: (e[0].label_text, e[1])):
@@ -163,12 +264,28 @@ def judge(
             else:
                 row |= {"threshold": spec.threshold_text(), "owner": spec.owner, "priority": spec.priority.value}
                 row["status"] = "missed" if spec.violates(sample.value) else "met"
-            metric_rows.append(row)
+            if _invalid(sample, spec):
+                row["status"] = "invalid"
+                unit = sample.unit or (spec.unit if spec else "")
+                reasons.append(Reason("metric", f"metric:{name}", f"{gate_id} recorded {sample.value:g} {unit}, "
+                                      f"below zero — a measurement in {unit} cannot be negative; fix the gate",
+                                      spec.owner if spec else "", spec.priority.value if spec else ""))
+            rows.append(row)
+    return rows
 
-    launch_rows: list[LaunchMetricRow] = []
+
+def judge_launch_metrics(
+    config: GateConfig,
+    samples: dict[str, list[tuple[Sample, str]]],
+    scope: Scope,
+    waived: _Waivers,
+    reasons: list[Reason],
+) -> list[LaunchMetricRow]:
+    """Each declared metric against its threshold (worst valid value); a launch metric nobody measured blocks."""
+    rows: list[LaunchMetricRow] = []
     for spec in sorted(config.metrics.values(), key=lambda m: m.name):
-        values = [s.value for s, _ in samples.get(spec.name, [])]
-        status, value = _metric_status(spec, values, facts.scope)
+        values = [s.value for s, _ in samples.get(spec.name, []) if not _invalid(s, spec)]
+        status, value = _metric_status(spec, values, scope)
         target = f"metric:{spec.name}"
         if status == "missed" and spec.priority.blocking:
             metric_waiver = waived(target)
@@ -189,42 +306,59 @@ def judge(
                                   "a launch cannot be judged on a missing measurement", spec.owner,
                                   spec.priority.value))
         if spec.launch:
-            launch_rows.append(LaunchMetricRow(spec.name, spec.title, spec.owner, spec.priority.value,
-                                               spec.threshold_text(), spec.unit, status, value))
+            rows.append(LaunchMetricRow(spec.name, spec.title, spec.owner, spec.priority.value,
+                                        spec.threshold_text(), spec.unit, status, value))
+    return rows
 
-    for row in waiver_rows:
-        if row["status"] == "unused" and row["target"] in used:
-            row["status"] = "applied"
 
+def judge_run(gates: Sequence[GateResult], facts: RunFacts, reasons: list[Reason]) -> None:
+    """Blockers from the run itself: collection, interruption, the inventory, report hooks, the signature."""
     if facts.collection_errors:
         reasons.append(Reason("run", "collection", f"{facts.collection_errors} collection error(s) — "
                               "gates that cannot be collected cannot pass"))
+    for module, why in facts.module_skips:
+        reasons.append(Reason("collection", module, f"gate module skipped at collection: {why} — a module that "
+                              "does not load cannot pass; remove the skip or provide what it needs"))
     if facts.interrupted:
         reasons.append(Reason("run", "session", "the run was interrupted before every gate finished"))
     if not gates and not facts.collection_errors:
-        reasons.append(Reason("run", "scope", "no gates in scope — an empty selection decides nothing"))
+        where = f" under {', '.join(facts.roots)}" if facts.roots else ""
+        reasons.append(Reason("run", "scope", f"no gates collected{where} — an empty selection decides nothing"))
     reasons.extend(Reason("run", "session", problem) for problem in facts.problems)
+    if facts.inventory is not None:
+        reasons.extend(inventory_reasons(facts.inventory))
+    if facts.report_hook_changed:
+        reasons.append(Reason("run", "report-hook", "a pytest_castmatch_report hook changed "
+                              f"{', '.join(facts.report_hook_changed)} — hooks may add fields, never change what "
+                              "the verdict decided; the judged values were kept"))
     if facts.scope.full and not facts.signed:
         reasons.append(Reason("run", "signature", "the report is unsigned — set CASTMATCH_SIGNING_KEY; "
                               "only a signed report can be GO for launch"))
 
-    blocked = any(r.blocking for r in reasons)
-    launch = facts.scope.full and facts.complete and not blocked
-    if blocked:
-        decision, label = Decision.NO_GO, "NO-GO"
-    elif launch:
-        decision, label = Decision.GO, "GO for launch"
-    else:
-        decision, label = Decision.GO, "GO for this scope"
-    order = {True: 0, False: 1}
-    reasons.sort(key=lambda r: (order[r.blocking], _prio_rank(r.priority), r.owner, r.kind, r.subject))
-    return Judgement(
-        verdict=Verdict(decision, label, launch, tuple(reasons)),
-        launch_metrics=tuple(launch_rows),
-        waivers=tuple(sorted(waiver_rows, key=lambda r: (r["target"], r["expires"]))),
-        metric_rows=tuple(metric_rows),
-        matrix=matrix,
-    )
+
+def inventory_reasons(check: InventoryCheck) -> list[Reason]:
+    """A blocker for each gate the inventory lists and the run lost, and for each gate it does not list."""
+    if check.absent:
+        return [Reason("inventory", check.file, f"no gate inventory at {check.file} — run castmatch-gate lock, "
+                       "review and commit it; without it a run cannot tell which gates vanished")]
+    out = [Reason("inventory", m.id, f"listed in {check.file} but not judged: {m.how} — restore the gate, or "
+                  "remove it with castmatch-gate lock", m.owner, m.priority.value) for m in check.missing]
+    out.extend(Reason("inventory", e.id, f"new gate not in the inventory: run castmatch-gate lock and commit "
+                      f"{check.file}", e.owner, e.priority.value) for e in check.unlisted)
+    out.extend(Reason("inventory", c.id, f"is {c.priority.value} {c.owner} but {check.file} lists it as "
+                      f"{c.listed} — run castmatch-gate lock to accept the change", c.owner, c.priority.value)
+               for c in check.changed)
+    return out
+
+
+def _finding_counts(gates: Sequence[GateResult]) -> dict[str, int]:
+    """Findings that fail their gate, findings that need review, and the rest (reported only)."""
+    counts = {"violations": 0, "review": 0, "other": 0}
+    for g in gates:
+        for f in g.findings:
+            key = "violations" if f.severity.fails else "review" if f.severity is Severity.REVIEW else "other"
+            counts[key] += 1
+    return counts
 
 
 def _prio_rank(priority: str) -> int:

@@ -53,6 +53,15 @@ class GateProject:
         path.write_text(textwrap.dedent(source))
         return path
 
+    def lock(self) -> pytest.RunResult:
+        """Write the inventory (baselines/gates.lock) of the suites as they stand, as castmatch-gate lock does."""
+        return self.pytester.runpytest("--gate-lock")
+
+    def run(self, *args: str, **kwargs: Any) -> pytest.RunResult:
+        """Lock the suites as written, then run pytest in process with ``args``."""
+        self.lock()
+        return self.pytester.runpytest(*args, **kwargs)
+
     def waivers(self, source: str) -> None:
         (self.root / "baselines" / "waivers.toml").write_text(textwrap.dedent(source))
 

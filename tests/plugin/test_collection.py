@@ -16,7 +16,7 @@ def test_unknown_owner_is_a_collection_error_naming_file_test_and_fix(project: G
         def test_api():
             pass
     """)
-    result = project.pytester.runpytest()
+    result = project.run()
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines([
         "*ERROR collecting suites/test_typo.py*",
@@ -38,14 +38,14 @@ def test_unknown_owner_is_a_collection_error_naming_file_test_and_fix(project: G
 )
 def test_misclassified_gates_are_collection_errors(project: GateProject, marks: str, expected: str) -> None:
     project.suite("test_bad", f"import pytest\n\n{marks}\ndef test_gate():\n    pass\n")
-    result = project.pytester.runpytest("-m", "p0 or p1 or p2 or not p0")
+    result = project.run("-m", "p0 or p1 or p2 or not p0")
     assert result.ret != 0
     result.stdout.fnmatch_lines([expected])
 
 
 def test_a_deselecting_marker_does_not_hide_an_invalid_gate(project: GateProject) -> None:
     project.suite("test_bad", "def test_unmarked():\n    pass\n")
-    result = project.pytester.runpytest("-m", "p0")
+    result = project.run("-m", "p0")
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*test_unmarked*no priority marker*"])
 
@@ -63,14 +63,14 @@ def test_module_level_markers_classify_every_test(project: GateProject) -> None:
         def test_two():
             pass
     """)
-    result = project.pytester.runpytest("-m", "p1")
+    result = project.run("-m", "p1")
     result.assert_outcomes(passed=2)
     assert {g["owner"] for g in project.report()["gates"]} == {"devops"}
 
 
 def test_tests_outside_the_suites_are_not_gates(project: GateProject) -> None:
     project.pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
-    result = project.pytester.runpytest("test_plain.py")
+    result = project.run("test_plain.py")
     result.assert_outcomes(passed=1)
     assert result.ret == 0
     assert not (project.root / "gate-report").exists()
@@ -79,7 +79,7 @@ def test_tests_outside_the_suites_are_not_gates(project: GateProject) -> None:
 def test_a_malformed_gates_file_names_the_line(project: GateProject) -> None:
     (project.root / "baselines" / "gates.toml").write_text('schema = 1\n[launch]\nname = "x"\ndate = \n')
     project.suite("test_x", "def test_x():\n    pass\n")
-    result = project.pytester.runpytest()
+    result = project.run()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*baselines/gates.toml: invalid TOML: *(at line 4, column 8)*fix the syntax*"])
 
@@ -88,7 +88,7 @@ def test_an_unknown_metric_owner_names_the_line_and_suggests(project: GateProjec
     path = project.root / "baselines" / "gates.toml"
     path.write_text(path.read_text().replace('owner = "frontend-ui"', 'owner = "frontend"'))
     project.suite("test_x", "def test_x():\n    pass\n")
-    result = project.pytester.runpytest()
+    result = project.run()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         ["*baselines/gates.toml:20: [[]metrics.bundle_kb[]] owner: unknown owner 'frontend' — "
@@ -105,6 +105,6 @@ def test_collect_only_lists_gates_without_judging_them(project: GateProject) -> 
         def test_x():
             pass
     ''')
-    result = project.pytester.runpytest("--collect-only", "-q")
+    result = project.run("--collect-only", "-q")
     assert result.ret == 0
     assert not (project.root / "gate-report").exists()

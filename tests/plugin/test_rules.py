@@ -5,9 +5,14 @@ None of the fault cases may end GO; the exit status must agree with the verdict.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from tests.plugin.conftest import GateProject
+
+#: An expiry a waiver may have: within the default 90 days.
+SOON = (dt.date.today() + dt.timedelta(days=30)).isoformat()
 
 PASSING_P0 = """
     import pytest
@@ -25,7 +30,7 @@ def _kinds(project: GateProject) -> set[tuple[str, str]]:
 
 def test_all_pass_in_a_scoped_run_is_go_for_that_scope(project: GateProject) -> None:
     project.suite("test_api", PASSING_P0)
-    result = project.pytester.runpytest("-m", "p0")
+    result = project.run("-m", "p0")
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*castmatch gate: GO for this scope*", "GO for this scope  (selection: -m 'p0'*"])
     report = project.report()
@@ -36,7 +41,7 @@ def test_all_pass_in_a_scoped_run_is_go_for_that_scope(project: GateProject) -> 
 
 def test_full_run_names_every_reason_it_is_not_launch_ready(project: GateProject) -> None:
     project.suite("test_api", PASSING_P0)
-    result = project.pytester.runpytest()
+    result = project.run()
     result.assert_outcomes(passed=1)
     # Every test passed, yet an unsigned full run cannot be GO for launch: exit non-zero.
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -61,7 +66,7 @@ def test_a_p0_that_does_not_pass_blocks(project: GateProject, body: str, outcome
         def test_gate():
             {body}
     """)
-    result = project.pytester.runpytest("-m", "p0")
+    result = project.run("-m", "p0")
     assert result.ret != 0
     assert project.outcomes() == {"test_gate": outcome}
     assert ("gate", "test_gate") in _kinds(project)
@@ -81,7 +86,7 @@ def test_an_error_in_a_fixture_blocks(project: GateProject) -> None:
         def test_gate(browser):
             pass
     """)
-    result = project.pytester.runpytest("-m", "p1")
+    result = project.run("-m", "p1")
     assert result.ret != 0
     assert project.outcomes() == {"test_gate": "error"}
     assert "no browser could start" in project.blockers()[0]["message"]
@@ -101,7 +106,7 @@ def test_a_failing_teardown_turns_a_pass_into_an_error(project: GateProject) -> 
         def test_gate(server):
             pass
     """)
-    project.pytester.runpytest("-m", "p0")
+    project.run("-m", "p0")
     assert project.outcomes() == {"test_gate": "error"}
 
 
@@ -112,7 +117,7 @@ def test_a_p2_failure_is_advisory(project: GateProject) -> None:
     def test_nice_to_have():
         assert False
     """)
-    result = project.pytester.runpytest("-m", "p0 or p2")
+    result = project.run("-m", "p0 or p2")
     result.assert_outcomes(passed=1, failed=1)
     # Exit status is the verdict: the advisory failure does not fail the run.
     assert result.ret == 0
@@ -134,7 +139,7 @@ def test_keyboard_interrupt_is_never_go(project: GateProject) -> None:
         def test_second():
             pass
     """)
-    result = project.pytester.runpytest("-m", "p0", no_reraise_ctrlc=True)
+    result = project.run("-m", "p0", no_reraise_ctrlc=True)
     assert result.ret == pytest.ExitCode.INTERRUPTED
     report = project.report()
     assert report["verdict"]["decision"] == "NO-GO"
@@ -156,7 +161,7 @@ def test_maxfail_leaves_gates_not_run_and_they_block(project: GateProject) -> No
         def test_b():
             pass
     """)
-    project.pytester.runpytest("-m", "p0", "-x")
+    project.run("-m", "p0", "-x")
     assert project.outcomes() == {"test_a": "failed", "test_b": "not-run"}
     assert ("gate", "test_b") in _kinds(project)
 
@@ -177,6 +182,7 @@ def test_a_worker_killed_mid_test_blocks_under_xdist(project: GateProject) -> No
         def test_fine(n):
             pass
     """)
+    project.lock()
     result = project.pytester.runpytest_subprocess("-n", "2", "-m", "p0")
     assert result.ret != 0
     outcomes = project.outcomes()
@@ -211,10 +217,10 @@ def test_an_expired_waiver_blocks_and_a_live_one_applies(project: GateProject) -
         target = "suites/test_w.py::test_new"
         owner = "devops"
         reason = "vendor fix pending"
-        approved_by = "release-owner"
-        expires = 2999-01-01
-    """)
-    project.pytester.runpytest("-m", "p0")
+        approved_by = "devops"
+        expires = {SOON}
+    """.replace("{SOON}", SOON))
+    project.run("-m", "p0")
     report = project.report()
     statuses = {w["target"].split("::")[-1]: w["status"] for w in report["waivers"]}
     assert statuses == {"test_old": "expired", "test_new": "applied"}
@@ -233,7 +239,7 @@ def test_a_waiver_for_no_gate_blocks_the_full_run(project: GateProject) -> None:
         approved_by = "release-owner"
         expires = 2999-01-01
     """)
-    project.pytester.runpytest()
+    project.run()
     assert ("waiver", "test_removed") in _kinds(project)
     assert project.report()["waivers"][0]["status"] == "dangling"
 
@@ -255,7 +261,7 @@ def test_a_waiver_by_the_wrong_team_does_not_apply(project: GateProject) -> None
         approved_by = "someone"
         expires = 2999-01-01
     """)
-    project.pytester.runpytest("-m", "p0")
+    project.run("-m", "p0")
     assert {("waiver", "test_gate"), ("gate", "test_gate")} <= _kinds(project)
 
 
@@ -268,7 +274,7 @@ def test_a_missing_launch_metric_blocks_the_full_run(project: GateProject) -> No
         def test_api():
             pass
     """)
-    project.pytester.runpytest()
+    project.run()
     assert ("metric", "metric:api_p99_ms") in _kinds(project)
     row = project.report()["launch_metrics"][0]
     assert (row["metric"], row["status"]) == ("api_p99_ms", "not-measured")
@@ -284,7 +290,7 @@ def test_a_metric_over_its_threshold_fails_the_gate_and_blocks(project: GateProj
             gate.metric("api_p99_ms", 250.0, labels={"endpoint": "/search"})
             gate.metric("api_p99_ms", 90.0, labels={"endpoint": "/talent"})
     """)
-    result = project.pytester.runpytest("-m", "p0")
+    result = project.run("-m", "p0")
     result.stdout.fnmatch_lines(["*api_p99_ms [[]endpoint=/search[]] = 250 ms, needs <= 200 ms*"])
     assert project.outcomes() == {"test_api": "failed"}
     row = project.report()["launch_metrics"][0]
@@ -301,14 +307,14 @@ def test_an_undeclared_metric_fails_with_the_fix(project: GateProject) -> None:
         def test_api(gate):
             gate.metric("api_p99", 120.0)
     """)
-    result = project.pytester.runpytest("-m", "p1")
+    result = project.run("-m", "p1")
     result.stdout.fnmatch_lines(["*metric 'api_p99' is not declared in gates.toml — add [[]metrics.api_p99[]]*"])
     assert project.report()["verdict"]["decision"] == "NO-GO"
 
 
 def test_an_empty_selection_decides_nothing(project: GateProject) -> None:
     project.suite("test_api", PASSING_P0)
-    result = project.pytester.runpytest("-m", "p2")
+    result = project.run("-m", "p2")
     assert result.ret != 0
     assert ("run", "scope") in _kinds(project)
 
@@ -320,7 +326,7 @@ def test_owner_selection_scopes_the_run(project: GateProject) -> None:
     def test_ops():
         assert False
     """)
-    result = project.pytester.runpytest("--owner", "backend-api")
+    result = project.run("--owner", "backend-api")
     result.assert_outcomes(passed=1)
     assert result.ret == 0
     scope = project.report()["scope"]
@@ -329,7 +335,7 @@ def test_owner_selection_scopes_the_run(project: GateProject) -> None:
 
 def test_an_unknown_owner_option_is_a_usage_error_with_a_suggestion(project: GateProject) -> None:
     project.suite("test_api", PASSING_P0)
-    result = project.pytester.runpytest("--owner", "backend-apy")
+    result = project.run("--owner", "backend-apy")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--owner backend-apy: unknown team — did you mean 'backend-api'?*"])
 
@@ -346,7 +352,7 @@ def test_shards_split_the_gates_and_are_scoped(project: GateProject) -> None:
     """)
     seen: set[str] = set()
     for k in (1, 2):
-        result = project.pytester.runpytest("--gate-shard", f"{k}/2")
+        result = project.run("--gate-shard", f"{k}/2")
         report = project.report()
         assert report["run"]["shard"] == f"{k}/2"
         assert report["scope"]["full"] is False
@@ -359,7 +365,7 @@ def test_shards_split_the_gates_and_are_scoped(project: GateProject) -> None:
 
 def test_a_bad_shard_is_a_usage_error(project: GateProject) -> None:
     project.suite("test_api", PASSING_P0)
-    result = project.pytester.runpytest("--gate-shard", "3/2")
+    result = project.run("--gate-shard", "3/2")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--gate-shard '3/2': K must be between 1 and N*"])
 
@@ -367,7 +373,7 @@ def test_a_bad_shard_is_a_usage_error(project: GateProject) -> None:
 def test_a_path_selection_is_a_scope(project: GateProject) -> None:
     project.suite("test_api", PASSING_P0)
     project.suite("test_other", PASSING_P0.replace("test_api", "test_other"))
-    result = project.pytester.runpytest("suites/test_api.py")
+    result = project.run("suites/test_api.py")
     assert result.ret == 0
     assert project.report()["scope"]["paths"] == ["suites/test_api.py"]
 
@@ -375,7 +381,7 @@ def test_a_path_selection_is_a_scope(project: GateProject) -> None:
 def test_a_failing_non_gate_test_keeps_the_run_red(project: GateProject) -> None:
     project.suite("test_api", PASSING_P0)
     project.pytester.makepyfile(test_plain="def test_plain():\n    assert False\n")
-    result = project.pytester.runpytest("-m", "p0 or not p0", "suites", "test_plain.py")
+    result = project.run("-m", "p0 or not p0", "suites", "test_plain.py")
     assert project.report()["verdict"]["decision"] == "GO"
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
@@ -389,7 +395,7 @@ def test_only_a_full_complete_signed_run_is_go_for_launch(
     assert main(["keygen", "--out", str(key)]) == 0
     monkeypatch.setenv("CASTMATCH_SIGNING_KEY", str(key))
     project.suite("test_api", PASSING_P0)
-    result = project.pytester.runpytest()
+    result = project.run()
     assert result.ret == 0
     report = project.report()
     assert (report["verdict"]["label"], report["signed"]) == ("GO for launch", True)
@@ -404,7 +410,7 @@ def test_a_broken_signing_key_stops_the_run_without_showing_the_key(
     fake = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LXNlY3JldA==\n-----END PRIVATE KEY-----\n"
     monkeypatch.setenv("CASTMATCH_SIGNING_KEY", fake)
     project.suite("test_api", PASSING_P0)
-    result = project.pytester.runpytest()
+    result = project.run()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*castmatch: CASTMATCH_SIGNING_KEY:*"])
     assert "c2VjcmV0LXNlY3JldA" not in result.stdout.str() + result.stderr.str()

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from pytest_castmatch import inventory
 from pytest_castmatch.classify import GateInfo, classify
 from pytest_castmatch.config import ConfigError, load_gates, load_waivers
-from pytest_castmatch.model import Outcome, Priority
+from pytest_castmatch.model import GateResult, Outcome, Priority, Sample, Scope
 from pytest_castmatch.outcomes import PhaseLog
+from pytest_castmatch.verdict import RunFacts, judge
 
 ROOT = Path(__file__).resolve().parents[2]
 INFO = GateInfo("suites/test_x.py::test_y", Priority.P0, "devops", "suites/test_x.py:3")
@@ -104,3 +106,59 @@ def test_phases_fold_to_one_outcome_and_only_a_clean_run_passes(
 def test_an_unfinished_gate_in_an_interrupted_run_is_interrupted() -> None:
     log = _log(("setup", "passed", False))
     assert log.result(INFO, interrupted=True).outcome is Outcome.INTERRUPTED
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("# header\np0 devops\n", "gates.lock:2: expected 'priority owner gate-id', got 'p0 devops'"),
+        ("p4 devops suites/t.py::t\n", "gates.lock:1: unknown priority 'p4' — use p0, p1 or p2"),
+        ("p0 devops suites/t.py::t\np1 devops suites/t.py::t\n", "gates.lock:2: suites/t.py::t is listed twice"),
+    ],
+)
+def test_inventory_errors_name_file_line_and_fix(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "gates.lock"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        inventory.load(path)
+    assert message in str(err.value)
+    assert "castmatch-gate lock" in str(err.value)
+
+
+def test_inventory_round_trips_and_keeps_spaces_in_parametrized_ids(tmp_path: Path) -> None:
+    gates = [GateInfo("suites/t.py::test_x[a b]", Priority.P1, "devops", "suites/t.py:3"), INFO]
+    path = tmp_path / "gates.lock"
+    path.write_text(inventory.render(gates))
+    assert inventory.load(path) == {e.id: e for e in inventory.entries_of(gates)}
+    assert inventory.load(tmp_path / "absent.lock") is None
+    assert inventory.lock_path(tmp_path / "gates.toml") == tmp_path / "gates.lock"
+
+
+def test_a_negative_measurement_is_invalid_and_never_meets_its_threshold() -> None:
+    config = load_gates(ROOT / "baselines" / "gates.toml")
+    gate = GateResult("suites/t.py::t", Priority.P0, "backend-api", Outcome.PASSED,
+                      samples=(Sample("api_p99_ms", -5.0),))
+    judgement = judge(config, [gate], RunFacts(scope=Scope(full=False)))
+    assert [row["status"] for row in judgement.metric_rows] == ["invalid"]
+    assert {row.metric: row.status for row in judgement.launch_metrics}["api_p99_ms"] == "not-in-scope"
+    assert any("cannot be negative" in r.message for r in judgement.verdict.blockers)
+
+
+def test_waiver_policy_reads_approvers_and_max_days(tmp_path: Path) -> None:
+    path = tmp_path / "gates.toml"
+    base = "schema = 1\n[owners.a]\ntitle = 'A'\n[owners.b]\ntitle = 'B'\n[waivers]\n"
+    path.write_text(base + "approvers = ['b']\nmax_days = 30\n")
+    config = load_gates(path)
+    assert (config.waiver_approvers, config.waiver_max_days) == (("b",), 30)
+    path.write_text(base + "approvers = ['c']\n")
+    with pytest.raises(ConfigError, match=r"gates.toml:\d+: \[waivers\] approvers: unknown team 'c'"):
+        load_gates(path)
+
+
+def test_a_passed_gate_holding_a_failing_finding_is_failed() -> None:
+    log = _log(("setup", "passed", False), ("call", "passed", False))
+    log.add(when="teardown", outcome="passed", wasxfail=False, message="", duration=0.1,
+            data={"findings": [{"rule": "late", "message": "m", "severity": "Critical"}]})
+    result = log.result(INFO, interrupted=False)
+    assert result.outcome is Outcome.FAILED
+    assert result.message == "1 finding(s) of high or critical severity were recorded"

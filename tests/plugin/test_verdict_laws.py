@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pytest_castmatch import inventory
 from pytest_castmatch.config import GateConfig, MetricSpec, Owner
 from pytest_castmatch.model import GateResult, Outcome, Priority, Sample, Scope
 from pytest_castmatch.verdict import RunFacts, judge
@@ -84,3 +86,30 @@ def test_go_needs_every_blocking_gate_passed_and_go_for_launch_needs_a_full_sign
 def test_the_verdict_does_not_depend_on_the_order_gates_arrive(run: list[GateResult], run_facts: RunFacts) -> None:
     run = _unique(run)
     assert judge(CONFIG, run, run_facts) == judge(CONFIG, list(reversed(run)), run_facts)
+
+
+entries = st.lists(
+    st.builds(inventory.Entry, id=st.text("abcdef", min_size=1, max_size=5).map(lambda s: f"suites/test_{s}.py::test"),
+              priority=st.sampled_from(list(Priority)), owner=st.sampled_from(OWNERS)),
+    min_size=1, max_size=10, unique_by=lambda e: e.id,
+)
+
+
+@settings(deadline=None)
+@given(entries, st.data(), facts)
+def test_a_listed_gate_missing_from_the_run_never_yields_go(
+    listed: list[inventory.Entry], data: st.DataObject, run_facts: RunFacts
+) -> None:
+    judged = data.draw(st.lists(st.sampled_from(listed), unique_by=lambda e: e.id))
+    owners = data.draw(st.lists(st.sampled_from(OWNERS), unique=True))
+    selection = inventory.Selection(owners=tuple(owners))
+    gates = [GateResult(e.id, e.priority, e.owner, Outcome.PASSED, samples=(Sample("api_p99_ms", 100.0),))
+             for e in judged]
+    check = inventory.compare({e.id: e for e in listed}, gates, selection, file="baselines/gates.lock")
+    verdict = judge(CONFIG, gates, dataclasses.replace(run_facts, inventory=check)).verdict
+    missing = [e for e in listed if selection.covers(e) and e not in judged]
+    assert {m.id for m in check.missing} == {e.id for e in missing}
+    if missing:
+        assert not verdict.go
+    elif judged and run_facts.complete and not run_facts.interrupted and (run_facts.signed or not run_facts.scope.full):
+        assert verdict.go, verdict.blockers  # the law is not kept by blocking everything

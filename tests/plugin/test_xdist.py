@@ -43,6 +43,7 @@ def _comparable(report: dict[str, Any]) -> dict[str, Any]:
 
 def test_serial_n1_and_n2_reach_the_same_report(project: GateProject) -> None:
     project.suite("test_mixed", MIXED)
+    project.lock()
     reports = []
     for args in ([], ["-n", "1"], ["-n", "2"]):
         result = project.pytester.runpytest_subprocess(*args)

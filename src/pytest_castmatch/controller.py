@@ -1,0 +1,192 @@
+"""The controller's end of a gate run: gather what the workers collected, compare the run with the
+inventory, have ``verdict.judge`` decide, publish, and make the exit status the verdict. Or, for
+``--gate-lock``, write the inventory.
+
+pytest glue like ``plugin.py``; every decision is the pure modules'.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_castmatch import canonical, inventory, project, publish
+from pytest_castmatch.classify import GateInfo
+from pytest_castmatch.config import ConfigError, GateConfig
+from pytest_castmatch.model import GateResult, Outcome, Scope
+from pytest_castmatch.outcomes import fold
+from pytest_castmatch.verdict import Judgement, RunFacts, judge
+
+if TYPE_CHECKING:
+    from pytest_castmatch.plugin import GateRun
+
+UNFINISHED = frozenset({Outcome.NOT_RUN, Outcome.INTERRUPTED, Outcome.CRASHED})
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    return config.pluginmanager.hasplugin("dsession")
+
+
+def gathered(run: GateRun) -> tuple[list[GateInfo], int, list[str], inventory.CollectionFacts]:
+    """What collection produced: the gates to judge, how many were deselected, problems, and what was lost."""
+    if not _xdist_controller(run.config):
+        return run.collected, run.deselected, [], run.seen
+    gates: dict[str, GateInfo] = {}
+    deselected, problems = 0, list[str]()
+    seen = inventory.CollectionFacts(roots=run.seen.roots, last_failed=run.seen.last_failed)
+    files = sorted(run.run_dir.glob("collected-*.json"))
+    for path in files:
+        data = json.loads(path.read_text())
+        run.saw_gates = run.saw_gates or bool(data["saw_gates"])
+        deselected = max(deselected, int(data["deselected"]))
+        seen.merge(inventory.CollectionFacts.from_json(data["seen"]))
+        for g in data["gates"]:
+            gates.setdefault(g["id"], GateInfo.from_json(g))
+    if not files and run.logs:
+        problems.append("no worker reported its collection — gates that never ran cannot be listed")
+    return list(gates.values()), deselected, problems, seen
+
+
+def finish(run: GateRun, session: pytest.Session, exitstatus: int) -> None:
+    """Judge the run, publish the report and set the exit status from the verdict."""
+    collected, deselected, problems, seen = gathered(run)
+    if not (run.saw_gates or any(log.info for log in run.logs.values())):
+        return  # not a gate run (e.g. the plugin's own tests): stay out of the way
+    gate_config = run.gate_config
+    if gate_config is None:
+        run.notes.append(f"castmatch: NO-GO — {run.config_error}")
+        if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return
+    interrupted = run.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
+    expected = {g.id: g for g in collected}
+    for gate_id, log in run.logs.items():
+        if gate_id not in expected and log.info is not None:
+            expected[gate_id] = log.info
+    gates = fold(expected.values(), run.logs, interrupted)
+    complete = not interrupted and not run.collection_errors and not any(g.outcome in UNFINISHED for g in gates)
+    if run.rootdir_problem:
+        problems.append(run.rootdir_problem)
+    facts = RunFacts(
+        scope=scope(run, deselected),
+        complete=complete,
+        interrupted=interrupted,
+        collection_errors=run.collection_errors,
+        signed=run.signer is not None,
+        collected_ids=frozenset(expected),
+        problems=tuple(problems),
+        shard=f"{run.shard[0]}/{run.shard[1]}" if run.shard else "",
+        inventory=check_inventory(run, gates, seen),
+        module_skips=tuple(sorted(seen.skipped.items())),
+        roots=tuple(seen.roots),
+    )
+    doc, judgement = report(run, gate_config, gates, facts)
+    publish.publish(doc, run.report_dir, signer=run.signer, previous=run.previous)
+    run.report = doc
+    if judgement.verdict.go and exitstatus == pytest.ExitCode.TESTS_FAILED and not run.other_failures:
+        session.exitstatus = pytest.ExitCode.OK
+    elif not judgement.verdict.go and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def check_inventory(
+    run: GateRun, gates: list[GateResult], seen: inventory.CollectionFacts
+) -> inventory.InventoryCheck:
+    """The run against ``gates.lock``, inside the run's own selection."""
+    selection = inventory.Selection(
+        paths=project.selected_paths(run.config.args, run.config.invocation_params.dir, run.base, run.roots),
+        owners=tuple(run.owners_wanted),
+        shard=run.shard,
+        excluded=frozenset(gate_id for gate_id, explained in seen.deselected.items() if explained),
+        excluded_paths=tuple(path for path, by_option in seen.ignored.items() if by_option),
+    )
+
+    def how(entry: inventory.Entry) -> str:
+        return seen.how_vanished(entry, (run.base / entry.id.split("::", 1)[0]).exists())
+
+    return inventory.compare(run.listed, gates, selection, file=run.rel(run.lock_file), how=how)
+
+
+def report(
+    run: GateRun, config: GateConfig, gates: list[GateResult], facts: RunFacts
+) -> tuple[dict[str, Any], Judgement]:
+    """The canonical report after the report hooks; a hook that changed what was judged is itself a blocker.
+
+    Hooks may add fields. Every field the judge's report held is compared before and after the hooks;
+    when one changed, the report is judged again with that fact, the judged fields are rebuilt, and
+    only the hooks' additions are kept.
+    """
+    judgement = judge(config, gates, facts, run.waivers)
+    doc = _build(run, config, gates, judgement, facts)
+    judged = json.loads(canonical.dumps(doc))
+    run.config.hook.pytest_castmatch_report(config=run.config, report=doc)
+    changed = tuple(sorted(key for key in judged if key not in doc
+                           or canonical.dumps({key: doc[key]}) != canonical.dumps({key: judged[key]})))
+    if not changed:
+        return doc, judgement
+    added = {key: value for key, value in doc.items() if key not in judged}
+    facts = dataclasses.replace(facts, report_hook_changed=changed)
+    judgement = judge(config, gates, facts, run.waivers)
+    return _build(run, config, gates, judgement, facts) | added, judgement
+
+
+def _build(run: GateRun, config: GateConfig, gates: list[GateResult], judgement: Judgement,
+           facts: RunFacts) -> dict[str, Any]:
+    return canonical.build(
+        config=config, gates=gates, judgement=judgement, facts=facts,
+        subject_info=canonical.subject(run.base), env=canonical.environment(run.engines),
+        duration=sum(g.duration for g in gates),
+    )
+
+
+def scope(run: GateRun, deselected: int) -> Scope:
+    """What the run covered, from its selection options and path arguments."""
+    opts = run.config.option
+    inv = run.config.invocation_params.dir
+    paths = []
+    for arg in run.config.args:
+        target = (inv / arg.split("::")[0]).resolve()
+        if "::" in arg or not any(root.resolve() == target or root.resolve().is_relative_to(target)
+                                  for root in run.roots):
+            paths.append(arg)
+    ignored = bool(getattr(opts, "ignore", None) or getattr(opts, "ignore_glob", None))
+    markexpr, keyword = getattr(opts, "markexpr", "") or "", getattr(opts, "keyword", "") or ""
+    full = not (markexpr or keyword or run.owners_wanted or run.shard or paths or deselected or ignored)
+    return Scope(full=full, markexpr=markexpr, keyword=keyword, owners=tuple(run.owners_wanted),
+                 paths=tuple(paths), deselected=deselected)
+
+
+def write_lock(run: GateRun, session: pytest.Session) -> None:
+    """``--gate-lock``: write the inventory from a full collection, or refuse and say why."""
+    collected, deselected, problems, seen = gathered(run)
+    lock = run.rel(run.lock_file)
+    if run.rootdir_problem:
+        problems.append(run.rootdir_problem)
+    if not scope(run, deselected).full:
+        problems.append("the inventory lists the full gate — drop -m, -k, --owner, --gate-shard, --deselect, "
+                        "--ignore and path arguments")
+    if run.collection_errors:
+        problems.append(f"{run.collection_errors} collection error(s) — fix them first")
+    problems.extend(f"{module} was skipped at collection: {why} — a gate module must load" for module, why
+                    in sorted(seen.skipped.items()))
+    if not collected and not problems:
+        problems.append(f"no gates collected under {', '.join(seen.roots)}")
+    if problems:
+        run.notes.extend([f"castmatch: {lock} not written:", *(f"  {p}" for p in problems)])
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        return
+    try:
+        before = inventory.load(run.lock_file) or {}
+    except ConfigError:
+        before = {}  # a malformed file is what the lock replaces
+    canonical.write_text(run.lock_file, inventory.render(collected))
+    ids = {g.id for g in collected}
+    old = set(before)
+    run.notes.append(f"castmatch: wrote {lock}: {len(ids)} gates ({len(ids - old)} added, {len(old - ids)} "
+                     "removed) — review the change and commit it")
+    ignored = sorted(path for path, by_option in seen.ignored.items() if not by_option)
+    if ignored:
+        run.notes.append(f"castmatch: ignored at collection and so not listed: {', '.join(ignored)}")
