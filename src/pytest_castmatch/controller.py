@@ -8,6 +8,7 @@ pytest glue like ``plugin.py``; every decision is the pure modules'.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -160,18 +161,26 @@ def scope(run: GateRun, deselected: int) -> Scope:
 
 
 def write_lock(run: GateRun, session: pytest.Session) -> None:
-    """``--gate-lock``: write the inventory from a full collection, or refuse and say why."""
-    collected, deselected, problems, seen = gathered(run)
+    """``--gate-lock``: write the inventory from a full, unhollowed collection, or refuse and say why."""
+    collected, _, problems, seen = gathered(run)
     lock = run.rel(run.lock_file)
     if run.rootdir_problem:
         problems.append(run.rootdir_problem)
-    if not scope(run, deselected).full:
+    if not scope(run, sum(seen.deselected.values())).full:
         problems.append("the inventory lists the full gate — drop -m, -k, --owner, --gate-shard, --deselect, "
                         "--ignore and path arguments")
     if run.collection_errors:
         problems.append(f"{run.collection_errors} collection error(s) — fix them first")
     problems.extend(f"{module} was skipped at collection: {why} — a gate module must load" for module, why
                     in sorted(seen.skipped.items()))
+    problems.extend(f"{path} was ignored at collection (collect_ignore, collect_ignore_glob or a "
+                    "pytest_ignore_collect hook) — the inventory would leave out its gates"
+                    for path in _ignored_tests(run, seen))
+    kept = {g.id for g in collected}
+    problems.extend(f"{gate_id} was deselected by a plugin or hook — the inventory would leave it out"
+                    for gate_id, explained in sorted(seen.deselected.items()) if not explained)
+    problems.extend(f"{gate_id} was dropped by a pytest_collection_modifyitems hook — the inventory would leave "
+                    "it out" for gate_id in sorted(set(seen.produced) - kept - set(seen.deselected)))
     if not collected and not problems:
         problems.append(f"no gates collected under {', '.join(seen.roots)}")
     if problems:
@@ -179,14 +188,21 @@ def write_lock(run: GateRun, session: pytest.Session) -> None:
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
         return
     try:
-        before = inventory.load(run.lock_file) or {}
+        before = set(inventory.load(run.lock_file) or {})
     except ConfigError:
-        before = {}  # a malformed file is what the lock replaces
+        before = set()  # a malformed file is what the lock replaces
     canonical.write_text(run.lock_file, inventory.render(collected))
-    ids = {g.id for g in collected}
-    old = set(before)
-    run.notes.append(f"castmatch: wrote {lock}: {len(ids)} gates ({len(ids - old)} added, {len(old - ids)} "
-                     "removed) — review the change and commit it")
-    ignored = sorted(path for path, by_option in seen.ignored.items() if not by_option)
-    if ignored:
-        run.notes.append(f"castmatch: ignored at collection and so not listed: {', '.join(ignored)}")
+    run.notes.append(f"castmatch: wrote {lock}: {len(kept)} gates ({len(kept - before)} added, "
+                     f"{len(before - kept)} removed) — review the change and commit it")
+
+
+def _ignored_tests(run: GateRun, seen: inventory.CollectionFacts) -> list[str]:
+    """Paths a conftest or hook ignored that hold test modules (folders pytest never enters by design do not)."""
+    patterns = run.config.getini("python_files")
+    out = []
+    for path, by_option in sorted(seen.ignored.items()):
+        where = run.base / path
+        files = [where] if where.is_file() else list(where.rglob("*.py"))
+        if not by_option and any(fnmatch.fnmatch(f.name, pat) for f in files for pat in patterns):
+            out.append(path)
+    return out

@@ -23,7 +23,8 @@ def pytest_castmatch_signer(config: pytest.Config) -> Signer | None:
 def pytest_castmatch_report(config: pytest.Config, report: dict[str, Any]) -> None:
     """Add to the canonical report before it is signed and written.
 
-    Called on the controller only. Put additions under ``report["extensions"][<your name>]``:
-    the verdict, gates and metrics are decided before this hook and must not be changed
-    here — a changed verdict would no longer match its reasons.
+    Called on the controller only. Put additions under ``report["extensions"][<your name>]``.
+    Every field already in ``report`` (verdict, gates, metrics, scope...) was decided by
+    ``verdict.judge``: a change to any of them is detected by comparing the report before and
+    after the hooks, is discarded, and blocks the run (NO-GO, naming the changed fields).
     """

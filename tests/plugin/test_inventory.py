@@ -211,3 +211,22 @@ def test_vanished_gates_are_found_the_same_under_xdist(project: GateProject, xdi
     assert "not today" in how["test_skipped"]
     assert "pytest_collection_modifyitems" in how["test_dropped"]
     assert [g["id"] for g in report["gates"]] == ["suites/test_keep.py::test_kept"]
+
+
+@pytest.mark.parametrize(
+    ("conftest", "cause"),
+    [
+        ('collect_ignore = ["test_bad.py"]\n', "suites/test_bad.py was ignored at collection"),
+        ("def pytest_collection_modifyitems(items):\n    items[:] = [i for i in items if 'bad' not in i.nodeid]\n",
+         "suites/test_bad.py::test_bad was dropped by a pytest_collection_modifyitems hook"),
+    ],
+    ids=["collect-ignore", "dropped"],
+)
+def test_lock_refuses_a_hollowed_collection(project: GateProject, conftest: str, cause: str) -> None:
+    project.suite("test_good", GOOD)
+    project.suite("test_bad", BAD)
+    (project.root / "suites" / "conftest.py").write_text(conftest)
+    result = project.lock()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines([f"*{cause}*"])
+    assert not (project.root / "baselines" / "gates.lock").exists()
