@@ -79,3 +79,14 @@ class GateProject:
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> GateProject:
     return GateProject(pytester)
+
+
+@pytest.fixture
+def signing_key(project: GateProject, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh Ed25519 key (its public half beside it as .pub) that signs the project's runs."""
+    from pytest_castmatch.cli import main
+
+    key = project.root / "ci.pem"
+    assert main(["keygen", "--out", str(key)]) == 0
+    monkeypatch.setenv("CASTMATCH_SIGNING_KEY", str(key))
+    return key

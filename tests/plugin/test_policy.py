@@ -75,6 +75,18 @@ def test_a_negative_latency_fails_the_gate_naming_it(project: GateProject) -> No
     assert project.report()["launch_metrics"][0]["status"] != "met"
 
 
+def _waive(project: GateProject, approved_by: str, expires: str) -> None:
+    """Waive the failing devops gate of FAILING_P0, approved by ``approved_by``."""
+    project.waivers(f"""
+        [[waiver]]
+        target = "suites/test_w.py::test_gate"
+        owner = "devops"
+        reason = "vendor fix pending"
+        approved_by = "{approved_by}"
+        expires = {expires}
+    """)
+
+
 @pytest.mark.parametrize(
     ("approved_by", "expires", "cause"),
     [
@@ -88,14 +100,7 @@ def test_a_waiver_that_breaks_the_approval_rules_blocks(
     project: GateProject, approved_by: str, expires: str, cause: str
 ) -> None:
     project.suite("test_w", FAILING_P0)
-    project.waivers(f"""
-        [[waiver]]
-        target = "suites/test_w.py::test_gate"
-        owner = "devops"
-        reason = "vendor fix pending"
-        approved_by = "{approved_by}"
-        expires = {expires}
-    """)
+    _waive(project, approved_by, expires)
     result = project.run("-m", "p0")
     assert result.ret != 0
     assert project.report()["verdict"]["decision"] == "NO-GO"
@@ -108,14 +113,7 @@ def test_a_team_listed_as_waiver_approver_may_approve(project: GateProject) -> N
     path = project.root / "baselines" / "gates.toml"
     path.write_text(path.read_text() + '[waivers]\napprovers = ["frontend-ui"]\nmax_days = 45\n')
     project.suite("test_w", FAILING_P0)
-    project.waivers(f"""
-        [[waiver]]
-        target = "suites/test_w.py::test_gate"
-        owner = "devops"
-        reason = "vendor fix pending"
-        approved_by = "frontend-ui"
-        expires = {SOON}
-    """)
+    _waive(project, "frontend-ui", SOON)
     result = project.run("-m", "p0")
     assert (result.ret, project.report()["verdict"]["label"]) == (0, "GO for this scope")
     assert project.report()["waivers"][0]["status"] == "applied"
@@ -129,11 +127,8 @@ HOOK = """
 
 
 def test_a_report_hook_that_rewrites_the_verdict_is_detected_and_blocks(
-    project: GateProject, monkeypatch: pytest.MonkeyPatch
+    project: GateProject, signing_key: Path
 ) -> None:
-    key = project.root / "ci.pem"
-    assert main(["keygen", "--out", str(key)]) == 0
-    monkeypatch.setenv("CASTMATCH_SIGNING_KEY", str(key))
     project.suite("test_api", PASSING_P0)
     project.suite("test_w", FAILING_P0)
     project.pytester.makeconftest(HOOK)
@@ -146,7 +141,7 @@ def test_a_report_hook_that_rewrites_the_verdict_is_detected_and_blocks(
     envelope_path = project.root / "gate-report" / "report.dsse.json"
     signed = attest.payload_report(json.loads(envelope_path.read_text()))
     assert signed["verdict"] == report["verdict"]
-    assert main(["verify", str(envelope_path), "--key", f"{key}.pub"]) == 0  # a valid signature over NO-GO
+    assert main(["verify", str(envelope_path), "--key", f"{signing_key}.pub"]) == 0  # a valid signature over NO-GO
 
 
 def test_a_report_hook_that_only_adds_fields_is_welcome(project: GateProject) -> None:

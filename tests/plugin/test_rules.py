@@ -6,6 +6,7 @@ None of the fault cases may end GO; the exit status must agree with the verdict.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -386,21 +387,16 @@ def test_a_failing_non_gate_test_keeps_the_run_red(project: GateProject) -> None
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
-def test_only_a_full_complete_signed_run_is_go_for_launch(
-    project: GateProject, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_only_a_full_complete_signed_run_is_go_for_launch(project: GateProject, signing_key: Path) -> None:
     from pytest_castmatch.cli import main
 
-    key = project.root / "ci.pem"
-    assert main(["keygen", "--out", str(key)]) == 0
-    monkeypatch.setenv("CASTMATCH_SIGNING_KEY", str(key))
     project.suite("test_api", PASSING_P0)
     result = project.run()
     assert result.ret == 0
     report = project.report()
     assert (report["verdict"]["label"], report["signed"]) == ("GO for launch", True)
     assert (project.root / "gate-report" / "report.dsse.json").exists()
-    verify = main(["verify", str(project.root / "gate-report" / "report.dsse.json"), "--key", f"{key}.pub"])
+    verify = main(["verify", str(project.root / "gate-report" / "report.dsse.json"), "--key", f"{signing_key}.pub"])
     assert verify == 0
 
 
