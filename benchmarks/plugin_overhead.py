@@ -18,7 +18,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from pytest_castmatch import canonical
+from pytest_castmatch import canonical, inventory
 from pytest_castmatch.config import load_gates
 from pytest_castmatch.model import Finding, GateResult, Outcome, Priority, Sample, Scope
 from pytest_castmatch.verdict import RunFacts, judge
@@ -72,8 +72,13 @@ def report_time(gates: int) -> tuple[float, int]:
         samples = (Sample("api_p99_ms", 100.0 + i % 90, (("endpoint", f"/e{i % 20}"),)),) if i % 10 == 0 else ()
         results.append(GateResult(f"suites/test_{i // 100}.py::test_{i}", list(Priority)[i % 3], OWNERS[i % 6],
                                   outcome, 0.01, "", findings, samples))
+    # The inventory lists every gate but one, and one more the run lost: both are found and judged.
+    listed = {e.id: e for e in inventory.entries_of(results[1:])}
+    listed["suites/test_gone.py::test_gone"] = inventory.Entry("suites/test_gone.py::test_gone", Priority.P0, "devops")
     start = time.perf_counter()
-    facts = RunFacts(scope=Scope(full=True), signed=True, collected_ids=frozenset(g.id for g in results))
+    check = inventory.compare(listed, results, inventory.Selection(), file="baselines/gates.lock")
+    facts = RunFacts(scope=Scope(full=True), signed=True, collected_ids=frozenset(g.id for g in results),
+                     inventory=check)
     judgement = judge(config, results, facts, today=dt.date(2025, 1, 10))
     doc = canonical.build(config=config, gates=results, judgement=judgement, facts=facts,
                           subject_info={"commit": "0" * 40, "branch": "main", "dirty": False},
@@ -103,7 +108,7 @@ def main() -> int:
     print(f"  without plugin  {wo:7.3f} s")
     print(f"  with plugin     {w:7.3f} s   overhead {100 * (w - wo) / wo:+.1f} %  (target < 5 %)")
     seconds, size = report_time(opts.gates)
-    print(f"report for {opts.gates} gates (judge + build + canonical bytes): {seconds:.3f} s, "
+    print(f"report for {opts.gates} gates (inventory check + judge + build + canonical bytes): {seconds:.3f} s, "
           f"{size / 1e6:.1f} MB  (target < 1 s)")
     return 0
 
