@@ -1,6 +1,7 @@
-"""The controller's end of a gate run: gather what the workers collected, compare the run with the
-inventory, have ``verdict.judge`` decide, publish, and make the exit status the verdict. Or, for
-``--gate-lock``, write the inventory.
+"""The controller's side of a gate run: the signing key and previous report, loaded up front; at the
+end, gather what the workers collected, compare the run with the inventory, have ``verdict.judge``
+decide, publish, make the exit status the verdict and print it. Or, for ``--gate-lock``, write the
+inventory.
 
 pytest glue like ``plugin.py``; every decision is the pure modules'.
 """
@@ -10,21 +11,55 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_castmatch import canonical, inventory, project, publish
+from pytest_castmatch import attest, canonical, inventory, project, publish
 from pytest_castmatch.classify import GateInfo
 from pytest_castmatch.config import ConfigError, GateConfig
 from pytest_castmatch.model import GateResult, Outcome, Scope
 from pytest_castmatch.outcomes import fold
+from pytest_castmatch.summary import terminal_lines
 from pytest_castmatch.verdict import Judgement, RunFacts, judge
 
 if TYPE_CHECKING:
     from pytest_castmatch.plugin import GateRun
 
 UNFINISHED = frozenset({Outcome.NOT_RUN, Outcome.INTERRUPTED, Outcome.CRASHED})
+
+
+def signer_and_previous(config: pytest.Config) -> tuple[attest.Signer | None, dict[str, Any] | None]:
+    """The key that signs the report (a hook's, else ``CASTMATCH_SIGNING_KEY``) and ``--gate-previous``'s report."""
+    signer: attest.Signer | None = config.hook.pytest_castmatch_signer(config=config)
+    spec = os.environ.get("CASTMATCH_SIGNING_KEY", "")
+    if signer is None and spec.strip():
+        try:
+            signer = attest.load_signing_key(spec)
+        except attest.AttestError as exc:
+            raise pytest.UsageError(f"castmatch: CASTMATCH_SIGNING_KEY: {exc}") from None
+    previous = config.getoption("gate_previous")
+    if not previous:
+        return signer, None
+    try:
+        data: dict[str, Any] = json.loads((config.invocation_params.dir / previous).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise pytest.UsageError(f"--gate-previous {previous}: cannot read a report there ({exc})") from None
+    return signer, data
+
+
+def summary(run: GateRun, terminalreporter: Any) -> None:
+    """The run's notes, then the verdict section: the verdict, the priority x owner table, the blockers."""
+    for note in run.notes:
+        terminalreporter.write_line(note)
+    if run.report is None:
+        return
+    verdict = run.report["verdict"]
+    terminalreporter.section(f"castmatch gate: {verdict['label']}", sep="=", bold=True,
+                             red=verdict["decision"] != "GO", green=verdict["decision"] == "GO")
+    for line in terminal_lines(run.report, str(run.report_dir / "index.html")):
+        terminalreporter.write_line(line)
 
 
 def _xdist_controller(config: pytest.Config) -> bool:

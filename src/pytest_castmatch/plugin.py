@@ -10,7 +10,6 @@ so a gate lost with a crashed worker is still known, and still blocks.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Generator
@@ -24,7 +23,6 @@ from pytest_castmatch.classify import GateInfo, classify, under_any
 from pytest_castmatch.config import ConfigError, GateConfig, Waiver, load_gates, load_waivers
 from pytest_castmatch.outcomes import PhaseLog
 from pytest_castmatch.recorder import Gate
-from pytest_castmatch.summary import terminal_lines
 
 GATE_KEY = pytest.StashKey[Gate]()
 INFO_KEY = pytest.StashKey["GateInfo | str"]()
@@ -190,7 +188,8 @@ class GateRun:
         self.signer: attest.Signer | None = None
         self.previous: dict[str, Any] | None = None
         if not self.is_worker:
-            self._load_signer_and_previous()
+            # Before any gate runs: a broken key must stop the run, not void it at the end.
+            self.signer, self.previous = controller.signer_and_previous(config)
         # A gate run: the report was asked for, pytest missed the project, or collection takes in a suite root.
         args = [project.absolute(inv / a.partition("::")[0]) for a in config.args]
         self.saw_gates = bool(opt_report or self.rootdir_problem) or any(project.covers(a, self.roots) for a in args)
@@ -206,23 +205,6 @@ class GateRun:
         self.report: dict[str, Any] | None = None
         self.notes: list[str] = []
         self._gate_paths: dict[Path, bool] = {}
-
-    def _load_signer_and_previous(self) -> None:
-        # Load the key before any gate runs: a broken key must stop the run, not void it at the end.
-        self.signer = self.config.hook.pytest_castmatch_signer(config=self.config)
-        spec = os.environ.get("CASTMATCH_SIGNING_KEY", "")
-        if self.signer is None and spec.strip():
-            try:
-                self.signer = attest.load_signing_key(spec)
-            except attest.AttestError as exc:
-                raise pytest.UsageError(f"castmatch: CASTMATCH_SIGNING_KEY: {exc}") from None
-        previous = self.config.getoption("gate_previous")
-        if previous:
-            path = self.config.invocation_params.dir / previous
-            try:
-                self.previous = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise pytest.UsageError(f"--gate-previous {previous}: cannot read a report there ({exc})") from None
 
     def rel(self, path: Path) -> str:
         """``path`` relative to the project folder, '/'-separated."""
@@ -397,16 +379,7 @@ class GateRun:
             controller.finish(self, session, exitstatus)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        for note in self.notes:
-            terminalreporter.write_line(note)
-        if self.report is None:
-            return
-        verdict = self.report["verdict"]
-        terminalreporter.section(f"castmatch gate: {verdict['label']}", sep="=", bold=True,
-                                 red=verdict["decision"] != "GO", green=verdict["decision"] == "GO")
-        path = self.report_dir / "index.html"
-        for line in terminal_lines(self.report, str(path)):
-            terminalreporter.write_line(line)
+        controller.summary(self, terminalreporter)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
