@@ -39,8 +39,11 @@ def _holds_pytest_config(path: Path) -> bool:
 
 
 def locate(inipath: Path | None, rootpath: Path, invocation_dir: Path) -> tuple[Path, str]:
-    """The project's folder, and a problem (empty when none) when pytest's rootdir missed the project."""
-    if inipath is not None:
+    """The project's folder, and a problem (empty when none) when pytest's rootdir missed the project.
+
+    An ini path that is no file (``-c /dev/null``) holds no project: the search starts over.
+    """
+    if inipath is not None and inipath.is_file():
         return inipath.parent, ""
     found = find_ini(invocation_dir)
     if found is None or found.parent == rootpath:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_castmatch import inventory
+from pytest_castmatch import inventory, project
 from pytest_castmatch.classify import GateInfo, classify
 from pytest_castmatch.config import ConfigError, load_gates, load_waivers
 from pytest_castmatch.model import GateResult, Outcome, Priority, Sample, Scope
@@ -162,3 +162,19 @@ def test_a_passed_gate_holding_a_failing_finding_is_failed() -> None:
     result = log.result(INFO, interrupted=False)
     assert result.outcome is Outcome.FAILED
     assert result.message == "1 finding(s) of high or critical severity were recorded"
+
+
+def test_the_project_is_the_ini_files_folder_whatever_rootdir_pytest_chose(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    (proj / "sub").mkdir(parents=True)
+    (proj / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    assert project.locate(proj / "pyproject.toml", tmp_path, proj / "sub") == (proj, "")
+    base, problem = project.locate(None, tmp_path, proj / "sub")
+    assert base == proj
+    assert f"pytest took {tmp_path} as its rootdir" in problem
+    assert "--gate-report=DIR" in problem
+    assert project.locate(Path("/dev/null"), proj, proj) == (proj, "")
+    (proj / "pyproject.toml").write_text("[project]\nname = 'x'\n")  # not pytest's configuration
+    assert project.find_ini(proj) != proj / "pyproject.toml"
+    assert project.rebase("proj/suites/t.py::test[a::b]", proj / "suites" / "t.py", proj, tmp_path) == (
+        "suites/t.py::test[a::b]")
