@@ -47,19 +47,24 @@ class GateProject:
         (self.root / "suites").mkdir()
         # pytest-playwright keeps global soft-assertion state that nests badly in-process.
         pytester.makeini("[pytest]\ncastmatch_suites = suites\naddopts = -p no:playwright --import-mode=importlib\n")
+        self.locked = False
 
     def suite(self, name: str, source: str) -> Path:
         path = self.root / "suites" / f"{name}.py"
         path.write_text(textwrap.dedent(source))
+        self.locked = False
         return path
 
     def lock(self) -> pytest.RunResult:
         """Write the inventory (baselines/gates.lock) of the suites as they stand, as castmatch-gate lock does."""
-        return self.pytester.runpytest("--gate-lock")
+        result = self.pytester.runpytest("--gate-lock")
+        self.locked = result.ret == 0
+        return result
 
     def run(self, *args: str, **kwargs: Any) -> pytest.RunResult:
-        """Lock the suites as written, then run pytest in process with ``args``."""
-        self.lock()
+        """Lock the suites as written (unless already locked), then run pytest in process with ``args``."""
+        if not self.locked:
+            self.lock()
         return self.pytester.runpytest(*args, **kwargs)
 
     def waivers(self, source: str) -> None:
