@@ -178,3 +178,12 @@ def test_the_project_is_the_ini_files_folder_whatever_rootdir_pytest_chose(tmp_p
     assert project.find_ini(proj) != proj / "pyproject.toml"
     assert project.rebase("proj/suites/t.py::test[a::b]", proj / "suites" / "t.py", proj, tmp_path) == (
         "suites/t.py::test[a::b]")
+
+
+def test_shard_checks_combine_into_one_and_an_unchecked_shard_leaves_it_unchecked() -> None:
+    listed = {e.id: e for e in inventory.entries_of([INFO, GateInfo("suites/t.py::u", Priority.P1, "devops", "")])}
+    checks = [inventory.compare(listed, [], inventory.Selection(shard=(k, 2)), file="gates.lock") for k in (1, 2)]
+    combined = inventory.combine(inventory.InventoryCheck.from_json(c.to_json()) for c in checks)
+    assert combined is not None
+    assert (combined.in_scope, sorted(m.id for m in combined.missing)) == (2, sorted(listed))
+    assert inventory.combine([checks[0], None]) is None
