@@ -190,9 +190,9 @@ class GateRun:
         if not self.is_worker:
             # Before any gate runs: a broken key must stop the run, not void it at the end.
             self.signer, self.previous = controller.signer_and_previous(config)
-        # A gate run: the report was asked for, pytest missed the project, or collection takes in a suite root.
+        # A gate run: the report was asked for, or collection takes in a suite root.
         args = [project.absolute(inv / a.partition("::")[0]) for a in config.args]
-        self.saw_gates = bool(opt_report or self.rootdir_problem) or any(project.covers(a, self.roots) for a in args)
+        self.saw_gates = bool(opt_report) or any(project.covers(a, self.roots) for a in args)
         self.collected: list[GateInfo] = []
         self.seen = inventory.CollectionFacts(roots=[self.rel(r) for r in self.roots],
                                               last_failed=bool(config.getoption("lf", False)))
