@@ -151,8 +151,9 @@ def test_capture_saves_screenshot_trace_and_url(chromium: Browser, tmp_path: Pat
     assert [p.name for p in found.files] == ["attempt-1.png", "attempt-1-trace.zip"]
     assert all(p.stat().st_size > 0 for p in found.files)
     assert (found.url, found.problems) == ("about:blank", [])
-    note = tracing.finding(found, ("a.png",), 1)
+    note = tracing.finding(found, ("a.png",), "attempt-1")
     assert (note.severity, note.evidence) == ("note", ("a.png",))
+    assert note.message.startswith("attempt 1 failed on about:blank")
 
 
 def test_capture_without_a_page_still_saves_the_trace(chromium: Browser, tmp_path: Path) -> None:

@@ -72,13 +72,16 @@ def capture(context: BrowserContext, folder: Path, stem: str) -> Evidence:
     return found
 
 
-def finding(evidence: Evidence, attached: tuple[str, ...], attempt: int) -> Finding:
-    """A note for the gate's report entry: where the failure happened and what was kept."""
+def finding(evidence: Evidence, attached: tuple[str, ...], attempt: str) -> Finding:
+    """A note for the gate's report entry: where the failure happened and what was kept.
+
+    ``attempt`` names the attempt (and context) the evidence is of, as its files are named.
+    """
     where = evidence.url or "(no page)"
     extra = f"; {'; '.join(evidence.problems)}" if evidence.problems else ""
     return Finding(
         rule="failure-evidence",
-        message=f"attempt {attempt} failed on {where}; screenshot and trace attached{extra}",
+        message=f"{attempt.replace('-', ' ')} failed on {where}; screenshot and trace attached{extra}",
         severity="note",
         page=evidence.url or None,
         evidence=attached,
