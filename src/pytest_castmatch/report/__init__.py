@@ -30,6 +30,17 @@ STATUS_TEXT = {
 
 _BOUND = re.compile(r"(<=|>=)\s*(-?[0-9][0-9.e+-]*)")
 
+#: How a finding's severity reads in every view: a violation that fails its gate, an item that
+#: needs a person's review, a warning, or a note. Engines' words (axe impacts, bandit levels) map here.
+SEVERITY_CLASSES = {
+    "critical": "violation", "high": "violation", "error": "violation", "serious": "violation",
+    "blocker": "violation",
+    "review": "review", "needs-review": "review", "needs_review": "review", "incomplete": "review",
+    "warning": "warning", "moderate": "warning", "medium": "warning",
+}
+#: The keys under which a metric row may carry how many samples its value rests on.
+_COUNT_KEYS = ("samples", "sample_count", "count", "n")
+
 
 class ReportError(Exception):
     """A report or envelope file cannot be read; the message names the file and the fix."""
@@ -115,3 +126,45 @@ def threshold_bounds(threshold: str) -> tuple[float | None, float | None]:
 def owner_title(report: Mapping[str, Any], owner: str) -> str:
     """The owner's display title, falling back to its id."""
     return str(report.get("owners", {}).get(owner) or owner or "—")
+
+
+def severity_class(severity: object) -> str:
+    """``violation``, ``review``, ``warning`` or ``note`` for a finding severity, in any case."""
+    return SEVERITY_CLASSES.get(str(severity).strip().lower(), "note")
+
+
+def sample_count(row: Mapping[str, Any]) -> int | None:
+    """How many samples a metric row's value rests on, when the row says."""
+    for key in _COUNT_KEYS:
+        value = row.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def blocking_subjects(report: Mapping[str, Any]) -> set[str]:
+    """Subjects (gate ids, ``metric:NAME``, ...) of the blocking reasons."""
+    return {str(r["subject"]) for r in blockers(report)}
+
+
+def metric_gates(report: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
+    """For each metric name, the gates that recorded a sample of it, in report order."""
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for gate in report["gates"]:
+        for sample in gate.get("metrics", ()):
+            listed = out.setdefault(str(sample["metric"]), [])
+            if not listed or listed[-1] is not gate:
+                listed.append(gate)
+    return out
+
+
+def deployment_of(report: Mapping[str, Any]) -> str:
+    """The deployment the run gated (its name or base URL), as far as the report records it."""
+    given = report.get("deployment")
+    if isinstance(given, Mapping):
+        given = given.get("name") or given.get("base_url") or given.get("url")
+    if not given and isinstance(report.get("settings"), Mapping):
+        given = report["settings"].get("base_url")
+    if not given:
+        given = report.get("environment", {}).get("deployment")
+    return str(given or "")
