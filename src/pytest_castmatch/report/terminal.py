@@ -52,11 +52,10 @@ def render_trend(trend: diff.Trend) -> str:
     return "\n".join(lines) + "\n"
 
 
-def header_lines(*, gates: int, scope: str, deployment: str, report_dir: str, keyid: str, key_source: str,
+def header_lines(*, gates: int, scope: str, deployment: str, report_dir: str, keyid: str,
                  earlier: int = 0, skipped: Sequence[str] = ()) -> list[str]:
     """What a gate run prints before its first gate: scope and gate count, deployment, report folder, signer."""
-    signer = (f"Ed25519 key {keyid[:16]} from {key_source}" if keyid
-              else "none: the report will be UNSIGNED (set CASTMATCH_SIGNING_KEY)")
+    signer = f"Ed25519 key {keyid[:16]}" if keyid else "none: the report will be UNSIGNED (set CASTMATCH_SIGNING_KEY)"
     lines = [
         f"castmatch: {gates} gate{'s' if gates != 1 else ''} in scope ({scope})",
         f"  deployment: {deployment}",
