@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pytest_castmatch.report import sample_count
-
 COLUMNS = ("passed", "blocking", "advisory", "waived")
 
 
@@ -36,9 +34,7 @@ def terminal_lines(report: Mapping[str, Any], report_path: str = "") -> list[str
         lines.append("launch metrics:")
         for m in report["launch_metrics"]:
             value = "—" if m["value"] is None else f"{m['value']:g}"
-            n = sample_count(m)
-            count = "" if n is None else f", n = {n:,}"
-            lines.append(f"  {m['status']:<13} {m['title']}: {value} (needs {m['threshold']}{count})")
+            lines.append(f"  {m['status']:<13} {m['title']}: {value} (needs {m['threshold']})")
         if not missing:
             lines.append("  all launch metrics met")
     blockers = [r for r in verdict["reasons"] if r["blocking"]]

@@ -120,14 +120,17 @@ def test_every_launch_metric_is_drawn_against_its_threshold_blocking_first(
 
 def test_fields_of_newer_reports_render_generically(rich: dict[str, Any]) -> None:
     report = copy.deepcopy(rich)
-    report["launch_metrics"][0]["samples"] = 1588
+    report["launch_metrics"][0] |= {"samples": 1588, "successes": 1580}
+    report["metrics"][0] |= {"value": None, "not_measured": "the window failed too often (12 %)"}
     quiet = next(g for g in report["gates"] if g["outcome"] == "passed" and not g["findings"])
     quiet["outcome"] = "not-applicable"
     quiet["message"] = "the deployment has no dark theme (profile: themes = ['light'])"
     report["inventory"] = {"path": "baselines/gates.lock", "gates": 107}
     report["policy"] = {"gates.toml": "sha256:ab"}
     text = html.render(report)
-    assert "n = 1,588" in text
+    assert "n = 1,588, 1,580 ok" in text
+    assert "not measured</span>: the window failed too often (12 %)" not in text  # status comes from the row
+    assert ": the window failed too often (12 %)" in text
     assert '<span class="badge other">not-applicable</span>' in text
     assert "the deployment has no dark theme" in text
     assert '<option value="not-applicable">not-applicable</option>' in text

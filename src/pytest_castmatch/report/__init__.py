@@ -38,8 +38,6 @@ SEVERITY_CLASSES = {
     "review": "review", "needs-review": "review", "needs_review": "review", "incomplete": "review",
     "warning": "warning", "moderate": "warning", "medium": "warning",
 }
-#: The keys under which a metric row may carry how many samples its value rests on.
-_COUNT_KEYS = ("samples", "sample_count", "count", "n")
 
 
 class ReportError(Exception):
@@ -108,6 +106,14 @@ def format_value(value: float | None, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
+def format_samples(row: Mapping[str, Any]) -> str:
+    """How many observations a value stands on: ``n = 1,152`` or ``n = 1,152, 1,150 ok``; "" when unknown."""
+    samples, successes = row.get("samples"), row.get("successes")
+    if samples is None:
+        return ""
+    return f"n = {samples:,}" + ("" if successes is None else f", {successes:,} ok")
+
+
 def threshold_bounds(threshold: str) -> tuple[float | None, float | None]:
     """(min, max) parsed from the threshold text ``config.MetricSpec.threshold_text`` writes."""
     low = high = None
@@ -131,15 +137,6 @@ def owner_title(report: Mapping[str, Any], owner: str) -> str:
 def severity_class(severity: object) -> str:
     """``violation``, ``review``, ``warning`` or ``note`` for a finding severity, in any case."""
     return SEVERITY_CLASSES.get(str(severity).strip().lower(), "note")
-
-
-def sample_count(row: Mapping[str, Any]) -> int | None:
-    """How many samples a metric row's value rests on, when the row says."""
-    for key in _COUNT_KEYS:
-        value = row.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
 
 
 def blocking_subjects(report: Mapping[str, Any]) -> set[str]:

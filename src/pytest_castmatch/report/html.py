@@ -27,9 +27,9 @@ from pytest_castmatch.report import (
     blockers,
     charts,
     deployment_of,
+    format_samples,
     format_value,
     owner_title,
-    sample_count,
     severity_class,
     threshold_bounds,
     wcag,
@@ -118,10 +118,12 @@ def _metric_rows(report: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for row in report.get("metrics", ()):
         labels = ", ".join(f"{k}={v}" for k, v in sorted(row.get("labels", {}).items()))
+        value = row.get("value")
         out.setdefault(str(row.get("gate", "")), []).append({
             "metric": row["metric"], "labels": labels, "threshold": row.get("threshold", ""),
-            "value": format_value(float(row["value"]), str(row.get("unit") or "")),
-            "status": str(row.get("status", "")), "n": sample_count(row),
+            "value": format_value(None if value is None else float(value), str(row.get("unit") or "")),
+            "status": str(row.get("status", "")), "n": format_samples(row),
+            "not_measured": str(row.get("not_measured") or ""),
         })
     return out
 
@@ -181,7 +183,7 @@ def _launch(report: Mapping[str, Any]) -> list[dict[str, Any]]:
             "bad": m["status"] in _BAD_STATUS,
             "status_text": STATUS_TEXT.get(m["status"], m["status"]),
             "shown": format_value(value, m["unit"]),
-            "n": sample_count(m),
+            "n": format_samples(m),
             "bar": charts.bullet(value, low, high, str(m["unit"])),
         })
     return sorted(rows, key=lambda row: (not row["blocks"], not row["bad"]))
@@ -206,7 +208,10 @@ def _series(report: Mapping[str, Any], anchors: Mapping[str, str]) -> list[dict[
             out.append(chart | {
                 "title": f"{quantity} ({unit})" if unit else quantity,
                 "metric": sample["metric"],
-                "value": format_value(float(sample["value"]), str(sample.get("unit") or "")),
+                "value": format_value(None if sample.get("value") is None else float(sample["value"]),
+                                      str(sample.get("unit") or "")),
+                "n": format_samples(sample),
+                "not_measured": str(sample.get("not_measured") or ""),
                 "threshold": _threshold(report, sample),
                 "labels": labels,
                 "gate": gate["id"],

@@ -18,7 +18,6 @@ from pytest_castmatch.report import (
     blockers,
     format_value,
     owner_title,
-    sample_count,
     short_commit,
     verdict_line,
 )
@@ -71,7 +70,7 @@ def render(report: Mapping[str, Any]) -> str:
                 escape(row["title"]),
                 escape(owner_title(report, row["owner"])),
                 escape(row["threshold"]),
-                escape(format_value(row["value"], row["unit"]) + _count(row)),
+                escape(format_value(row["value"], row["unit"])),
                 f"**{escape(status)}**" if row["status"] in ("missed", "not-measured") else escape(status),
             )
         )
@@ -98,11 +97,6 @@ def render(report: Mapping[str, Any]) -> str:
     pending = sum(1 for m in report.get("manual", []) if m.get("status") == "pending")
     lines += ["", f"Gates: {counts}. Manual checklist items pending sign-off: {pending}.", ""]
     return "\n".join(lines)
-
-
-def _count(row: Mapping[str, Any]) -> str:
-    n = sample_count(row)
-    return "" if n is None else f" (n = {n:,})"
 
 
 def _reason_table(report: Mapping[str, Any], reasons: Sequence[Mapping[str, Any]]) -> list[str]:
