@@ -139,7 +139,11 @@ def test_fields_of_newer_reports_render_generically(rich: dict[str, Any]) -> Non
 
 def test_chart_axes_start_at_zero_and_end_on_a_round_number() -> None:
     chart = charts.line([(0.0, 12.0), (1.0, 61.0), (2.0, None), (3.0, 40.0)], unit="ms", bounds=[200.0])
-    assert [t["label"] for t in chart["y_ticks"]] == ["250 ms", "125 ms", "0"]
+    assert [t["label"] for t in chart["y_ticks"]] == ["250", "125", "0"]
+    assert chart["y_title"] == "ms"
+    assert charts.compact(25000.0) == "25k"
+    assert charts.compact(1_250_000.0) == "1.25M"
+    assert charts.compact(1500.0) == "1,500"
     assert len(chart["paths"]) == 1  # the gap splits the line; a lone point after it is a dot
     assert chart["bounds"][0]["label"] == "200 ms"
     assert charts.bullet(100.0, 99.99, None, "%")["top"] == "100 %"

@@ -56,9 +56,16 @@ def bullet(value: float | None, low: float | None, high: float | None, unit: str
     }
 
 
-def _ticks(top: float, unit: str) -> list[dict[str, Any]]:
-    return [{"label": format_value(top * f, unit if f else ""), "at": round(100 - f * 100, 2)}
-            for f in (1.0, 0.5, 0.0)]
+def compact(value: float) -> str:
+    """A tick label that fits a narrow axis: ``250``, ``12.5``, ``25k``, ``1.2M``."""
+    for start, size, suffix in ((1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if abs(value) >= start:
+            return f"{value / size:.3g}{suffix}"
+    return format_value(round(value, 3))
+
+
+def _ticks(top: float) -> list[dict[str, Any]]:
+    return [{"label": compact(top * f), "at": round(100 - f * 100, 2)} for f in (1.0, 0.5, 0.0)]
 
 
 def line(
@@ -93,8 +100,8 @@ def line(
     paths = ["M" + " L".join(seg) for seg in segments if len(seg) > 1]
     dots = [f"M{at(x, y)} h0" for x, y in points if y is not None] if x_labels or len(ys) < 3 else []
     if x_labels:
-        n = len(x_labels)
-        picks = sorted({0, n // 2, n - 1}) if n > 2 else list(range(n))
+        # First and last only: run labels are long, and the table of values names every run.
+        picks = sorted({0, len(x_labels) - 1})
         x_ticks = [{"label": x_labels[i], "at": _pct(xs[i] - x0, span)} for i in picks]
     else:
         first = 1.0 if x_unit == "sample" else 0.0
@@ -103,7 +110,8 @@ def line(
     return {
         "paths": paths,
         "dots": dots,
-        "y_ticks": _ticks(top, unit),
+        "y_ticks": _ticks(top),
+        "y_title": unit,
         "x_ticks": x_ticks,
         "x_title": X_TITLES.get(x_unit, x_unit),
         "bounds": [{"at": round(100 - _pct(b, top), 2), "y": f"{HEIGHT - _pct(b, top) / 100 * HEIGHT:.1f}",

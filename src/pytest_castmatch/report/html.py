@@ -234,7 +234,7 @@ def _history(report: Mapping[str, Any], earlier: Sequence[Mapping[str, Any]]) ->
     past = history.build(earlier, report)
     if len(past.runs) < 2:
         return None
-    labels = [f"{run.generated_at[:10]} {run.commit[:7] or '—'}" for run in past.runs]
+    labels = [f"{run.generated_at[:10]} {run.commit[:7] or '—'}".strip() for run in past.runs]
     rows = []
     for m in past.metrics:
         bounds = [b for b in threshold_bounds(m.threshold) if b is not None]
