@@ -65,6 +65,7 @@ class _Watched:
     context: BrowserContext
     gate: Gate
     stem: str
+    traced: bool
     saved: bool = False
 
 
@@ -82,14 +83,14 @@ def failure_evidence(request: pytest.FixtureRequest, gate: Gate) -> Iterator[Cal
     request.node.stash[_WATCHED] = watched
 
     def watch(context: BrowserContext) -> None:
-        tracing.start(context, title=request.node.nodeid)
+        traced = tracing.start(context, title=request.node.nodeid)
         stem = f"attempt-{attempt}" + (f"-context-{len(watched) + 1}" if watched else "")
-        watched.append(_Watched(context, gate, stem))
+        watched.append(_Watched(context, gate, stem, traced))
 
     yield watch
     del request.node.stash[_WATCHED]
     for item in watched:
-        if not item.saved:
+        if item.traced and not item.saved:
             tracing.discard(item.context)
 
 
@@ -114,7 +115,7 @@ def pytest_runtest_makereport(
             if watched.saved:
                 continue
             watched.saved = True
-            found = tracing.capture(watched.context, watched.gate.evidence_dir, watched.stem)
+            found = tracing.capture(watched.context, watched.gate.evidence_dir, watched.stem, trace=watched.traced)
             attached = tuple(watched.gate.attach(path) for path in found.files)
             watched.gate.check([tracing.finding(found, attached, watched.stem)])
     return report
