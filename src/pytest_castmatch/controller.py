@@ -163,6 +163,7 @@ def finish(run: GateRun, session: pytest.Session, exitstatus: int) -> None:
         roots=tuple(seen.roots),
     )
     doc, judgement = report(run, gate_config, gates, facts)
+    run.keep_app_log()  # before the page is written, so the page links it
     publish.publish(doc, run.report_dir, signer=run.signer, previous=run.previous, history=run.history)
     run.report = doc
     if judgement.verdict.go and exitstatus == pytest.ExitCode.TESTS_FAILED and not run.other_failures:

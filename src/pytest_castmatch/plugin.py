@@ -399,11 +399,16 @@ class GateRun:
         if self.is_worker:
             return
         sut.stop_app(self.run_dir)
+        if self.report is not None:
+            self.keep_app_log()  # again, now that the app has stopped: its last lines too
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def keep_app_log(self) -> None:
+        """Copy the reference app's log (when it ran) into the report's evidence folder."""
         log = self.run_dir / sut.LOG
-        if log.exists() and self.report is not None:
+        if log.exists():
             (self.report_dir / "evidence").mkdir(parents=True, exist_ok=True)
             shutil.copy(log, self.report_dir / "evidence" / "app.log")
-        shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
 def _problem_text(problems: list[str]) -> str:

@@ -26,6 +26,7 @@ def rich(gate_config: GateConfig) -> dict[str, Any]:
 def page(rich: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("page")
     write_evidence(folder)
+    (folder / "evidence" / "app.log").write_text('{"msg": "started"}\n')  # written by the run, no gate's
     return html.render(rich, base_dir=folder)
 
 
@@ -54,6 +55,8 @@ def test_reasons_are_shown_in_full(page: str) -> None:
     blockers = _section(page, "h-blockers")
     assert "[bandit-B602] shell=True" in blockers  # the second line of the gate's message
     assert unescape("[targets] 30 x 30 px") in unescape(blockers)
+    assert "failed: Failed: 1 problem(s):" not in blockers  # its first line is said once, in the block
+    assert "<p class=\"wrap\">failed:</p><pre>Failed: 1 problem(s):" in blockers
 
 
 def test_findings_are_grouped_by_gate_and_passed_gates_are_folded(rich: dict[str, Any], page: str) -> None:
@@ -76,6 +79,7 @@ def test_evidence_is_linked_beside_its_gate_and_finding(rich: dict[str, Any], pa
     lighthouse = page[page.index("<h3>Lighthouse reports</h3>"):]
     assert 'href="evidence/lh/home-mobile-run1.html"' in lighthouse[:600]
     assert 'href="evidence/lh/lighthouse-batch-timing.txt"' in page  # data files too, by what they are
+    assert 'href="evidence/app.log"' in _section(page, "h-run")  # and files of the run itself
     # Every file the report lists, for a gate or a finding, is a link on the page.
     listed = {e for g in rich["gates"] for e in g["evidence"]}
     listed |= {e for g in rich["gates"] for f in g["findings"] for e in f.get("evidence", ())}

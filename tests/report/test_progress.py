@@ -86,9 +86,15 @@ def test_locust_figures_come_from_its_newest_history_row(tmp_path: Path) -> None
     assert locust.live_figures(history, plan, 1.2) == "1 s of about 20 s: starting 1 worker(s) for 50 users"
     history.write_text(
         "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,Total Request Count,Total Failure Count\n"
-        "1,10,,Aggregated,5.000000,0.000000,4,5,0\n"
-        "2,50,GET,/api/v1/search,70.0,0,4,140,0\n"
-        "2,50,,Aggregated,81.400000,0.000000,4,163,2\n"
+        "101,10,,Aggregated,0.000000,0.000000,4,5,0\n"
     )
+    # One row: Locust's own figure, whatever it is.
+    assert locust.live_figures(history, plan, 2.0) == (
+        "2 s of about 20 s: 10 of 50 users, 0 req/s, 0 failed of 5 requests")
+    with history.open("a") as rows:
+        rows.write("103,50,GET,/api/v1/search,70.0,0,4,140,0\n"
+                   "105,50,,Aggregated,0.000000,0.000000,4,163,2\n"
+                   "106,50,,Aggregated,0.000000,0.000000,4,243,2\n")
+    # Then requests per second over the last rows 4 s or more apart: (243 - 5) / 5 s, not Locust's lagging 0.
     assert locust.live_figures(history, plan, 12.0) == (
-        "12 s of about 20 s: 50 of 50 users, 81 req/s, 2 failed of 163 requests")
+        "12 s of about 20 s: 50 of 50 users, 48 req/s, 2 failed of 243 requests")

@@ -104,9 +104,12 @@ def line(
         picks = sorted({0, len(x_labels) - 1})
         x_ticks = [{"label": x_labels[i], "at": _pct(xs[i] - x0, span)} for i in picks]
     else:
-        first = 1.0 if x_unit == "sample" else 0.0
-        x_ticks = [{"label": format_value(round(first + f * span, 1), "" if x_unit == "sample" else x_unit),
-                    "at": round(f * 100, 2)} for f in (0.0, 0.5, 1.0)]
+        if x_unit == "sample":  # counted from 1, in whole measurements
+            x_ticks = [{"label": format_value(float(round(1 + f * span))), "at": round(f * 100, 2)}
+                       for f in (0.0, 0.5, 1.0)]
+        else:
+            x_ticks = [{"label": format_value(round(f * span, 1), x_unit), "at": round(f * 100, 2)}
+                       for f in (0.0, 0.5, 1.0)]
     return {
         "paths": paths,
         "dots": dots,

@@ -164,10 +164,14 @@ def _reasons(reasons: Sequence[Mapping[str, Any]], gates: Mapping[str, Mapping[s
     for r in reasons:
         gate = gates.get(r["subject"])
         full = str(gate.get("message") or "").strip() if gate else ""
-        out.append(dict(r) | {
-            "anchor": gate["anchor"] if gate else None,
-            "full": full if full and full not in str(r["message"]) else "",
-        })
+        message = str(r["message"])
+        if full in message:
+            full = ""
+        first = full.splitlines()[0].strip() if full else ""
+        # The verdict quotes the message's first line after its own words ("failed: ..."): when the
+        # whole message follows, say those words once.
+        headline = message[: -len(first)].rstrip() if first and message.endswith(first) else message
+        out.append(dict(r) | {"anchor": gate["anchor"] if gate else None, "full": full, "headline": headline})
     return out
 
 
@@ -275,6 +279,8 @@ def render(
         for entry in g["files"]:
             if entry["kind"] == "lighthouse" and entry["href"]:
                 lighthouse.setdefault(entry["page"], []).append(entry | {"anchor": g["anchor"]})
+    listed = {e["name"] for g in gates for e in g["files"]} | {
+        e["name"] for g in gates for f in g["findings"] for e in f["files"]}
     template = _environment().get_template("index.html")
     return template.render(
         r=report,
@@ -304,4 +310,14 @@ def render(
         status=lambda s: STATUS_TEXT.get(s, s),
         script=Markup(_script()),  # our own static file, allowed by its hash in the CSP
         script_hash=script_hash(),
+        other_files=_other_files(base_dir, listed),
     )
+
+
+def _other_files(base_dir: Path | None, listed: set[str]) -> list[dict[str, Any]]:
+    """Files in the report's evidence folder that no gate lists (the reference app's log)."""
+    if base_dir is None or not (folder := base_dir / "evidence").is_dir():
+        return []
+    link = Linker(None)
+    names = sorted(p.relative_to(base_dir).as_posix() for p in folder.iterdir() if p.is_file())
+    return [link.entry(name, name) for name in names if name not in listed]

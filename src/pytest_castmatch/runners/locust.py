@@ -278,8 +278,12 @@ def live_figures(history_csv: Path, plan: LoadPlan, elapsed: float) -> str:
     if not rows:
         return f"{head}: starting {plan.workers} worker(s) for {plan.users} users"
     last = rows[-1]
-    return (f"{head}: {last.get('User Count', '?')} of {plan.users} users, "
-            f"{float(last.get('Requests/s') or 0):.0f} req/s, "
+    # Requests over the last few seconds of rows: Locust's own current req/s lags by its 10 s window.
+    then = next((r for r in reversed(rows) if float(r["Timestamp"]) <= float(last["Timestamp"]) - 4), rows[0])
+    seconds = float(last["Timestamp"]) - float(then["Timestamp"])
+    rps = ((int(last["Total Request Count"]) - int(then["Total Request Count"])) / seconds if seconds
+           else float(last.get("Requests/s") or 0))
+    return (f"{head}: {last.get('User Count', '?')} of {plan.users} users, {rps:.0f} req/s, "
             f"{last.get('Total Failure Count', '?')} failed of {last.get('Total Request Count', '?')} requests")
 
 
