@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from pathlib import Path
+
+from PIL import Image
 
 from pytest_castmatch.checks.evidence import Evidence
 from pytest_castmatch.recorder import Gate
 from pytest_castmatch.report import links
+
+from .conftest import png
 
 
 def test_a_gate_that_finds_nothing_leaves_no_evidence_folder(tmp_path: Path) -> None:
@@ -36,3 +42,19 @@ def test_only_plain_paths_inside_the_report_folder_become_links(tmp_path: Path) 
     for hostile in ("../../etc/passwd", "/etc/passwd", "javascript:alert(1)", "https://evil.test/x.png"):
         entry = linker.entry(hostile, "x")
         assert (entry["href"], entry["command"]) == (None, None), hostile
+
+
+def test_screenshots_are_inlined_as_small_thumbnails_within_a_budget(tmp_path: Path) -> None:
+    shot = tmp_path / "evidence" / "page.png"
+    shot.parent.mkdir()
+    shot.write_bytes(png(1280, 2400))
+    entry = links.Linker(tmp_path).entry("evidence/page.png", "the page")
+    assert entry["href"] == "evidence/page.png"  # the full picture stays one click away
+    kind, _, data = str(entry["src"]).partition(";base64,")
+    assert kind == "data:image/jpeg"
+    with Image.open(io.BytesIO(base64.b64decode(data))) as thumb:
+        assert thumb.width <= links.THUMB_SIZE[0]
+        assert thumb.height <= links.THUMB_SIZE[1]
+    spent = links.Linker(tmp_path)
+    spent.spent = links.INLINE_BUDGET
+    assert spent.entry("evidence/page.png", "the page")["src"] is None  # over budget: linked only

@@ -74,7 +74,7 @@ def test_findings_are_grouped_by_gate_and_passed_gates_are_folded(rich: dict[str
 def test_evidence_is_linked_beside_its_gate_and_finding(rich: dict[str, Any], page: str) -> None:
     assert f'href="{EVIDENCE}/attempt-1-trace.zip"' in page
     assert f"playwright show-trace {EVIDENCE}/attempt-1-trace.zip" in page
-    assert page.count("data:image/png;base64,") >= 3  # contrast and failure screenshots of failing gates
+    assert page.count("data:image/jpeg;base64,") == 3  # thumbnails of the failing gates' screenshots
     assert "Lighthouse report: home (mobile), run 1" in page
     lighthouse = page[page.index("<h3>Lighthouse reports</h3>"):]
     assert 'href="evidence/lh/home-mobile-run1.html"' in lighthouse[:600]
@@ -167,3 +167,13 @@ def test_no_page_is_needed_to_render_a_report_without_evidence(rich: dict[str, A
     text = html.render(rich, base_dir=tmp_path)  # files missing: linked, not inlined, never an error
     assert "data:image/png;base64," not in text
     assert f'href="{EVIDENCE}/attempt-1.png"' in text
+
+
+def test_a_long_reason_shows_its_first_lines_and_unfolds_the_rest() -> None:
+    message = "Failed: 20 problem(s):\n" + "\n".join(f"  [axe/color-contrast] element {i}" for i in range(20))
+    gates = {"g": {"message": message, "anchor": "gate-0"}}
+    reason = {"subject": "g", "message": "failed: Failed: 20 problem(s):", "blocking": True}
+    (shown,) = html._reasons([reason], gates)
+    assert shown["headline"] == "failed:"
+    assert shown["full"].splitlines() == message.splitlines()[: html.REASON_LINES]
+    assert shown["full"] + "\n" + shown["more"] == message  # every line is on the page

@@ -93,7 +93,7 @@ def test_html_is_escaped_self_contained_and_says_unsigned(report_of: Report, tmp
     assert f"script-src '{html.script_hash()}'" in page
     assert "&lt;script&gt;window.__pwned=1" in page
     assert "Unsigned report." in page
-    assert "data:image/png;base64," in page  # small screenshot inlined
+    assert "data:image/jpeg;base64," in page  # the screenshot, as a thumbnail
     assert not re.search(r"""src=["']?(https?:)?//""", page)  # no external requests
     assert "<link" not in page
     assert 'href="https://www.w3.org/WAI/WCAG22/Understanding/contrast-enhanced.html"' in page  # a link to read

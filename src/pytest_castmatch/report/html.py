@@ -34,7 +34,12 @@ from pytest_castmatch.report import (
     threshold_bounds,
     wcag,
 )
-from pytest_castmatch.report.links import Linker
+from pytest_castmatch.report.links import Linker, describe
+
+#: Screenshots shown inline per gate that did not pass; the rest are linked beside their findings.
+PICTURES_PER_GATE = 4
+#: Lines of a blocker's message shown before the rest unfolds.
+REASON_LINES = 6
 
 #: Launch-metric statuses that block the launch when their metric is a launch metric.
 _BAD_STATUS = frozenset({"missed", "not-measured"})
@@ -102,15 +107,23 @@ def _count_text(findings: Sequence[Mapping[str, Any]]) -> str:
     return ", ".join(parts)
 
 
-def _finding(f: Mapping[str, Any], link: Linker, inline: bool) -> dict[str, Any]:
+def _finding(f: Mapping[str, Any], link: Linker, inline: set[str]) -> dict[str, Any]:
     crit = wcag.criterion(f.get("criterion"))
     alt = f"Screenshot for {f['rule']}: {str(f['message'])[:120]}"
     return dict(f) | {
         "cls": severity_class(f.get("severity", "error")),
         "help": f.get("help_uri") or (crit.url if crit else None),
         "crit_title": f"{crit.number} {crit.title} ({crit.level})" if crit else f.get("criterion"),
-        "files": [link.entry(e, alt, inline=inline) for e in f.get("evidence", ())],
+        "files": [link.entry(e, alt, inline=e in inline) for e in f.get("evidence", ())],
     }
+
+
+def _pictures(gate: Mapping[str, Any]) -> set[str]:
+    """The screenshots of a gate that did not pass worth showing inline: the page it failed on first."""
+    failing = [e for f in gate["findings"] if f["rule"] == "failure-evidence" for e in f.get("evidence", ())]
+    others = [e for f in gate["findings"] for e in f.get("evidence", ())] + list(gate.get("evidence", ()))
+    shots = [e for e in dict.fromkeys(failing + others) if describe(e.rsplit("/", 1)[-1])["kind"] == "screenshot"]
+    return set(shots[:PICTURES_PER_GATE])
 
 
 def _metric_rows(report: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -133,12 +146,14 @@ def _gates(report: Mapping[str, Any], link: Linker) -> list[dict[str, Any]]:
     deployment = deployment_of(report)
     metrics = _metric_rows(report)
     rows = []
-    for index, g in enumerate(report["gates"]):
+    # Blocking gates first, so the inline budget goes to what stops the launch; shown in report order.
+    ordered = sorted(enumerate(report["gates"]), key=lambda item: _STATE_ORDER.index(states[item[1]["id"]]))
+    for index, g in ordered:
         state = states[g["id"]]
-        inline = state != "passed"
+        inline = _pictures(g) if state != "passed" else set()
         findings = [_finding(f, link, inline) for f in g["findings"]]
         shown = {e for f in g["findings"] for e in f.get("evidence", ())}
-        files = [link.entry(e, f"Evidence for {g['id']}", inline=inline) for e in g.get("evidence", ())
+        files = [link.entry(e, f"Evidence for {g['id']}", inline=e in inline) for e in g.get("evidence", ())
                  if e not in shown]
         rows.append(dict(g) | {
             "anchor": f"gate-{index}",
@@ -154,8 +169,9 @@ def _gates(report: Mapping[str, Any], link: Linker) -> list[dict[str, Any]]:
             "counts": _count_text(g["findings"]),
             "evidence_count": len(g.get("evidence", ())),
             "detail": bool(state != "passed" or findings or files or metrics.get(g["id"])),
+            "index": index,
         })
-    return rows
+    return sorted(rows, key=lambda row: int(row["index"]))
 
 
 def _reasons(reasons: Sequence[Mapping[str, Any]], gates: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -171,7 +187,13 @@ def _reasons(reasons: Sequence[Mapping[str, Any]], gates: Mapping[str, Mapping[s
         # The verdict quotes the message's first line after its own words ("failed: ..."): when the
         # whole message follows, say those words once.
         headline = message[: -len(first)].rstrip() if first and message.endswith(first) else message
-        out.append(dict(r) | {"anchor": gate["anchor"] if gate else None, "full": full, "headline": headline})
+        lines = full.splitlines()
+        out.append(dict(r) | {
+            "anchor": gate["anchor"] if gate else None, "headline": headline,
+            # A long message shows its first lines; the rest unfolds, every line still on the page.
+            "full": "\n".join(lines[:REASON_LINES]) if len(lines) > REASON_LINES + 2 else full,
+            "more": "\n".join(lines[REASON_LINES:]) if len(lines) > REASON_LINES + 2 else "",
+        })
     return out
 
 

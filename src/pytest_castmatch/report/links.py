@@ -2,23 +2,27 @@
 
 Paths come from the report (relative to the report folder). Only plain relative paths inside the
 folder become links: no scheme, no ``..``, so a hostile evidence path cannot send the reader
-anywhere else. Screenshots of gates that did not pass are inlined as ``data:`` thumbnails up to a
+anywhere else. A few screenshots of each gate that did not pass are inlined as ``data:`` thumbnails
+(shrunk to :data:`THUMB_SIZE` when Pillow is installed, as it is with the reference app), up to a
 budget, so the page still shows them when it is mailed or attached on its own.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import mimetypes
 import re
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-#: A screenshot at most this big is inlined; a bigger one is linked (keeps the page light).
+#: A screenshot at most this big (after shrinking) is inlined; a bigger one is linked.
 INLINE_LIMIT = 400_000
-#: Stop inlining once this much has been inlined; the rest are linked.
-INLINE_BUDGET = 8_000_000
+#: Stop inlining once this much has been inlined; the rest are linked (a phone still opens the page).
+INLINE_BUDGET = 3_000_000
+#: Thumbnails are shrunk to fit this box (CSS px at 1x; they are shown at most 20rem wide).
+THUMB_SIZE = (480, 360)
 _IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif"}
 _LIGHTHOUSE = re.compile(r"^(?P<page>.+)-(?P<factor>mobile|desktop)-run(?P<run>\d+)\.html$")
 _KINDS = {
@@ -50,11 +54,27 @@ class Linker:
         kind = mimetypes.guess_type(path.name)[0]
         if kind not in _IMAGE_TYPES or not path.is_relative_to(self.base) or not path.is_file():
             return out
-        size = path.stat().st_size
-        if size <= INLINE_LIMIT and self.spent + size <= INLINE_BUDGET:
-            self.spent += size
-            out["src"] = f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+        kind, data = _thumbnail(path, kind)
+        if len(data) <= INLINE_LIMIT and self.spent + len(data) <= INLINE_BUDGET:
+            self.spent += len(data)
+            out["src"] = f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
         return out
+
+
+def _thumbnail(path: Path, kind: str) -> tuple[str, bytes]:
+    """(type, bytes) of a small copy of the image; the image itself when Pillow is not installed."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return kind, path.read_bytes()
+    try:
+        with Image.open(path) as image:
+            image.thumbnail(THUMB_SIZE)
+            out = io.BytesIO()
+            image.convert("RGB").save(out, "JPEG", quality=80)
+    except (OSError, ValueError):
+        return kind, path.read_bytes()
+    return "image/jpeg", out.getvalue()
 
 
 def describe(filename: str) -> dict[str, str]:
