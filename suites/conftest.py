@@ -7,6 +7,8 @@ free loopback port (``castmatch_base_url``). The browser is Debian's Chromium, f
 Every browser context a gate opens through pytest-playwright's ``context``/``page`` (or hands to
 ``failure_evidence``) is traced; when the gate's call fails, a screenshot of the page it was on and
 the trace are attached to the gate, beside its findings in the report. A passing gate keeps nothing.
+The journeys' traces carry DOM snapshots and a screencast; the checks' traces (hundreds of key
+presses and measurements) carry actions, console and network, which cost next to nothing.
 
 HTTP-level gates get a ``client`` with a session of its own, and two test ``directors``: the
 reference app's seeded users, or for another deployment its two test directors as JSON in
@@ -74,16 +76,17 @@ _ATTEMPTS = pytest.StashKey[int]()
 
 
 @pytest.fixture
-def failure_evidence(request: pytest.FixtureRequest, gate: Gate) -> Iterator[Callable[[BrowserContext], None]]:
-    """``failure_evidence(context)``: trace ``context``; if the gate's call fails, attach a screenshot of
-    its current page and the trace to the gate (also for an attempt pytest-rerunfailures retries)."""
+def failure_evidence(request: pytest.FixtureRequest, gate: Gate) -> Iterator[Callable[..., None]]:
+    """``failure_evidence(context, detail=True)``: trace ``context`` (``detail``: with DOM snapshots and a
+    screencast); if the gate's call fails, attach a screenshot of its current page and the trace to the
+    gate (also for an attempt pytest-rerunfailures retries)."""
     attempt = request.node.stash.get(_ATTEMPTS, 0) + 1
     request.node.stash[_ATTEMPTS] = attempt
     watched: list[_Watched] = []
     request.node.stash[_WATCHED] = watched
 
-    def watch(context: BrowserContext) -> None:
-        traced = tracing.start(context, title=request.node.nodeid)
+    def watch(context: BrowserContext, detail: bool = True) -> None:
+        traced = tracing.start(context, title=request.node.nodeid, detail=detail)
         stem = f"attempt-{attempt}" + (f"-context-{len(watched) + 1}" if watched else "")
         watched.append(_Watched(context, gate, stem, traced))
 
@@ -95,11 +98,11 @@ def failure_evidence(request: pytest.FixtureRequest, gate: Gate) -> Iterator[Cal
 
 
 @pytest.fixture
-def context(new_context: Callable[..., BrowserContext],
-            failure_evidence: Callable[[BrowserContext], None]) -> BrowserContext:
-    """pytest-playwright's browser context, traced for failure evidence."""
+def context(new_context: Callable[..., BrowserContext], failure_evidence: Callable[..., None]) -> BrowserContext:
+    """pytest-playwright's browser context, traced for failure evidence: actions, console and network
+    only, as the checks on it act hundreds of times and some time what the page does."""
     opened = new_context()
-    failure_evidence(opened)
+    failure_evidence(opened, detail=False)
     return opened
 
 

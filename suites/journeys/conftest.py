@@ -121,7 +121,7 @@ def journey_context(
     browser_context_args: dict[str, Any],
     engine_browser: Callable[[str], Browser],
     gate: Gate,
-    failure_evidence: Callable[[BrowserContext], None],
+    failure_evidence: Callable[..., None],
 ) -> Iterator[BrowserContext]:
     """A traced browser context on this cell's device and engine; evidence is kept only on failure."""
     if journey_engine == "chromium":

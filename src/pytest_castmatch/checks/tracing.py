@@ -31,14 +31,16 @@ class Evidence:
     problems: list[str] = field(default_factory=list)
 
 
-def start(context: BrowserContext, title: str) -> bool:
-    """Start recording a trace (screenshots and DOM snapshots) for everything ``context`` does.
+def start(context: BrowserContext, title: str, *, detail: bool = True) -> bool:
+    """Start recording a trace for everything ``context`` does: its actions, console and network, and
+    with ``detail`` a DOM snapshot per action and a screencast.
 
-    False when the context is traced already (pytest-playwright's ``--tracing on``): that trace is
-    left alone, and a failure's evidence is then the screenshot alone.
+    Detail suits a user's journey, a few dozen actions; a check that presses Tab three hundred times
+    would spend seconds on snapshots. False when the context is traced already (pytest-playwright's
+    ``--tracing on``): that trace is left alone, and a failure's evidence is then the screenshot alone.
     """
     try:
-        context.tracing.start(title=title, screenshots=True, snapshots=True)
+        context.tracing.start(title=title, screenshots=detail, snapshots=detail)
     except PlaywrightError:
         return False
     return True
