@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pytest_castmatch.config import GateConfig
-from pytest_castmatch.report import charts, html
+from pytest_castmatch.report import charts, html, markdown
 
 from .conftest import EVIDENCE, build_report, rich_gates, write_evidence
 
@@ -177,3 +177,10 @@ def test_a_long_reason_shows_its_first_lines_and_unfolds_the_rest() -> None:
     assert shown["headline"] == "failed:"
     assert shown["full"].splitlines() == message.splitlines()[: html.REASON_LINES]
     assert shown["full"] + "\n" + shown["more"] == message  # every line is on the page
+
+
+def test_the_markdown_summary_lists_flaky_gates_as_inert_text(rich: dict[str, Any]) -> None:
+    text = markdown.render(rich)
+    line = next(x for x in text.splitlines() if x.startswith("Flaky"))
+    assert r"test\_back\[pixel\-7\]" in line
+    assert "`" not in line
