@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_castmatch import attest
+from pytest_castmatch.model import Severity
 
 UNSIGNED_NOTICE = (
     "UNSIGNED: this report carries no signature, so nothing proves it is the gate's own output "
@@ -31,12 +32,10 @@ STATUS_TEXT = {
 _BOUND = re.compile(r"(<=|>=)\s*(-?[0-9][0-9.e+-]*)")
 
 #: How a finding's severity reads in every view: a violation that fails its gate, an item that
-#: needs a person's review, a warning, or a note. Engines' words (axe impacts, bandit levels) map here.
+#: needs a person's review, a warning, or a note.
 SEVERITY_CLASSES = {
-    "critical": "violation", "high": "violation", "error": "violation", "serious": "violation",
-    "blocker": "violation",
-    "review": "review", "needs-review": "review", "needs_review": "review", "incomplete": "review",
-    "warning": "warning", "moderate": "warning", "medium": "warning",
+    Severity.CRITICAL: "violation", Severity.HIGH: "violation", Severity.REVIEW: "review",
+    Severity.MEDIUM: "warning", Severity.LOW: "note", Severity.NOTE: "note",
 }
 
 
@@ -135,8 +134,14 @@ def owner_title(report: Mapping[str, Any], owner: str) -> str:
 
 
 def severity_class(severity: object) -> str:
-    """``violation``, ``review``, ``warning`` or ``note`` for a finding severity, in any case."""
-    return SEVERITY_CLASSES.get(str(severity).strip().lower(), "note")
+    """``violation``, ``review``, ``warning`` or ``note`` for a finding severity (any name of one).
+
+    A severity no table knows reads as a violation: a report must not play down what it cannot read.
+    """
+    try:
+        return SEVERITY_CLASSES[Severity.parse(str(severity).strip())]
+    except ValueError:
+        return "violation"
 
 
 def blocking_subjects(report: Mapping[str, Any]) -> set[str]:
