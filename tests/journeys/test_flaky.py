@@ -47,7 +47,7 @@ def project(pytester: pytest.Pytester) -> GateProject:
 
 def test_fails_then_passes_is_flaky_and_blocks(project: GateProject) -> None:
     project.suite("test_journey", FAILS_ONCE)
-    result = project.pytester.runpytest("-p", "rerunfailures", "suites/test_journey.py")
+    result = project.run("-p", "rerunfailures", "suites/test_journey.py")
     result.stdout.fnmatch_lines(["*1 passed, 1 rerun*"])
     assert project.outcomes() == {"test_journey_fails_once": "flaky"}
     assert result.ret != 0
@@ -63,10 +63,10 @@ def test_a_waiver_lets_a_flaky_gate_through(project: GateProject) -> None:
         target = "suites/test_journey.py::test_journey_fails_once"
         owner = "backend-api"
         reason = "retry storms under investigation"
-        approved_by = "QA lead"
+        approved_by = "backend-api"
         expires = {expires}
     """)
-    result = project.pytester.runpytest("-p", "rerunfailures", "suites/test_journey.py")
+    result = project.run("-p", "rerunfailures", "suites/test_journey.py")
     assert project.outcomes() == {"test_journey_fails_once": "flaky"}
     assert project.blockers() == []
     assert result.ret == 0
