@@ -126,7 +126,7 @@ def test_recommendation_inference_p99(benchmark: BenchmarkFixture, recommender: 
     timings_ms = [t * 1000 for t in stats.data]
     gate.metric("ml_inference_p99_ms", round(_nearest_rank(timings_ms, 0.99), 3),
                 labels={"rounds": str(len(timings_ms)), "model": "recommend top-10"},
-                series=[(float(i), round(t, 3)) for i, t in enumerate(timings_ms[:500])])
+                series=[(float(i), round(t, 3)) for i, t in enumerate(timings_ms[:500])], samples=len(timings_ms))
     if not BASELINE.exists():
         pytest.fail(f"no stored benchmark baseline at {BASELINE}; {RECORD}", pytrace=False)
     stored = json.loads(BASELINE.read_text())

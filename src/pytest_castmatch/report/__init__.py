@@ -97,6 +97,14 @@ def format_value(value: float | None, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
+def format_samples(row: Mapping[str, Any]) -> str:
+    """How many observations a value stands on: ``n = 1,152`` or ``n = 1,152, 1,150 ok``; "" when unknown."""
+    samples, successes = row.get("samples"), row.get("successes")
+    if samples is None:
+        return ""
+    return f"n = {samples:,}" + ("" if successes is None else f", {successes:,} ok")
+
+
 def threshold_bounds(threshold: str) -> tuple[float | None, float | None]:
     """(min, max) parsed from the threshold text ``config.MetricSpec.threshold_text`` writes."""
     low = high = None

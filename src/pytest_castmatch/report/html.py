@@ -26,6 +26,7 @@ from pytest_castmatch.report import (
     UNSIGNED_NOTICE,
     advisories,
     blockers,
+    format_samples,
     format_value,
     owner_title,
     threshold_bounds,
@@ -134,6 +135,8 @@ def _series(report: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "labels": ",".join(f"{k}={v}" for k, v in sorted(sample.get("labels", {}).items())),
                     "unit": sample.get("unit") or "",
                     "gate": gate["id"],
+                    "count": format_samples(sample),
+                    "not_measured": sample.get("not_measured", ""),
                     "span": format_value(round(span, 1)),
                     "peak": peak,
                     "top": top,
@@ -192,5 +195,6 @@ def render(
         env_rows=env_rows,
         owner=lambda o: owner_title(report, o),
         fmt=format_value,
+        count=format_samples,
         status=lambda s: STATUS_TEXT.get(s, s),
     )
