@@ -32,8 +32,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Request
 
-from pytest_castmatch.checks import assets, frames, vitals
+from pytest_castmatch.checks import assets, frames, navigation, vitals
 from pytest_castmatch.config import GateConfig, MetricSpec
+from pytest_castmatch.model import Finding
 from pytest_castmatch.runners import lighthouse
 
 KEY_PAGES: dict[str, str] = {
@@ -119,6 +120,7 @@ class _Pending:
     stack: contextlib.ExitStack
     started: float
     loaded: float
+    missing: list[Finding]
 
 
 class Probes:
@@ -208,13 +210,19 @@ class Probes:
             requests = assets.listen(page)
             stack.enter_context(frames.cpu_throttled(page, PHONE_CPU_SLOWDOWN if profile == "mobile" else 1.0))
             started = time.perf_counter()
-            page.goto(KEY_PAGES[label], wait_until="load")
-            return _Pending(label, profile, context, page, requests, stack, started, time.perf_counter())
+            missing = navigation.visit(page, KEY_PAGES[label])
+            return _Pending(label, profile, context, page, requests, stack, started, time.perf_counter(), missing)
         except BaseException:
             stack.close()
             raise
 
     def _finish(self, load: _Pending) -> Probe:
+        if load.missing:
+            # Not the page asked for (a 404, a 500): measure nothing on it; every gate reads the finding.
+            with load.stack:
+                url, status = load.page.url, tuple(load.missing)
+            return Probe(load.label, load.profile, assets.PageLoad(url, (), page_status=status), {},
+                         vitals.Vitals(url, {}, page_status=status))
         with load.stack:
             # The full settle time after this page's own load event, however long the others took.
             left = SETTLE_MS / 1000 - (time.perf_counter() - load.loaded)

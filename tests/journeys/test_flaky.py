@@ -86,6 +86,8 @@ TINY_SUITE = """
 import pytest
 from pathlib import Path
 
+from pytest_castmatch.checks import journeys
+
 ATTEMPTS = Path(__file__).with_name("attempts.txt")
 
 @pytest.mark.p0
@@ -101,6 +103,19 @@ def test_journey_fails_once(journey_page, gate):
 @pytest.mark.owner("testing-qa")
 def test_journey_passes(journey_page, gate):
     journey_page.goto("/")
+
+MISSING = Path(__file__).with_name("missing.txt")
+
+@pytest.mark.p0
+@pytest.mark.owner("testing-qa")
+@pytest.mark.flaky(reruns=1, rerun_except=journeys.NOT_RETRIED)
+def test_journey_to_a_missing_page(journey_page, gate):
+    MISSING.write_text(MISSING.read_text() + "x" if MISSING.exists() else "x")
+    j = journeys.Journey(journey_page, gate.check, name="sign-up")
+    j.step = "open the form"
+    if not j.opens("/join"):
+        return
+    journey_page.locator("#name").fill("never reached")
 """
 
 
@@ -133,7 +148,8 @@ def test_flaky_journey_keeps_the_failed_attempts_evidence(tmp_path: Path, site: 
     report = json.loads((report_dir / "report.json").read_text())
     gates = {g["id"].split("::")[-1]: g for g in report["gates"]}
     assert {name: g["outcome"] for name, g in gates.items()} == {
-        "test_journey_fails_once": "flaky", "test_journey_passes": "passed"}, proc.stdout[-3000:]
+        "test_journey_fails_once": "flaky", "test_journey_passes": "passed",
+        "test_journey_to_a_missing_page": "failed"}, proc.stdout[-3000:]
     assert proc.returncode != 0
     assert report["verdict"]["decision"] == "NO-GO"
 
@@ -143,6 +159,12 @@ def test_flaky_journey_keeps_the_failed_attempts_evidence(tmp_path: Path, site: 
     assert all((report_dir / p).stat().st_size > 0 for p in flaky["evidence"])
     notes = [f for f in flaky["findings"] if f["rule"] == "failure-evidence"]
     assert [(n["severity"], n["page"]) for n in notes] == [("note", f"{site}/")]
+    # A page that does not exist stops the journey at once: one clear failure, never retried.
+    missing = gates["test_journey_to_a_missing_page"]
+    assert (project / "suites" / "journeys" / "missing.txt").read_text() == "x"
+    status = [f for f in missing["findings"] if f["rule"] == "page-status"]
+    assert [(f["page"], f["message"]) for f in status] == [
+        ("/join", "sign-up, step 'open the form': page answered 404 (expected 2xx): nothing was measured on it")]
     # A passing attempt keeps nothing: its trace is dropped.
     assert gates["test_journey_passes"]["evidence"] == []
     assert not list((report_dir / "evidence").glob("*test_journey_passes*/*"))
