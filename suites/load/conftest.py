@@ -60,6 +60,16 @@ def load_plan(base_url: str, config: GateConfig) -> load.LoadPlan:
 
 
 @pytest.fixture(scope="session")
+def min_availability(castmatch_config: GateConfig) -> float:
+    """The availability threshold in percent (gates.toml ``availability_percent``; 100 when undeclared).
+
+    A latency, throughput or users figure over a window less available than this is not measured.
+    """
+    spec = castmatch_config.metrics.get("availability_percent")
+    return spec.min if spec is not None and spec.min is not None else 100.0
+
+
+@pytest.fixture(scope="session")
 def load_run(castmatch_base_url: str, castmatch_config: GateConfig,
              tmp_path_factory: pytest.TempPathFactory) -> load.LoadResult:
     """One bounded load run against the deployment under test, shared by the load gates.
