@@ -7,6 +7,8 @@ exception message or chained as an exception cause, and ``repr`` shows only its 
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -97,6 +99,24 @@ def load_signing_key(spec: str) -> Ed25519Signer:
             raise AttestError(f"{path}: cannot read the signing key ({exc.strerror}) — check its permissions") from None
         where = str(path)
     return Ed25519Signer(_private_key(data, where))
+
+
+#: The environment variable that holds the signing key (a PEM, or the path of one).
+KEY_ENV = "CASTMATCH_SIGNING_KEY"
+
+
+def signer_from(
+    key_file: Path | None, *, required: bool, environ: Mapping[str, str] | None = None
+) -> Ed25519Signer | None:
+    """The key of ``key_file``, else of ``CASTMATCH_SIGNING_KEY``; an empty variable is no key."""
+    if key_file is not None:
+        return load_signing_key(str(key_file))
+    spec = (os.environ if environ is None else environ).get(KEY_ENV, "")
+    if spec.strip():
+        return load_signing_key(spec)
+    if required:
+        raise AttestError(f"no signing key — set ${KEY_ENV} or pass --key-file PATH")
+    return None
 
 
 def _private_key(data: bytes, where: str) -> Ed25519PrivateKey:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from pytest_castmatch import attest, canonical
 from pytest_castmatch.attest import Failure
+from pytest_castmatch.trust import TrustedKey, TrustPolicy
 
 from .conftest import COMMIT, build_report, sample_gates
 
@@ -85,6 +86,18 @@ def test_summary_uses_the_standard_test_result_predicate(report_of: Report) -> N
     assert any("test_no_placeholder" in t for t in predicate["warnedTests"])  # P2: advisory
     assert predicate["configuration"]
     assert predicate["configuration"][0]["content"]
+
+
+def test_the_summary_names_the_policy_files_by_digest(gate_config: Any, tmp_path: Path) -> None:
+    from pytest_castmatch import policy
+
+    gates = tmp_path / "gates.toml"
+    gates.write_text("schema = 1\n")
+    rules = policy.block(gates, {"shard": ""}, root=tmp_path)
+    report = build_report(gate_config, sample_gates(gate_config), signed=True, policy=rules)
+    configuration = attest.summary_statement(report)["predicate"]["configuration"]
+    assert {"name": "gates:gates.toml", "digest": {"sha256": policy.sha256_file(gates)}} in configuration
+    assert not any(c["name"].startswith("waivers:") for c in configuration)  # absent files are not listed
 
 
 @given(data=st.data())
@@ -175,12 +188,14 @@ def test_sign_off_is_bound_to_owner_key_and_report(
     result = attest.verify(signed, _keys(ci_signer, owner_signer), required=["ci", "devops"])
     assert result.ok, result.message
     (signoff,) = result.signoffs
-    assert (signoff.owner, signoff.items, signoff.trusted) == ("devops", ("runbooks",), True)
+    assert (signoff.owner, signoff.items, signoff.signer) == ("devops", ("runbooks",), "devops")
 
-    # The same key filed under another name does not speak for devops.
+    # The same key filed under another owner's name does not speak for devops: the envelope fails.
     other = attest.verify(signed, {"ci": ci_signer.public_key, "frontend-ui": owner_signer.public_key})
-    assert other.ok
-    assert not other.signoffs[0].trusted
+    assert other.failure is Failure.WRONG_OWNER
+    assert "'devops'" in other.message
+    # Nor does a key nobody lists.
+    assert attest.verify(signed, {"ci": ci_signer.public_key}).failure is Failure.WRONG_OWNER
 
     # Editing the claimed items breaks the sign-off's own signature.
     forged = copy.deepcopy(signed)
@@ -194,6 +209,30 @@ def test_sign_off_is_bound_to_owner_key_and_report(
     other_env = attest.sign_report(report_of(signed=True, commit="e" * 40), ci_signer)
     moved = dict(other_env, signatures=[*other_env["signatures"], signed["signatures"][-1]])
     assert attest.verify(moved, _keys(ci_signer, owner_signer)).failure is Failure.BAD_SIGNATURE
+
+
+def test_the_signer_the_report_names_must_be_a_listed_launch_key(
+    gate_config: Any, ci_signer: attest.Ed25519Signer, owner_signer: attest.Ed25519Signer
+) -> None:
+    # A report re-signed by another key: its recorded signer is not the key that signed it.
+    report = build_report(gate_config, sample_gates(gate_config), signed=True)
+    resigned = attest.sign_report(report, owner_signer)
+    result = attest.verify(resigned, _keys(ci_signer, owner_signer))
+    assert result.failure is Failure.WRONG_KEY
+    assert "signed by key" in result.message
+
+    # A report honestly naming a key the policy lists only for sign-off is not a launch report.
+    own = build_report(gate_config, sample_gates(gate_config), signed=True, signer=owner_signer)
+    policy = TrustPolicy((TrustedKey("devops", owner_signer.keyid, owner_signer.public_key, False, ("devops",),
+                                     "devops.pub"),))
+    refused = attest.verify(attest.sign_report(own, owner_signer), policy)
+    assert refused.failure is Failure.WRONG_KEY
+    assert "not list as a launch key" in refused.message
+
+    # A report recording no signer at all proves nothing about who judged it.
+    report.pop("signer")
+    bare = attest.verify(attest.sign_report(report, ci_signer), _keys(ci_signer))
+    assert bare.failure is Failure.MALFORMED
 
 
 def test_key_loading_never_echoes_key_material(tmp_path: Path) -> None:
@@ -242,12 +281,23 @@ def test_canonical_json_round_trips(document: dict[str, Any]) -> None:
     assert canonical.dumps(json.loads(canonical.pretty(document))) == once
 
 
-def test_sign_offs_by_one_key_accumulate(
+def test_sign_offs_by_one_key_accumulate_per_owner(
     report_of: Report, ci_signer: attest.Ed25519Signer, owner_signer: attest.Ed25519Signer
 ) -> None:
     envelope = attest.sign_report(report_of(signed=True), ci_signer)
     once = attest.add_signature(envelope, owner_signer, owner="devops", items=["runbooks"])
     twice = attest.add_signature(once, owner_signer, owner="devops", items=["backups"])
     assert len(twice["signatures"]) == 2
-    (signoff,) = attest.verify(twice, _keys(ci_signer, owner_signer)).signoffs
-    assert signoff.items == ("backups", "runbooks")
+    # The same key signing for a second owner keeps the first owner's sign-off beside it.
+    both = attest.add_signature(twice, owner_signer, owner="ux-wireframe", items=["post-launch-plan"])
+    assert len(both["signatures"]) == 3
+    policy = TrustPolicy((
+        TrustedKey("ci", ci_signer.keyid, ci_signer.public_key, True, (), "ci.pub"),
+        TrustedKey("lead", owner_signer.keyid, owner_signer.public_key, False, ("devops", "ux-wireframe"), "lead.pub"),
+    ))
+    result = attest.verify(both, policy)
+    assert result.ok, result.message
+    assert sorted((s.owner, s.items) for s in result.signoffs) == [
+        ("devops", ("backups", "runbooks")),
+        ("ux-wireframe", ("post-launch-plan",)),
+    ]
