@@ -93,6 +93,22 @@ def environment(engines: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def manual_rows(config: GateConfig, facts: RunFacts) -> list[dict[str, Any]]:
+    """The manual checklist: each item pending, or signed off before the run (by which statement)."""
+    done = {s.item: s for s in facts.signoffs}
+    rows = []
+    for m in sorted(config.manual.values(), key=lambda m: m.id):
+        row: dict[str, Any] = {"id": m.id, "title": m.title, "owner": m.owner, "priority": m.priority.value}
+        signoff = done.get(m.id)
+        if signoff is None:
+            row["status"] = "pending"
+        else:
+            row["status"] = f"signed off by {signoff.owner} until {signoff.expires} ({signoff.file})"
+            row["signoff"] = {"file": signoff.file, "expires": signoff.expires, "keyid": signoff.keyid}
+        rows.append(row)
+    return rows
+
+
 def build(
     *,
     config: GateConfig,
@@ -103,8 +119,13 @@ def build(
     env: Mapping[str, Any],
     duration: float,
     generated_at: dt.datetime | None = None,
+    policy: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Assemble the canonical report document (schema ``castmatch.report/v1``)."""
+    """Assemble the canonical report document (schema ``castmatch.report/v1``).
+
+    ``policy`` is :func:`pytest_castmatch.policy.block`: the digests of the rules that judged
+    the run; without it the report cannot prove them (``verify --policy`` fails).
+    """
     stamp = (generated_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     ordered = sorted_gates(gates)
     counts: dict[str, int] = {}
@@ -130,6 +151,8 @@ def build(
             "shard": facts.shard,
         },
         "signed": facts.signed,
+        "signer": {"keyid": facts.signer_keyid, "launch_key": facts.launch_key},
+        "policy": dict(policy or {}),
         "owners": {o.id: o.title for o in config.owners.values()},
         "gates": [g.to_json() for g in ordered],
         "counts": dict(sorted(counts.items())),
@@ -137,10 +160,7 @@ def build(
         "metrics": list(judgement.metric_rows),
         "launch_metrics": [row.to_json() for row in judgement.launch_metrics],
         "waivers": list(judgement.waivers),
-        "manual": [
-            {"id": m.id, "title": m.title, "owner": m.owner, "priority": m.priority.value, "status": "pending"}
-            for m in sorted(config.manual.values(), key=lambda m: m.id)
-        ],
+        "manual": manual_rows(config, facts),
         "required_signers": list(config.required_signers),
         "inventory": facts.inventory.to_json() if facts.inventory is not None else None,
         "findings": dict(judgement.findings),

@@ -43,6 +43,17 @@ _WHY = {
 
 
 @dataclass(frozen=True)
+class ManualSignOff:
+    """A manual checklist item signed off before the run by a statement that verified."""
+
+    item: str
+    owner: str
+    file: str
+    expires: str
+    keyid: str
+
+
+@dataclass(frozen=True)
 class RunFacts:
     """Run-level facts the verdict needs beyond the gates themselves.
 
@@ -64,6 +75,12 @@ class RunFacts:
     module_skips: tuple[tuple[str, str], ...] = ()
     report_hook_changed: tuple[str, ...] = ()
     roots: tuple[str, ...] = ()
+    #: The key that signs the report, and whether the trust policy lists it as a launch key.
+    signer_keyid: str = ""
+    launch_key: bool = False
+    #: Manual items signed off before the run, and blockers from statements that did not verify.
+    signoffs: tuple[ManualSignOff, ...] = ()
+    signoff_problems: tuple[Reason, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,10 +133,13 @@ def judge(
         if row["status"] == "unused" and row["target"] in waived.used:
             row["status"] = "applied"
 
+    reasons.extend(trust_reasons(config, facts))
     blocked = any(r.blocking for r in reasons)
     launch = facts.scope.full and facts.complete and not blocked
     if blocked:
         decision, label = Decision.NO_GO, "NO-GO"
+    elif launch and not facts.launch_key:
+        decision, label, launch = Decision.GO, untrusted_label(facts.signer_keyid), False
     elif launch:
         decision, label = Decision.GO, "GO for launch"
     else:
@@ -371,6 +391,33 @@ def _finding_counts(gates: Sequence[GateResult]) -> dict[str, int]:
             key = "violations" if f.severity.fails else "review" if f.severity is Severity.REVIEW else "other"
             counts[key] += 1
     return counts
+
+
+def untrusted_label(keyid: str) -> str:
+    """The best a full run signed by a key that is not a launch key can be."""
+    return f"GO, signed by an untrusted key {keyid[:16]}"
+
+
+def trust_reasons(config: GateConfig, facts: RunFacts) -> list[Reason]:
+    """Sign-off statements that did not verify (always blocking); in a full run, each manual item
+    without a valid sign-off (P0/P1 block, P2 advise) and a signature by a key that is not a launch key.
+    """
+    reasons = list(facts.signoff_problems)
+    if not facts.scope.full:
+        return reasons
+    done = {s.item for s in facts.signoffs}
+    for item in sorted(config.manual.values(), key=lambda m: m.id):
+        if item.id in done:
+            continue
+        how = ("needs a signed statement in baselines/signoffs/ before the run "
+               f"(`castmatch-gate sign-off --statement --owner {item.owner} --item {item.id}`)")
+        reasons.append(Reason("manual", item.id, f"{item.title!r} is pending sign-off by {item.owner} — {how}",
+                              item.owner, item.priority.value, blocking=item.priority.blocking))
+    if facts.signed and not facts.launch_key:
+        reasons.append(Reason("run", "signature", f"signed by key {facts.signer_keyid[:16]}, which the trust "
+                              "policy (signers/signers.toml beside the gates file) does not list as a launch key "
+                              "— only a launch key (CI's) can sign GO for launch", blocking=False))
+    return reasons
 
 
 def _prio_rank(priority: str) -> int:

@@ -14,7 +14,8 @@ import pytest
 from pytest_castmatch import attest, canonical
 from pytest_castmatch.config import GateConfig, load_gates
 from pytest_castmatch.model import Finding, GateResult, Outcome, Priority, Sample, Scope, Series
-from pytest_castmatch.verdict import RunFacts, judge
+from pytest_castmatch.verdict import ManualSignOff, RunFacts, judge
+from tests.plugin.conftest import GateProject
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -22,6 +23,8 @@ STAMP = dt.datetime(2025, 1, 10, 12, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2025, 1, 10)
 HOSTILE = "<script>window.__pwned=1;alert(1)</script><img src=x onerror=alert(2)>"
 HOSTILE_MD = "](javascript:alert(3)) | pipe [x](javascript:alert(4)) @everyone"
+#: The CI key of these samples: a report built ``signed=True`` names it as its (launch) signer.
+CI_SIGNER = attest.load_signing_key(attest.generate_key()[0].decode())
 
 
 def png(width: int = 4, height: int = 3) -> bytes:
@@ -136,14 +139,30 @@ def build_report(
     scope: Scope | None = None,
     shard: str = "",
     complete: bool = True,
+    signer: attest.Signer = CI_SIGNER,
+    launch_key: bool = True,
+    signed_off: bool = True,
+    policy: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The canonical report of a run of ``gates`` (fixed clock, fixed environment)."""
+    """The canonical report of a run of ``gates`` (fixed clock, fixed environment).
+
+    Signed, it names ``signer`` (the samples' CI key, a launch key unless ``launch_key=False``).
+    With ``signed_off`` every manual item has a valid statement (a launchable run); pass False
+    for a run where they are all pending.
+    """
+    signoffs = tuple(
+        ManualSignOff(m.id, m.owner, f"baselines/signoffs/{m.id}.json", "2025-02-01", "0" * 64)
+        for m in config.manual.values()
+    ) if signed_off else ()
     facts = RunFacts(
         scope=scope or Scope(full=True),
         complete=complete,
         signed=signed,
         collected_ids=frozenset(g.id for g in gates),
         shard=shard,
+        signer_keyid=signer.keyid if signed else "",
+        launch_key=signed and launch_key,
+        signoffs=signoffs,
     )
     judgement = judge(config, gates, facts, (), today=TODAY)
     return canonical.build(
@@ -155,6 +174,7 @@ def build_report(
         env={"python": "3.11.2", "pytest": "9.0", "plugin": "0.1.0", "engines": {"chromium": "131"}},
         duration=sum(g.duration for g in gates),
         generated_at=STAMP,
+        policy=policy,
     )
 
 
@@ -170,9 +190,8 @@ def report_of(gate_config: GateConfig) -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def ci_signer() -> attest.Ed25519Signer:
-    """The CI key."""
-    private, _ = attest.generate_key()
-    return attest.load_signing_key(private.decode())
+    """The CI key (the one sample reports built ``signed=True`` name as their signer)."""
+    return CI_SIGNER
 
 
 @pytest.fixture(scope="session")
@@ -287,3 +306,55 @@ def write_evidence(folder: Path) -> list[Path]:
         path.write_bytes(data)
         written.append(path)
     return written
+
+
+SIGNERS_TOML = """\
+[keys.ci]
+file = "ci.pub"
+launch = true
+
+[keys.devops-lead]
+file = "devops.pub"
+owners = ["devops"]
+"""
+
+
+class SignedProject(GateProject):
+    """A throwaway gate project with a trust policy: ``ci`` (launch key) and ``devops-lead`` (devops'
+    sign-off key) listed in baselines/signers; ``stranger`` has a key nobody lists."""
+
+    def __init__(self, pytester: pytest.Pytester) -> None:
+        super().__init__(pytester)
+        self.keys: dict[str, Path] = {}
+        signers = self.root / "baselines" / "signers"
+        signers.mkdir()
+        for name in ("ci", "devops", "stranger"):
+            private, public = attest.generate_key()
+            path = self.root / "keys" / name
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(private)
+            path.chmod(0o600)
+            path.with_name(f"{name}.pub").write_bytes(public)
+            self.keys[name] = path
+            if name != "stranger":
+                (signers / f"{name}.pub").write_bytes(public)
+        (signers / "signers.toml").write_text(SIGNERS_TOML)
+        self.gates = self.root / "baselines" / "gates.toml"
+
+    def keyid(self, name: str) -> str:
+        """The key id of one of the project's keys."""
+        return attest.load_signing_key(str(self.keys[name])).keyid
+
+    @property
+    def folder(self) -> Path:
+        """The default report folder."""
+        return self.root / "gate-report"
+
+
+@pytest.fixture
+def signed(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> SignedProject:
+    """A gate project with a trust policy, outside CI and with no signing key set (tests set what they need)."""
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("CASTMATCH_SIGNING_KEY", raising=False)
+    monkeypatch.delenv("CASTMATCH_REPORT_WAIT", raising=False)
+    return SignedProject(pytester)
