@@ -13,16 +13,19 @@ import dataclasses
 import fnmatch
 import json
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_castmatch import attest, canonical, history, inventory, progress, project, publish
+from pytest_castmatch import attest, canonical, history, inventory, policy, progress, project
 from pytest_castmatch.classify import GateInfo
 from pytest_castmatch.config import ConfigError, GateConfig
 from pytest_castmatch.model import GateResult, Outcome, Scope
 from pytest_castmatch.outcomes import fold
+from pytest_castmatch.publication import targets_gates
 from pytest_castmatch.report import ReportError, terminal
+from pytest_castmatch.report_folder import FolderError
 from pytest_castmatch.summary import terminal_lines
 from pytest_castmatch.verdict import Judgement, RunFacts, judge
 
@@ -49,6 +52,59 @@ def signer_and_previous(config: pytest.Config) -> tuple[attest.Signer | None, di
     except (OSError, ValueError) as exc:
         raise pytest.UsageError(f"--gate-previous {previous}: cannot read a report there ({exc})") from None
     return signer, data
+
+
+def stderr_line(text: str) -> None:
+    """One line to stderr, at once (the run may stop right after it)."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def load_trust(run: GateRun) -> None:
+    """The trust policy and the sign-off statements beside the gates file, checked before any gate runs."""
+    if run.gate_config is None:
+        return
+    try:
+        run.publication.load_trust(run.gate_config, shown=run.rel)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"castmatch: {exc}") from None
+    except Exception as exc:  # a signer from a hook (KMS, token) that cannot sign: stop before any gate
+        raise pytest.UsageError(f"castmatch: the signer cannot sign: {type(exc).__name__}: {exc}") from None
+
+
+def hold(run: GateRun) -> None:
+    """Hold the report folder for a run that will write a report, before any gate is collected."""
+    config = run.config
+    asked = bool(config.getoption("gate_report") or run.shard or run.owners_wanted)
+    if config.option.collectonly or not (asked or targets_gates(config.args, config.invocation_params.dir,
+                                                                run.roots)):
+        return
+    try:
+        run.publication.hold(notice=stderr_line)
+    except FolderError as exc:
+        raise pytest.UsageError(f"castmatch: {exc}") from None
+
+
+def settings(run: GateRun) -> dict[str, Any]:
+    """The run's resolved options that change what is measured or judged, as the report records them."""
+    opts = run.config.option
+    return {
+        "gate_config": run.rel(run.config_path),
+        "shard": f"{run.shard[0]}/{run.shard[1]}" if run.shard else "",
+        "owners": sorted(run.owners_wanted),
+        "base_url": deployment(run),
+        "report_dir": run.rel(run.report_dir),
+        "suites": [run.rel(root) for root in run.roots],
+        "selection": {
+            "markexpr": getattr(opts, "markexpr", "") or "",
+            "keyword": getattr(opts, "keyword", "") or "",
+            "deselect": [str(x) for x in getattr(opts, "deselect", None) or ()],
+            "ignore": [str(x) for x in getattr(opts, "ignore", None) or ()],
+            "ignore_glob": [str(x) for x in getattr(opts, "ignore_glob", None) or ()],
+            "args": [str(x) for x in run.config.args],
+        },
+        "environment": policy.measurement_environment(os.environ),
+    }
 
 
 def earlier_reports(config: pytest.Config) -> tuple[list[dict[str, Any]], list[str]]:
@@ -137,6 +193,7 @@ def finish(run: GateRun, session: pytest.Session, exitstatus: int) -> None:
     gate_config = run.gate_config
     if gate_config is None:
         run.notes.append(f"castmatch: NO-GO — {run.config_error}")
+        run.publication.failure = run.config_error
         if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         return
@@ -161,14 +218,28 @@ def finish(run: GateRun, session: pytest.Session, exitstatus: int) -> None:
         inventory=check_inventory(run, gates, seen),
         module_skips=tuple(sorted(seen.skipped.items())),
         roots=tuple(seen.roots),
+        **run.publication.facts(),
     )
     doc, judgement = report(run, gate_config, gates, facts)
-    run.keep_app_log()  # before the page is written, so the page links it
-    publish.publish(doc, run.report_dir, signer=run.signer, previous=run.previous, history=run.history)
-    run.report = doc
+    run.keep_app_log(run.evidence_root)  # before the page is written, so the page links it
     if judgement.verdict.go and exitstatus == pytest.ExitCode.TESTS_FAILED and not run.other_failures:
         session.exitstatus = pytest.ExitCode.OK
     elif not judgement.verdict.go and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    _publish(run, doc, session)
+
+
+def _publish(run: GateRun, doc: dict[str, Any], session: pytest.Session) -> None:
+    """Publish the report folder whole; on failure one line, a NO-GO in its place, a non-zero exit."""
+    status = run.publication.publish(doc, previous=run.previous, history=run.history)
+    if status is not None:
+        stderr_line(f"castmatch: error: the report could not be written: {run.publication.failure}")
+        session.exitstatus = status
+        return
+    run.report = doc
+    if run.publication.refused_in_ci(doc):
+        stderr_line(f"castmatch: {doc['verdict']['label']} — CI is set, so this is not a launch: sign with a "
+                    "launch key listed in baselines/signers/signers.toml")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -220,6 +291,8 @@ def _build(run: GateRun, config: GateConfig, gates: list[GateResult], judgement:
         subject_info=canonical.subject(run.base),
         env=canonical.environment(run.engines) | {"deployment": deployment(run)},
         duration=sum(g.duration for g in gates),
+        policy=policy.block(run.config_path, settings(run), waivers=run.config_path.with_name(policy.WAIVERS),
+                            root=run.base),
     )
 
 

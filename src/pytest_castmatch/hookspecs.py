@@ -16,7 +16,9 @@ def pytest_castmatch_signer(config: pytest.Config) -> Signer | None:
 
     Return a :class:`pytest_castmatch.attest.Signer` to sign with a key held elsewhere
     (a KMS, a hardware token); return ``None`` to fall back to ``CASTMATCH_SIGNING_KEY``.
-    Called once, on the controller, at configure time.
+    Called once, on the controller, at configure time. The report is GO for launch only when
+    the signer's key is listed with ``launch = true`` in ``signers/signers.toml`` beside the
+    gates file; a signer that fails to sign leaves a NO-GO report saying why.
     """
 
 

@@ -22,6 +22,7 @@ from pytest_castmatch import attest, controller, inventory, progress, project, s
 from pytest_castmatch.classify import GateInfo, classify, under_any
 from pytest_castmatch.config import ConfigError, GateConfig, Waiver, load_gates, load_waivers
 from pytest_castmatch.outcomes import PhaseLog
+from pytest_castmatch.publication import RunPublication, void_stale
 from pytest_castmatch.recorder import Gate
 
 GATE_KEY = pytest.StashKey[Gate]()
@@ -78,7 +79,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "owner(team): the team (from gates.toml) that owns this gate")
     if config.getoption("gate_lock"):
         config.option.collectonly = True
-    run = GateRun(config)
+    try:
+        run = GateRun(config)
+    except pytest.UsageError as exc:
+        if getattr(config, "workerinput", None) is None:
+            void_stale(_report_dir(config), str(exc).removeprefix("castmatch: "))
+        raise
     config.pluginmanager.register(run, RUN_NAME)
     if not run.is_worker:
         # A cleanup runs even when another plugin's pytest_unconfigure raises (a warning turned
@@ -98,7 +104,7 @@ def _gate_run(config: pytest.Config) -> GateRun:
 def gate(request: pytest.FixtureRequest) -> Gate:
     """Record findings (``gate.check``), metrics (``gate.metric``) and evidence for this gate."""
     run = _gate_run(request.config)
-    recorder = Gate(request.node.nodeid, run.gate_config, run.report_dir)
+    recorder = Gate(request.node.nodeid, run.gate_config, run.evidence_root)
     request.node.stash[GATE_KEY] = recorder
     return recorder
 
@@ -141,6 +147,7 @@ class XdistHooks:
 
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput["castmatch_run_dir"] = str(self.run.run_dir)
+        node.workerinput["castmatch_staging"] = str(self.run.evidence_root)
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         gates = [i for i in ids if self.run.is_gate_path(self.run.config.rootpath / i.split("::")[0])]
@@ -166,7 +173,11 @@ class GateRun:
         self.shard = _shard(config.getoption("gate_shard"))
         self.owners_wanted: list[str] = list(config.getoption("owner") or [])
         opt_report = config.getoption("gate_report")
-        self.report_dir = (inv / opt_report) if opt_report else self.base / "gate-report"
+        self.report_dir = _report_dir(config)
+        staging = workerinput.get("castmatch_staging") if workerinput else None
+        self.publication = RunPublication(self.report_dir, staging=Path(staging) if staging else None)
+        #: Where gates put evidence: the folder being assembled, which replaces the report folder whole.
+        self.evidence_root = self.publication.evidence_root
         opt_config = config.getoption("gate_config")
         self.config_path = inv / opt_config if opt_config else self.base / config.getini("castmatch_config")
         self.lock_file = inventory.lock_path(self.config_path)
@@ -200,6 +211,9 @@ class GateRun:
             # Before any gate runs: a broken key must stop the run, not void it at the end.
             self.signer, self.previous = controller.signer_and_previous(config)
             self.history, self.history_skipped = controller.earlier_reports(config)
+            self.publication.signer = self.signer
+            controller.load_trust(self)
+            config.add_cleanup(self.publication.finish)
         # A gate run: the report was asked for, or collection takes in a suite root.
         args = [project.absolute(inv / a.partition("::")[0]) for a in config.args]
         self.saw_gates = bool(opt_report) or any(project.covers(a, self.roots) for a in args)
@@ -219,6 +233,12 @@ class GateRun:
     def rel(self, path: Path) -> str:
         """``path`` relative to the project folder, '/'-separated."""
         return project.relative(path, self.base)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Hold the report folder for the run, before any gate is collected."""
+        if not self.is_worker:
+            controller.hold(self)
 
     # -- collection (workers, or the single process) -----------------------------------
 
@@ -403,12 +423,24 @@ class GateRun:
             self.keep_app_log()  # again, now that the app has stopped: its last lines too
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
-    def keep_app_log(self) -> None:
-        """Copy the reference app's log (when it ran) into the report's evidence folder."""
+    def keep_app_log(self, folder: Path | None = None) -> None:
+        """Copy the reference app's log (when it ran) into the evidence folder of ``folder``
+        (default: the published report folder)."""
         log = self.run_dir / sut.LOG
+        target = (folder or self.report_dir) / "evidence"
         if log.exists():
-            (self.report_dir / "evidence").mkdir(parents=True, exist_ok=True)
-            shutil.copy(log, self.report_dir / "evidence" / "app.log")
+            try:
+                target.mkdir(parents=True, exist_ok=True)
+                shutil.copy(log, target / "app.log")
+            except OSError as exc:
+                self.notes.append(f"castmatch: the app log was not kept in {target}: {exc.strerror or exc}")
+
+
+def _report_dir(config: pytest.Config) -> Path:
+    """The report folder: --gate-report (from where pytest was invoked), else gate-report/ in the project."""
+    opt_report = config.getoption("gate_report")
+    inv = config.invocation_params.dir
+    return (inv / opt_report) if opt_report else project.locate(config.inipath, config.rootpath, inv)[0] / "gate-report"
 
 
 def _problem_text(problems: list[str]) -> str:

@@ -107,7 +107,8 @@ def _healthy(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True while a process with this id exists (it may belong to another user)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -125,7 +126,7 @@ def ensure_app(folder: Path, env: Mapping[str, str] | None = None, timeout: floa
         if state.exists():
             data = json.loads(state.read_text())
             app = App(data["url"], int(data["pid"]), Path(data["log"]))
-            if _alive(app.pid) and _healthy(app.url):
+            if process_alive(app.pid) and _healthy(app.url):
                 return app
             raise SutError(f"the reference app ({app.url}, pid {app.pid}) died during the run; "
                            f"its log: {app.log}\n{_tail(app.log)}")
@@ -201,7 +202,7 @@ def _terminate(pid: int, grace: float = 10.0) -> None:
         os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not process_alive(pid):
             return
         time.sleep(0.05)
     with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -96,10 +96,15 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> GateP
 
 @pytest.fixture
 def signing_key(project: GateProject, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh Ed25519 key (its public half beside it as .pub) that signs the project's runs."""
+    """A fresh Ed25519 key (its public half beside it as .pub) that signs the project's runs, listed
+    as the project's launch key in baselines/signers."""
     from pytest_castmatch.cli import main
 
     key = project.root / "ci.pem"
     assert main(["keygen", "--out", str(key)]) == 0
+    signers = project.root / "baselines" / "signers"
+    signers.mkdir()
+    (signers / "ci.pub").write_bytes(key.with_name("ci.pem.pub").read_bytes())
+    (signers / "signers.toml").write_text('[keys.ci]\nfile = "ci.pub"\nlaunch = true\n')
     monkeypatch.setenv("CASTMATCH_SIGNING_KEY", str(key))
     return key
