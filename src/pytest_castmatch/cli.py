@@ -1,8 +1,9 @@
 """``castmatch-gate``: keys, verification, sign-off, and reading reports after the run.
 
-User errors end with exit status 2 and one line naming the file and the fix, never a
-traceback. Keys are read from files or ``CASTMATCH_SIGNING_KEY`` only, never from the
-command line, where they would land in shell history and process listings.
+Every command that reads a report proves it first (:mod:`pytest_castmatch.checked`) and takes a
+report folder or either of its files. User errors end with exit status 2 and one line naming
+the file and the fix, never a traceback. Keys are read from files or ``CASTMATCH_SIGNING_KEY``
+only, never from the command line, where they would land in shell history and process listings.
 """
 
 from __future__ import annotations
@@ -11,27 +12,22 @@ import argparse
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from pytest_castmatch import attest, canonical, diff, history, merge, publish
+from pytest_castmatch import attest, cli_signoff, diff, history, merge, policy, publish
+from pytest_castmatch.checked import EXIT, Checked, Unproven, check, locate
 from pytest_castmatch.config import ConfigError, load_gates, load_waivers
-from pytest_castmatch.report import ReportError, read_document, terminal, verdict_line
+from pytest_castmatch.keys import KEY_ENV, signer_from
+from pytest_castmatch.report import ReportError, terminal, verdict_line
+from pytest_castmatch.report_folder import FolderError
+from pytest_castmatch.signoffs import SignOffError
 from pytest_castmatch.summary import terminal_lines
+from pytest_castmatch.trust import DEFAULT_FOLDER, in_ci, trust_for, untrusted_go
 
-#: Exit status of ``verify`` per failure kind (2 stays argparse's usage error).
-VERIFY_EXIT = {
-    attest.Failure.MALFORMED: 3,
-    attest.Failure.BAD_SIGNATURE: 4,
-    attest.Failure.WRONG_KEY: 5,
-    attest.Failure.MISSING_SIGNER: 6,
-    attest.Failure.COMMIT_MISMATCH: 7,
-}
-KEY_ENV = "CASTMATCH_SIGNING_KEY"
+#: Exit status per verification failure (README's table); 0 verified, 1 NO-GO, 2 usage error.
+VERIFY_EXIT = EXIT
 DEFAULT_GATES = Path("baselines/gates.toml")
 
 
@@ -44,6 +40,13 @@ def _version() -> str:
 
 class UsageError(Exception):
     """A mistake on the command line or in a file it names; exit status 2."""
+
+
+def _trust_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--key", action="append", type=Path, default=[], metavar="PUBLIC_PEM",
+                   help="also trust this public key as a launch key, named by its file name (repeatable)")
+    p.add_argument("--signers", type=Path, metavar="DIR",
+                   help=f"the trust policy: DIR/signers.toml and its keys (default without --key: {DEFAULT_FOLDER})")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,79 +62,53 @@ def _parser() -> argparse.ArgumentParser:
         "keygen",
         help="create an Ed25519 key pair (PATH private, mode 0600; PATH.pub public)",
         description="Create an Ed25519 key pair: PATH holds the private key (mode 0600), PATH.pub the public "
-        "key. The public key goes in baselines/signers/; the private key stays with whoever signs: "
-        f"CI as its secret ${KEY_ENV}, a team's sign-off key with that team.",
+        "key. The public key goes in baselines/signers/ and is listed in signers.toml; the private key stays "
+        f"with whoever signs: CI as its secret ${KEY_ENV}, a team's sign-off key with that team.",
     )
     p.add_argument("--out", required=True, type=Path, metavar="PATH")
     p.add_argument("--force", action="store_true", help="overwrite existing key files")
 
-    codes = "".join(f"\n  {code}  {kind.value}" for kind, code in VERIFY_EXIT.items())
+    codes = "".join(f"\n  {code:>2}  {kind.value}" for kind, code in EXIT.items())
     p = sub.add_parser(
         "verify",
-        help="check signatures, subject commit and required signers",
-        description="Verify a report envelope (report.dsse.json).",
-        epilog=f"exit status:\n  0  verified\n  2  usage error (a file or option is wrong){codes}",
+        help="prove a report: signatures, report.json, policy digests, commit, required signers",
+        description="Verify a gate report folder, its report.dsse.json or its report.json.",
+        epilog=f"exit status:\n   0  verified\n   2  usage error (a file or option is wrong){codes}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("envelope", type=Path, metavar="ENVELOPE")
-    p.add_argument(
-        "--key",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="PUBLIC_PEM",
-        help="a trusted public key; its name is the file name without .pub (repeatable)",
-    )
-    p.add_argument(
-        "--signers",
-        type=Path,
-        metavar="DIR",
-        help="trust every DIR/<name>.pub (default with --policy: baselines/signers next to it)",
-    )
-    p.add_argument(
-        "--policy",
-        type=Path,
-        metavar="GATES_TOML",
-        help="require the signers listed in [signoff] required = [...] of this gates.toml",
-    )
+    p.add_argument("report", type=Path, metavar="REPORT")
+    _trust_options(p)
+    p.add_argument("--policy", type=Path, metavar="GATES_TOML",
+                   help="the committed rules: digests must match it, waivers.toml, gates.lock, signers/ and "
+                        "signoffs/ beside it; its [signoff] required names must have signed")
     p.add_argument("--commit", metavar="SHA", help="require the report to be about this commit")
 
-    p = sub.add_parser(
-        "sign-off",
-        help="countersign an envelope as an owner, signing off manual items",
-        description="Countersign ENVELOPE in place. Without --item the owner signs off every "
-        "manual checklist item they own; verify trusts a sign-off only when it was "
-        "made with baselines/signers/<owner>.pub's key.",
-    )
-    p.add_argument("envelope", type=Path, metavar="ENVELOPE")
-    p.add_argument("--owner", required=True, help="owner id (or required signer name) signing off")
-    p.add_argument(
-        "--item",
-        action="append",
-        default=[],
-        metavar="MANUAL_ITEM_ID",
-        help="a manual checklist item of this owner (repeatable)",
-    )
-    p.add_argument("--key-file", type=Path, metavar="PATH", help=f"private key PEM (default: ${KEY_ENV})")
+    cli_signoff.add_parser(sub, _trust_options)
 
     p = sub.add_parser(
         "show",
-        help="print the verdict, launch metrics and blockers",
-        description="Print a report's verdict, its priority x owner table, its launch metrics and every "
-        "blocker with its owner and why; the signatures of an envelope are listed, not verified.",
+        help="prove a report, then print its verdict, launch metrics and blockers",
+        description="Verify a report folder, its report.dsse.json or its report.json, then print its verdict, "
+        "its priority x owner table, its launch metrics and every blocker with its owner and why. A report "
+        "that cannot be proven prints UNVERIFIED first and exits non-zero unless --unverified.",
     )
-    p.add_argument("document", type=Path, metavar="REPORT_OR_ENVELOPE")
+    p.add_argument("report", type=Path, metavar="REPORT")
+    _trust_options(p)
+    p.add_argument("--unverified", action="store_true", help="print it (exit 0) even when it cannot be proven")
 
     p = sub.add_parser(
         "diff",
-        help="new blockers, fixed gates and metric moves between two reports",
-        description="Compare two reports: blockers NEW has that OLD had not, blockers OLD had that are "
-        "fixed, and metrics that moved beyond noise. With --history, each launch metric over the "
-        "reports in a folder and NEW.",
-        epilog=f"A metric moved when it changed by more than {diff.NOISE:.0%} of its old value.",
+        help="new blockers, fixed gates and metric moves between two proven reports",
+        description="Verify both reports, then compare them: blockers NEW has that OLD had not, blockers OLD had "
+        "that are fixed (or not in NEW's scope), and metrics that moved beyond noise. With --history, each "
+        "launch metric over the reports in a folder and NEW.",
+        epilog=f"A metric moved when it changed by more than {diff.NOISE:.0%} of its old value and, for times, "
+        f"by more than {diff.TIMING_FLOOR_MS:g} ms.",
     )
     p.add_argument("old", type=Path, metavar="OLD")
     p.add_argument("new", type=Path, metavar="NEW")
+    _trust_options(p)
+    p.add_argument("--unverified", action="store_true", help="compare even when a report cannot be proven")
     p.add_argument("--exit-code", action="store_true", help="exit 1 when NEW has new blockers or worse metrics")
     p.add_argument("--history", type=Path, metavar="DIR",
                    help="a folder of earlier report.json files: print each launch metric over them and NEW")
@@ -140,15 +117,15 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "merge",
-        help="merge shard reports into one re-judged report",
-        description="Merge the reports of --gate-shard K/N runs into one report, judged again as a whole, "
-        "and write every view of it into --out.",
-        epilog="Signs when --key-file or $CASTMATCH_SIGNING_KEY is given. Exit status: 0 GO, 1 NO-GO, 2 usage error.",
+        help="merge the signed envelopes of --gate-shard jobs into one re-judged report",
+        epilog="Signs when --key-file or $CASTMATCH_SIGNING_KEY is given. Exit status: 0 GO, 1 NO-GO "
+        "(or GO signed by an untrusted key while CI is set), 2 a shard refused or a usage error.",
     )
     p.add_argument("shards", nargs="+", type=Path, metavar="SHARD")
     p.add_argument("--out", required=True, type=Path, metavar="DIR")
     p.add_argument("--gate-config", type=Path, default=DEFAULT_GATES, metavar="PATH")
     p.add_argument("--waivers", type=Path, metavar="PATH", help="default: waivers.toml next to the gate config")
+    p.add_argument("--signers", type=Path, metavar="DIR", help="the trust policy (default: signers/ beside the config)")
     p.add_argument("--key-file", type=Path, metavar="PATH", help=f"private key PEM (default: ${KEY_ENV})")
 
     p = sub.add_parser(
@@ -161,17 +138,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--gate-config", type=Path, metavar="PATH", help="the gates file (default: the project's)")
     p.add_argument("pytest_args", nargs="*", metavar="PYTEST_ARG", help="more pytest arguments, after --")
     return parser
-
-
-def _signer(key_file: Path | None, *, required: bool) -> attest.Ed25519Signer | None:
-    if key_file is not None:
-        return attest.load_signing_key(str(key_file))
-    spec = os.environ.get(KEY_ENV, "")
-    if spec.strip():
-        return attest.load_signing_key(spec)
-    if required:
-        raise UsageError(f"no signing key — set ${KEY_ENV} or pass --key-file PATH")
-    return None
 
 
 def _keygen(args: argparse.Namespace) -> int:
@@ -190,141 +156,118 @@ def _keygen(args: argparse.Namespace) -> int:
     pub.write_bytes(public)
     keyid = attest.keyid_of(attest.load_public_key(pub))
     print(f"wrote {out} (private, mode 0600) and {pub} (public); key id {keyid}")
-    print(f"put {pub.name} in baselines/signers/<name>.pub; keep {out.name} with whoever signs with it: "
-          f"CI as its secret {KEY_ENV}, a team as its sign-off key (castmatch-gate sign-off --key-file)")
+    print(f"commit {pub.name} to baselines/signers/ and list it in signers.toml: launch = true for the CI key "
+          f"(its private half goes into the CI secret {KEY_ENV}), owners = [\"<team>\"] for a team's key")
     return 0
 
 
-def _trusted_keys(args: argparse.Namespace) -> tuple[dict[str, Ed25519PublicKey], list[str]]:
-    keys: dict[str, Ed25519PublicKey] = {}
-    required: list[str] = []
-    signers_dir: Path | None = args.signers
-    if args.policy is not None:
-        config = load_gates(args.policy)
-        required = list(config.required_signers)
-        signers_dir = signers_dir or args.policy.parent / "signers"
-    if signers_dir is not None:
-        if not signers_dir.is_dir():
-            raise UsageError(f"{signers_dir}: no such directory — pass --signers DIR holding <name>.pub keys")
-        for path in sorted(signers_dir.glob("*.pub")):
-            keys[path.name.removesuffix(".pub")] = attest.load_public_key(path)
-    for path in args.key:
-        keys[path.name.removesuffix(".pub")] = attest.load_public_key(path)
-    for name in required:
-        if name not in keys:
-            raise UsageError(
-                f"{signers_dir}/{name}.pub: missing — {args.policy} requires signer {name!r}; "
-                "add their public key there"
-            )
-    if not keys:
-        raise UsageError("no trusted keys — pass --key PUBLIC_PEM, --signers DIR or --policy gates.toml")
-    return keys, required
+def _unproven(name: object, checked: Checked) -> int:
+    assert checked.failure is not None
+    print(terminal.plain(f"UNVERIFIED: {name}: {checked.failure.value}: {checked.message}"))
+    return EXIT[checked.failure]
 
 
 def _verify(args: argparse.Namespace) -> int:
-    keys, required = _trusted_keys(args)
-    _, envelope = read_document(args.envelope)
-    if envelope is None:
-        raise UsageError(f"{args.envelope}: an unsigned report.json — verify report.dsse.json instead")
-    result = attest.verify(envelope, keys, required=required, commit=args.commit)
-    if not result.ok:
-        assert result.failure is not None
-        print(f"castmatch-gate: {result.failure.value}: {args.envelope}: {result.message}", file=sys.stderr)
-        return VERIFY_EXIT[result.failure]
-    assert result.report is not None
-    print(f"verified {args.envelope}: signed by {', '.join(result.signers)}")
-    if result.untrusted:
-        print(f"  also signed by untrusted key id(s): {', '.join(k[:16] for k in result.untrusted)}")
-    _print_signoffs(result.report, result.signoffs)
-    print(terminal.plain(verdict_line(result.report)))
+    required: list[str] = []
+    owners = None
+    if args.policy is not None:
+        config = load_gates(args.policy)
+        required, owners = list(config.required_signers), list(config.owners)
+    trust = trust_for(args.signers or (args.policy.parent / "signers" if args.policy else None), args.key, owners)
+    if not trust.keys:
+        raise UsageError(f"no trusted keys ({trust.source}) — pass --signers DIR, --key PUBLIC_PEM or "
+                         "--policy gates.toml")
+    for name in required:
+        if trust.named(name) is None:
+            raise UsageError(f"{args.policy} requires signer {name!r}, which {trust.source} does not list — list it")
+    checked = check(args.report, trust, required=required, commit=args.commit, gates=args.policy)
+    if not checked.ok:
+        assert checked.failure is not None
+        print(terminal.plain(f"castmatch-gate: {checked.failure.value}: {args.report}: {checked.message}"),
+              file=sys.stderr)
+        return EXIT[checked.failure]
+    _print_proof(checked)
     return 0
 
 
-def _trust(s: attest.SignOff) -> str:
-    if s.trusted:
-        return "verified"
-    return "unverified" if s.signer is None else f"NOT trusted: made with the key of {s.signer!r}"
-
-
-def _print_signoffs(report: Mapping[str, Any], signoffs: Sequence[attest.SignOff]) -> None:
-    """Each sign-off, then each manual item with who signed it off (only its owner counts)."""
-    for s in signoffs:
-        print(
-            terminal.plain(
-                f"  sign-off by {s.owner} at {s.signed_at} ({_trust(s)}): {', '.join(s.items) or 'no items'}"
-            )
-        )
-    for item in report.get("manual", []):
-        by = [s for s in signoffs if s.owner == item["owner"] and item["id"] in s.items]
-        state = "signed off by " + ", ".join(f"{s.owner} ({_trust(s)})" for s in by) if by else "pending"
-        print(terminal.plain(f"  manual {item['id']} [{item['owner']}]: {state}"))
-
-
-def _sign_off(args: argparse.Namespace) -> int:
-    report, envelope = read_document(args.envelope)
-    if envelope is None:
-        raise UsageError(f"{args.envelope}: an unsigned report.json — sign off report.dsse.json")
-    owner = args.owner
-    if owner not in report.get("owners", {}) and owner not in report.get("required_signers", []):
-        raise UsageError(
-            f"--owner {owner}: not an owner or required signer in this report — "
-            f"use one of: {', '.join(sorted(report.get('owners', {})))}"
-        )
-    theirs = {m["id"] for m in report.get("manual", []) if m["owner"] == owner}
-    for item in args.item:
-        if item not in theirs:
-            raise UsageError(
-                f"--item {item}: not a manual item of {owner} in this report — "
-                f"{owner}'s items: {', '.join(sorted(theirs)) or 'none'}"
-            )
-    items = args.item or sorted(theirs)
-    signer = _signer(args.key_file, required=True)
-    assert signer is not None
-    signed = attest.add_signature(envelope, signer, owner=owner, items=items)
-    canonical.write(signed, args.envelope)
-    print(
-        f"{args.envelope}: countersigned by {owner} (key id {signer.keyid[:16]}…); "
-        f"signed off: {', '.join(items) or 'no manual items'}"
-    )
-    return 0
+def _print_proof(checked: Checked) -> None:
+    print(f"verified {checked.located.envelope}: signed by {', '.join(checked.signers)}"
+          + ("; report.json matches it" if checked.located.report else ""))
+    if checked.untrusted:
+        print(f"  also signed by untrusted key id(s): {', '.join(k[:16] for k in checked.untrusted)}")
+    cli_signoff.print_signoffs(checked.report, checked.signoffs)
+    print(terminal.plain(verdict_line(checked.report)))
 
 
 def _show(args: argparse.Namespace) -> int:
-    report, envelope = read_document(args.document)
-    for line in terminal_lines(report, str(args.document)):
+    checked = check(args.report, trust_for(args.signers, args.key))
+    if not checked.ok:
+        status = _unproven(args.report, checked)
+        if not args.unverified or not checked.report:
+            print("  pass --unverified to print what it claims anyway" if checked.report else "  nothing to show")
+            return status
+    for line in terminal_lines(checked.report, str(args.report)):
         print(terminal.plain(line))
-    if envelope is not None:
-        print(
-            f"\n{len(envelope.get('signatures', []))} signature(s), not verified here — "
-            "use `castmatch-gate verify` to trust them"
-        )
-        _print_signoffs(report, attest.claimed_signoffs(envelope))
+    print()
+    if checked.ok:
+        _print_proof(checked)
+    elif checked.envelope is not None:
+        cli_signoff.print_signoffs(checked.report, attest.claimed_signoffs(checked.envelope))
     return 0
 
 
 def _diff(args: argparse.Namespace) -> int:
-    old, _ = read_document(args.old)
-    new, _ = read_document(args.new)
-    trend = diff.compare(old, new)
+    trust = trust_for(args.signers, args.key)
+    old, new = check(args.old, trust), check(args.new, trust)
+    for name, checked in ((args.old, old), (args.new, new)):
+        if not checked.ok:
+            status = _unproven(name, checked)
+            if not args.unverified:
+                print("  pass --unverified to compare what they claim anyway")
+                return status
+    trend = diff.compare(old.report, new.report)
     sys.stdout.write(terminal.render_trend(trend))
     if args.history is not None:
         if args.runs < 2:
             raise UsageError(f"--runs {args.runs}: a history needs at least 2 runs")
         earlier, skipped = history.load(args.history)
-        sys.stdout.write("\n" + terminal.render_history(history.build(earlier, new, runs=args.runs, skipped=skipped)))
+        runs = history.build(earlier, new.report, runs=args.runs, skipped=skipped)
+        sys.stdout.write("\n" + terminal.render_history(runs))
     return 1 if args.exit_code and trend.regressed else 0
 
 
 def _merge(args: argparse.Namespace) -> int:
     config = load_gates(args.gate_config)
-    waivers = load_waivers(args.waivers or args.gate_config.parent / "waivers.toml", config)
-    shards = [(str(path), read_document(path)[0]) for path in args.shards]
-    signer = _signer(args.key_file, required=False)
-    report = merge.merge_reports(shards, config, waivers, signed=signer is not None)
+    waivers_path = args.waivers or args.gate_config.parent / policy.WAIVERS
+    waivers = load_waivers(waivers_path, config)
+    trust = trust_for(args.signers or args.gate_config.parent / "signers", owners=list(config.owners))
+    shards = []
+    for path in args.shards:
+        located = locate(path)
+        if located.envelope is None:
+            raise merge.MergeError(f"{path}: not a signed shard — merge takes the report.dsse.json (or the folder) of "
+                                   "each --gate-shard job, signed with a launch key")
+        checked = check(path, trust)
+        if not checked.ok:
+            assert checked.failure is not None
+            raise merge.MergeError(f"{path}: refused, {checked.failure.value}: {checked.message}")
+        digest = policy.sha256_file(located.envelope)
+        shards.append(merge.Shard(str(path), checked.report, digest))
+    signer = signer_from(args.key_file, required=False)
+    report = merge.merge_reports(
+        shards, config, waivers,
+        current_policy=policy.current(args.gate_config, waivers=waivers_path, root=Path.cwd()),
+        signed=signer is not None,
+        signer_keyid=signer.keyid if signer else "",
+        launch_key=signer is not None and trust.is_launch_key(signer.keyid),
+        report_dir=str(args.out),
+    )
     publish.publish(report, args.out, signer=signer)
     print(terminal.plain(verdict_line(report)))
     print(f"wrote {args.out}/")
-    return 0 if report["verdict"]["decision"] == "GO" else 1
+    if report["verdict"]["decision"] != "GO":
+        return 1
+    return 1 if untrusted_go(report) and in_ci() else 0
 
 
 def _lock(args: argparse.Namespace) -> int:
@@ -337,7 +280,7 @@ def _lock(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "keygen": _keygen,
     "verify": _verify,
-    "sign-off": _sign_off,
+    "sign-off": cli_signoff.run,
     "show": _show,
     "diff": _diff,
     "merge": _merge,
@@ -353,8 +296,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     try:
         return _COMMANDS[args.command](args)
-    except (UsageError, attest.AttestError, ReportError, ConfigError, merge.MergeError) as exc:
-        print(f"castmatch-gate: error: {exc}", file=sys.stderr)
+    except Unproven as exc:
+        print(terminal.plain(f"castmatch-gate: {exc.failure.value}: {exc}"), file=sys.stderr)
+        return exc.status
+    except (UsageError, attest.AttestError, ReportError, ConfigError, merge.MergeError, FolderError,
+            SignOffError) as exc:
+        print(terminal.plain(f"castmatch-gate: error: {exc}"), file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"castmatch-gate: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)

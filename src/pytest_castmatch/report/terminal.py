@@ -37,7 +37,12 @@ def render_trend(trend: diff.Trend) -> str:
     ]
     lines.append(f"Fixed ({len(trend.fixed)})")
     lines += [plain(f"  - {r['subject']} [{r['owner'] or '-'}]") for r in trend.fixed] or ["  none"]
-    lines.append(f"Metrics beyond {format_value(diff.NOISE * 100)} % noise ({len(trend.deltas)})")
+    if trend.not_in_scope:
+        lines.append(f"Not in scope of the new run, so not known to be fixed ({len(trend.not_in_scope)})")
+        lines += [plain(f"  ? {r['subject']} [{r['owner'] or '-'}]") for r in trend.not_in_scope]
+    floor = format_value(diff.TIMING_FLOOR_MS)
+    lines.append(f"Metrics beyond {format_value(diff.NOISE * 100)} % noise and {floor} ms for times "
+                 f"({len(trend.deltas)})")
     for d in trend.deltas:
         rel = "" if d.relative is None else f" ({d.relative * 100:+.1f} %)"
         label = f"[{d.labels}]" if d.labels else ""
