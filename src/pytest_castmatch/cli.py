@@ -118,6 +118,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "merge",
         help="merge the signed envelopes of --gate-shard jobs into one re-judged report",
+        description="Verify the signed envelope of every --gate-shard K/N job against the trust policy, refuse "
+        "shards of another commit, policy or N and shards narrowed by anything but their partition, then judge "
+        "their gates again as one report, list each shard's envelope digest, and write every view into --out.",
         epilog="Signs when --key-file or $CASTMATCH_SIGNING_KEY is given. Exit status: 0 GO, 1 NO-GO "
         "(or GO signed by an untrusted key while CI is set), 2 a shard refused or a usage error.",
     )

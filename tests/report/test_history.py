@@ -70,7 +70,7 @@ def test_diff_prints_the_history_and_refuses_a_history_of_one(
     old, new = tmp_path / "old", tmp_path / "new"
     publish.publish(_run(gate_config, 4, 120.0), old, signer=None)
     publish.publish(_run(gate_config, 5, 180.0), new, signer=None)
-    args = ["diff", str(old / "report.json"), str(new / "report.json"), "--history", str(folder)]
+    args = ["diff", str(old / "report.json"), str(new / "report.json"), "--unverified", "--history", str(folder)]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "Launch metrics over the last 5 runs" in out

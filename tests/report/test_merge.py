@@ -11,7 +11,8 @@ import pytest
 
 from pytest_castmatch import canonical, policy
 from pytest_castmatch.config import GateConfig
-from pytest_castmatch.merge import MergeError, Shard, in_shard, merge_reports
+from pytest_castmatch.inventory import shard_index
+from pytest_castmatch.merge import MergeError, Shard, merge_reports
 from pytest_castmatch.model import Scope
 
 from .conftest import ROOT, TODAY, sample_gates
@@ -30,7 +31,7 @@ def _shards(gate_config: GateConfig, report_of: Report, n: int = 2, **selection:
     gates = sample_gates(gate_config)
     out = []
     for k in range(1, n + 1):
-        part = [g for g in gates if in_shard(g.id, k, n)]
+        part = [g for g in gates if shard_index(g.id, n) == k - 1]
         report = report_of(part, scope=Scope(full=False, deselected=len(gates) - len(part)), shard=f"{k}/{n}",
                            policy=_rules(f"{k}/{n}", **selection))
         out.append(Shard(f"shard{k}/report.dsse.json", report, f"{k:064x}"))
@@ -44,7 +45,7 @@ def _merge(shards: list[Shard], config: GateConfig, **kwargs: Any) -> dict[str, 
 def test_the_sample_gates_fall_in_both_shards(gate_config: GateConfig) -> None:
     # Guard: with every gate in one shard, the partition checks below would pass vacuously.
     ids = [g.id for g in sample_gates(gate_config)]
-    assert all(any(in_shard(i, k, 2) for i in ids) for k in (1, 2))
+    assert all(any(shard_index(i, 2) == k - 1 for i in ids) for k in (1, 2))
 
 
 @pytest.mark.parametrize("signed", [False, True])

@@ -33,6 +33,7 @@ def project(signed: SignedProject, monkeypatch: pytest.MonkeyPatch) -> SignedPro
     signed.suite("test_pass", GATE.format(name="pass", value=120.0))
     signed.suite("test_fail", GATE.format(name="fail", value=900.0))
     monkeypatch.setenv("CASTMATCH_SIGNING_KEY", str(signed.keys["ci"]))
+    signed.lock()
     return signed
 
 
@@ -61,10 +62,10 @@ def _leftovers(project: SignedProject) -> list[str]:
 
 
 def test_a_run_replaces_the_folder_whole(project: SignedProject) -> None:
-    assert project.pytester.runpytest("suites/test_pass.py").ret == 0
+    assert project.run("suites/test_pass.py").ret == 0
     assert (project.folder / "evidence").is_dir()
     assert _views_agree(project.folder) == "GO for this scope"
-    assert project.pytester.runpytest("suites/test_fail.py").ret == pytest.ExitCode.TESTS_FAILED
+    assert project.run("suites/test_fail.py").ret == pytest.ExitCode.TESTS_FAILED
     assert _views_agree(project.folder) == "NO-GO"
     # The first run's evidence went with its verdict.
     assert [p.name for p in (project.folder / "evidence").rglob("*.txt")] == ["fail.txt"]
@@ -75,7 +76,7 @@ def test_evidence_from_xdist_workers_lands_in_the_published_folder(
     project: SignedProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")  # workers start in a second, not in five
-    result = project.pytester.runpytest("-p", "xdist", "-p", "castmatch", "-n", "2")
+    result = project.run("-p", "xdist", "-p", "castmatch", "-n", "2")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert sorted(p.name for p in (project.folder / "evidence").rglob("*.txt")) == ["fail.txt", "pass.txt"]
     report = project.report()
@@ -133,7 +134,7 @@ def _unprivileged(command: list[str]) -> list[str]:
 def test_an_unwritable_target_is_one_line_naming_path_and_fix(project: SignedProject, case: str) -> None:
     target = project.folder
     if case == "read-only folder":
-        assert project.pytester.runpytest("suites/test_pass.py").ret == 0
+        assert project.run("suites/test_pass.py").ret == 0
         target.chmod(0o555)
     elif case == "file in the way":
         target.write_text("not a folder\n")
@@ -169,7 +170,7 @@ def pytest_castmatch_signer(config):
 
 @pytest.mark.parametrize("cause", ["config error", "failing signer", "crash"])
 def test_a_failed_run_leaves_no_stale_go(project: SignedProject, cause: str) -> None:
-    assert project.pytester.runpytest("suites/test_pass.py").ret == 0
+    assert project.run("suites/test_pass.py").ret == 0
     assert (project.folder / "report.dsse.json").exists()
     expected = {"config error": pytest.ExitCode.USAGE_ERROR, "failing signer": pytest.ExitCode.INTERNAL_ERROR}
     if cause == "config error":

@@ -10,7 +10,7 @@ import pytest
 
 from pytest_castmatch import policy
 from pytest_castmatch.cli import main
-from pytest_castmatch.merge import in_shard
+from pytest_castmatch.inventory import shard_index
 
 from .conftest import SignedProject
 
@@ -33,7 +33,7 @@ def _id(name: str) -> str:
 @pytest.fixture
 def shards(signed: SignedProject, monkeypatch: pytest.MonkeyPatch) -> SignedProject:
     """Six P0 gates (``delta`` failing) over two shards, signed with the CI key."""
-    assert {k for k in (1, 2) if any(in_shard(_id(n), k, 2) for n in NAMES)} == {1, 2}
+    assert {k for k in (1, 2) if any(shard_index(_id(n), 2) == k - 1 for n in NAMES)} == {1, 2}
     signed.suite("test_gates", "import pytest\n" + "".join(_gate(n, 900.0 if n == "delta" else 120.0)
                                                             for n in NAMES))
     monkeypatch.setenv("CASTMATCH_SIGNING_KEY", str(signed.keys["ci"]))
@@ -44,7 +44,7 @@ def _run_shards(project: SignedProject, *extra: str, first: tuple[str, ...] = ()
     out = []
     for k in (1, 2):
         args = ("--gate-shard", f"{k}/2", "--gate-report", f"shard{k}", *extra, *(first if k == 1 else ()))
-        project.pytester.runpytest(*args)
+        project.run(*args)
         out.append(project.root / f"shard{k}")
     return out
 
@@ -82,9 +82,9 @@ def test_a_shard_that_deselected_its_failing_gate_is_refused(
     shards: SignedProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
     paths = _run_shards(shards)
-    k = 1 if in_shard(_id("delta"), 1, 2) else 2
+    k = 1 if shard_index(_id("delta"), 2) == 0 else 2
     deselect = ("--deselect", _id("delta"))
-    alone = shards.pytester.runpytest("--gate-shard", f"{k}/2", "--gate-report", f"shard{k}", *deselect)
+    alone = shards.run("--gate-shard", f"{k}/2", "--gate-report", f"shard{k}", *deselect)
     assert alone.ret == 0  # the shard alone looks fine: GO for this scope, signed
     capsys.readouterr()
     assert _merge(shards, *paths) == 2
@@ -97,7 +97,7 @@ def test_an_edited_unsigned_or_missing_shard_is_refused(
     shards: SignedProject, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], edit: str
 ) -> None:
     one, two = _run_shards(shards)
-    target = one if in_shard(_id("delta"), 1, 2) else two
+    target = one if shard_index(_id("delta"), 2) == 0 else two
     if edit == "report.json":
         path = target / "report.json"
         path.write_text(path.read_text().replace('"outcome": "failed"', '"outcome": "passed"'))
@@ -109,7 +109,7 @@ def test_an_edited_unsigned_or_missing_shard_is_refused(
         why = "refused"
     elif edit == "unsigned":
         monkeypatch.delenv("CASTMATCH_SIGNING_KEY")
-        shards.pytester.runpytest("--gate-shard", f"{1 if target == one else 2}/2", "--gate-report", target.name)
+        shards.run("--gate-shard", f"{1 if target == one else 2}/2", "--gate-report", target.name)
         why = "not a signed shard"
     else:
         why = "missing"

@@ -54,14 +54,14 @@ def _statement(project: SignedProject, *extra: str) -> int:
 def test_a_pending_p0_item_blocks_launch_until_a_statement_signs_it_off(
     manual: SignedProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert manual.pytester.runpytest().ret == pytest.ExitCode.TESTS_FAILED
+    assert manual.run().ret == pytest.ExitCode.TESTS_FAILED
     reasons = {(r["kind"], r["subject"]): r for r in manual.report()["verdict"]["reasons"]}
     audit, runbooks = reasons[("manual", "screen-reader-audit")], reasons[("manual", "runbooks")]
     assert (audit["blocking"], audit["owner"], audit["priority"]) == (True, "devops", "p0")
     assert "castmatch-gate sign-off --statement" in audit["message"]
     assert runbooks["blocking"] is False  # P2: advisory
     # A scoped run does not judge the launch checklist.
-    assert manual.pytester.runpytest("-m", "p0").ret == 0
+    assert manual.run("-m", "p0").ret == 0
 
     assert _statement(manual, "--key-file", str(manual.keys["devops"])) == 0
     path = manual.root / "baselines" / "signoffs" / "screen-reader-audit.json"
@@ -69,7 +69,7 @@ def test_a_pending_p0_item_blocks_launch_until_a_statement_signs_it_off(
     assert written["statement"]["reason"] == REASON
     assert "commit it" in capsys.readouterr().out
 
-    assert manual.pytester.runpytest().ret == 0
+    assert manual.run().ret == 0
     report = manual.report()
     assert report["verdict"]["label"] == "GO for launch"
     row = next(m for m in report["manual"] if m["id"] == "screen-reader-audit")
@@ -117,11 +117,11 @@ def _forged(project: SignedProject, how: str) -> dict[str, Any]:
 )
 def test_a_statement_that_does_not_hold_blocks_and_names_its_file(manual: SignedProject, how: str, why: str) -> None:
     signoffs.write(_forged(manual, how), manual.root / "baselines" / "signoffs")
-    result = manual.pytester.runpytest()
+    result = manual.run()
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     blockers = {(r["kind"], r["subject"]): r["message"] for r in manual.blockers()}
     message = blockers[("signoff", "baselines/signoffs/screen-reader-audit.json")]
     assert why in message
     assert ("manual", "screen-reader-audit") in blockers  # and the item stays pending
     # A statement that does not hold blocks any run, scoped or not.
-    assert manual.pytester.runpytest("-m", "p0").ret == pytest.ExitCode.TESTS_FAILED
+    assert manual.run("-m", "p0").ret == pytest.ExitCode.TESTS_FAILED

@@ -30,7 +30,7 @@ def test_a_listed_launch_key_signs_go_for_launch_in_ci(signed: SignedProject, mo
     signed.suite("test_api", PASSING.format(value=120.0))
     monkeypatch.setenv("CASTMATCH_SIGNING_KEY", str(signed.keys["ci"]))
     monkeypatch.setenv("CI", "true")
-    result = signed.pytester.runpytest()
+    result = signed.run()
     assert result.ret == 0
     report = signed.report()
     assert report["verdict"]["label"] == "GO for launch"
@@ -49,12 +49,12 @@ def test_any_other_key_gives_at_most_go_signed_by_an_untrusted_key(
     monkeypatch.setenv("CASTMATCH_SIGNING_KEY", str(signed.keys[key]))
     label = f"GO, signed by an untrusted key {signed.keyid(key)[:16]}"
 
-    local = signed.pytester.runpytest()
+    local = signed.run()
     assert local.ret == 0  # outside CI an untrusted GO is a usable local answer
     assert (signed.report()["verdict"]["label"], signed.report()["verdict"]["launch"]) == (label, False)
 
     monkeypatch.setenv("CI", "true")
-    in_ci = signed.pytester.runpytest()
+    in_ci = signed.run()
     assert in_ci.ret == pytest.ExitCode.TESTS_FAILED
     in_ci.stderr.fnmatch_lines(["*CI is set, so this is not a launch*"])
     assert signed.report()["verdict"]["label"] == label
@@ -65,7 +65,7 @@ def test_an_empty_secret_in_ci_is_no_key_and_no_go(signed: SignedProject, monkey
     signed.suite("test_api", PASSING.format(value=120.0))
     monkeypatch.setenv("CASTMATCH_SIGNING_KEY", "")
     monkeypatch.setenv("CI", "true")
-    result = signed.pytester.runpytest()
+    result = signed.run()
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     report = signed.report()
     assert (report["verdict"]["decision"], report["signed"]) == ("NO-GO", False)
@@ -87,6 +87,7 @@ def _gate_sh(project: SignedProject, **env: str) -> subprocess.CompletedProcess[
 
 def test_gate_sh_makes_no_key_in_ci_and_a_local_untrusted_one_outside(signed: SignedProject) -> None:
     signed.suite("test_api", PASSING.format(value=120.0))
+    signed.lock()
     ci = _gate_sh(signed, CI="true", CASTMATCH_SIGNING_KEY="")
     assert ci.returncode != 0, ci.stdout[-2000:]
     assert not (signed.root / ".castmatch").exists()
@@ -112,9 +113,11 @@ def test_a_lax_config_beside_the_real_one_is_caught_by_verify_policy(
     (lax / "waivers.toml").write_text("")
     shutil.copytree(signed.root / "baselines" / "signers", lax / "signers")
     signed.suite("test_api", PASSING.format(value=500.0))
+    signed.lock()
+    shutil.copy(signed.root / "baselines" / "gates.lock", lax / "gates.lock")
     monkeypatch.setenv("CASTMATCH_SIGNING_KEY", str(signed.keys["ci"]))
     monkeypatch.setenv("CI", "true")
-    result = signed.pytester.runpytest("--gate-config", "lax/gates.toml")
+    result = signed.run("--gate-config", "lax/gates.toml")
     assert result.ret == 0
     report = signed.report()
     assert report["verdict"]["label"] == "GO for launch"
@@ -135,7 +138,7 @@ def test_the_report_records_the_settings_that_change_measurement_without_secrets
     monkeypatch.setenv("CASTMATCH_LOAD_USERS", "77")
     monkeypatch.setenv("CASTMATCH_WEBHOOK_SECRET", "hunter2")
     monkeypatch.setenv("CASTMATCH_SIGNING_KEY", str(signed.keys["ci"]))
-    signed.pytester.runpytest("--gate-shard", "1/1")
+    signed.run("--gate-shard", "1/1")
     settings = signed.report()["policy"]["settings"]
     values = settings["values"]
     assert values["environment"]["CASTMATCH_LOAD_USERS"] == "77"
@@ -146,7 +149,7 @@ def test_the_report_records_the_settings_that_change_measurement_without_secrets
     assert "hunter2" not in json.dumps(signed.report())
     first = settings["sha256"]
     monkeypatch.setenv("CASTMATCH_LOAD_USERS", "78")
-    signed.pytester.runpytest("--gate-shard", "1/1")
+    signed.run("--gate-shard", "1/1")
     assert signed.report()["policy"]["settings"]["sha256"] != first
 
 
@@ -156,11 +159,11 @@ def test_a_trust_policy_that_cannot_be_read_stops_the_run_naming_the_line(
     signed.suite("test_api", PASSING.format(value=120.0))
     toml = signed.root / "baselines" / "signers" / "signers.toml"
     toml.write_text(toml.read_text().replace('owners = ["devops"]', 'owners = ["devop"]'))
-    result = signed.pytester.runpytest()
+    result = signed.run()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*signers.toml:7: [[]keys.devops-lead[]] owners: unknown owner 'devop'*devops*"])
     Path(toml).unlink()
-    assert signed.pytester.runpytest().ret == pytest.ExitCode.USAGE_ERROR  # keys nobody gave a role
+    assert signed.run().ret == pytest.ExitCode.USAGE_ERROR  # keys nobody gave a role
 
 
 LYING_SIGNER = """
@@ -187,7 +190,7 @@ def test_a_signer_claiming_the_ci_key_id_without_its_key_is_not_trusted(
     (signed.root / "conftest.py").write_text(LYING_SIGNER.format(keyid=signed.keyid("ci"),
                                                                  path=str(signed.keys["stranger"])))
     monkeypatch.setenv("CI", "true")
-    result = signed.pytester.runpytest()
+    result = signed.run()
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert signed.report()["verdict"]["label"] == f"GO, signed by an untrusted key {signed.keyid('ci')[:16]}"
     assert main(["verify", str(signed.folder), "--policy", str(signed.gates)]) == VERIFY_EXIT[Failure.BAD_SIGNATURE]
