@@ -6,8 +6,8 @@ report=${1:-gate-report}
 shift || true
 PY=${PYTHON:-.venv/bin/python}
 ci=$(printf '%s' "${CI:-}" | tr '[:upper:]' '[:lower:]')
-if [ -z "${CASTMATCH_SIGNING_KEY:-}" ]; then
-  # An empty secret is no key: never sign with it, never replace it with a made-up one in CI.
+if [ -z "$(printf '%s' "${CASTMATCH_SIGNING_KEY:-}" | tr -d '[:space:]')" ]; then
+  # An empty (or blank) secret is no key: never sign with it, never replace it with a made-up one in CI.
   unset CASTMATCH_SIGNING_KEY
   if [ -n "$ci" ] && [ "$ci" != 0 ] && [ "$ci" != false ] && [ "$ci" != no ]; then
     echo "gate: CI is set and CASTMATCH_SIGNING_KEY is empty — the report will be unsigned, so NO-GO;" \

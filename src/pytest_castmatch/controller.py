@@ -65,7 +65,7 @@ def load_trust(run: GateRun) -> None:
     if run.gate_config is None:
         return
     try:
-        run.publication.load_trust(run.gate_config, shown=run.rel)
+        run.publication.load_trust(run.gate_config, signers=run.signers_dir, shown=run.rel)
     except ConfigError as exc:
         raise pytest.UsageError(f"castmatch: {exc}") from None
     except Exception as exc:  # a signer from a hook (KMS, token) that cannot sign: stop before any gate
@@ -292,7 +292,7 @@ def _build(run: GateRun, config: GateConfig, gates: list[GateResult], judgement:
         env=canonical.environment(run.engines) | {"deployment": deployment(run)},
         duration=sum(g.duration for g in gates),
         policy=policy.block(run.config_path, settings(run), waivers=run.config_path.with_name(policy.WAIVERS),
-                            root=run.base),
+                            signers=run.signers_dir, root=run.base),
     )
 
 

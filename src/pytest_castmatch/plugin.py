@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pytest_castmatch import attest, controller, inventory, progress, project, sut
+from pytest_castmatch import attest, controller, inventory, policy, progress, project, sut
 from pytest_castmatch.classify import GateInfo, classify, under_any
 from pytest_castmatch.config import ConfigError, GateConfig, Waiver, load_gates, load_waivers
 from pytest_castmatch.outcomes import PhaseLog
@@ -181,6 +181,9 @@ class GateRun:
         opt_config = config.getoption("gate_config")
         self.config_path = inv / opt_config if opt_config else self.base / config.getini("castmatch_config")
         self.lock_file = inventory.lock_path(self.config_path)
+        # The trust policy is the project's, beside its own gates file: a --gate-config elsewhere
+        # brings other rules (which the report's digests show), never other trusted keys.
+        self.signers_dir = (self.base / config.getini("castmatch_config")).parent / policy.SIGNERS
         self.locking = bool(config.getoption("gate_lock"))
         if self.locking and config.getoption("numprocesses", None):
             raise pytest.UsageError("--gate-lock collects in one process — drop -n")

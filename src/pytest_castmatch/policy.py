@@ -69,14 +69,16 @@ def _shown(path: Path, root: Path | None) -> str:
     return str(path)
 
 
-def current(gates: Path, *, waivers: Path | None = None, root: Path | None = None) -> dict[str, dict[str, str]]:
-    """Digests of the policy files as they are on disk now, beside ``gates``."""
+def current(
+    gates: Path, *, waivers: Path | None = None, signers: Path | None = None, root: Path | None = None
+) -> dict[str, dict[str, str]]:
+    """Digests of the policy files as they are on disk now, beside ``gates`` (``signers`` elsewhere when given)."""
     folder = gates.parent
     paths = {
         "gates": gates,
         "waivers": waivers or folder / WAIVERS,
         "inventory": folder / INVENTORY,
-        "signers": folder / SIGNERS,
+        "signers": signers or folder / SIGNERS,
         "signoffs": folder / SIGNOFFS,
     }
     digests = {
@@ -90,10 +92,15 @@ def current(gates: Path, *, waivers: Path | None = None, root: Path | None = Non
 
 
 def block(
-    gates: Path, settings: Mapping[str, Any], *, waivers: Path | None = None, root: Path | None = None
+    gates: Path,
+    settings: Mapping[str, Any],
+    *,
+    waivers: Path | None = None,
+    signers: Path | None = None,
+    root: Path | None = None,
 ) -> dict[str, Any]:
     """The report's ``policy`` block: every policy file's digest, and the settings with theirs."""
-    out: dict[str, Any] = dict(current(gates, waivers=waivers, root=root))
+    out: dict[str, Any] = dict(current(gates, waivers=waivers, signers=signers, root=root))
     out["settings"] = {"sha256": settings_digest(settings), "values": dict(settings)}
     return out
 

@@ -41,14 +41,16 @@ class RunPublication:
         self.failure = ""
         self._launch = False
 
-    def load_trust(self, config: GateConfig, *, shown: Callable[[Path], str] = str) -> None:
-        """Read the trust policy and verify the sign-off statements beside the gates file.
+    def load_trust(self, config: GateConfig, *, signers: Path | None = None,
+                   shown: Callable[[Path], str] = str) -> None:
+        """Read the trust policy (``signers``, default signers/ beside the gates file) and verify the
+        sign-off statements beside the gates file.
 
         Raises ``ConfigError`` (a :class:`pytest_castmatch.trust.TrustError`) for an unreadable
         signers.toml; a statement that does not verify becomes a blocker, not an error.
         """
         folder = config.path.parent
-        self.trust = load_trust(folder / policy.SIGNERS, list(config.owners))
+        self.trust = load_trust(signers or folder / policy.SIGNERS, list(config.owners))
         today = dt.datetime.now(dt.UTC).date()
         found, problems = signoffs.check(folder / signoffs.FOLDER, config, self.trust, today,
                                          shown=shown(folder / signoffs.FOLDER))

@@ -88,11 +88,12 @@ def _gate_sh(project: SignedProject, **env: str) -> subprocess.CompletedProcess[
 def test_gate_sh_makes_no_key_in_ci_and_a_local_untrusted_one_outside(signed: SignedProject) -> None:
     signed.suite("test_api", PASSING.format(value=120.0))
     signed.lock()
-    ci = _gate_sh(signed, CI="true", CASTMATCH_SIGNING_KEY="")
-    assert ci.returncode != 0, ci.stdout[-2000:]
-    assert not (signed.root / ".castmatch").exists()
-    assert "CASTMATCH_SIGNING_KEY is empty" in ci.stderr
-    assert (signed.report()["verdict"]["decision"], signed.report()["signed"]) == ("NO-GO", False)
+    for secret in ("", " \n"):  # a missing secret, and one pasted as whitespace
+        ci = _gate_sh(signed, CI="true", CASTMATCH_SIGNING_KEY=secret)
+        assert ci.returncode != 0, ci.stdout[-2000:]
+        assert not (signed.root / ".castmatch").exists()
+        assert "CASTMATCH_SIGNING_KEY is empty" in ci.stderr
+        assert (signed.report()["verdict"]["decision"], signed.report()["signed"]) == ("NO-GO", False)
 
     local = _gate_sh(signed)
     assert local.returncode == 0, local.stdout[-2000:] + local.stderr[-2000:]
@@ -106,7 +107,7 @@ def test_a_lax_config_beside_the_real_one_is_caught_by_verify_policy(
     signed: SignedProject, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The real rules need api_p99_ms <= 200 for launch; the lax copy declares no launch metric and
-    # brings its own signers folder (a copy of the real one, so the CI key is trusted there too).
+    # brings a copy of the real signers folder, so a verify pointed at the copy trusts the CI key.
     lax = signed.root / "lax"
     lax.mkdir()
     (lax / "gates.toml").write_text(signed.gates.read_text().replace("max = 200\nlaunch = true", "max = 900"))
@@ -129,6 +130,30 @@ def test_a_lax_config_beside_the_real_one_is_caught_by_verify_policy(
     err = capsys.readouterr().err
     assert "gates: the run was judged under lax/gates.toml" in err
     assert "waivers: " in err
+
+
+def test_a_config_elsewhere_cannot_bring_its_own_launch_key(
+    signed: SignedProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # lax/signers lists the stranger's key as a launch key; the run trusts the project's signers only.
+    lax = signed.root / "lax"
+    lax.mkdir()
+    (lax / "gates.toml").write_text(signed.gates.read_text())
+    (lax / "signers").mkdir()
+    shutil.copy(signed.keys["stranger"].with_name("stranger.pub"), lax / "signers" / "stranger.pub")
+    (lax / "signers" / "signers.toml").write_text('[keys.ci]\nfile = "stranger.pub"\nlaunch = true\n')
+    signed.suite("test_api", PASSING.format(value=120.0))
+    signed.lock()
+    shutil.copy(signed.root / "baselines" / "gates.lock", lax / "gates.lock")
+    monkeypatch.setenv("CASTMATCH_SIGNING_KEY", str(signed.keys["stranger"]))
+    monkeypatch.setenv("CI", "true")
+    result = signed.run("--gate-config", "lax/gates.toml")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    report = signed.report()
+    assert (report["verdict"]["label"], report["verdict"]["launch"]) == (
+        f"GO, signed by an untrusted key {signed.keyid('stranger')[:16]}", False)
+    assert report["policy"]["signers"]["file"] == "baselines/signers"
+    assert main(["verify", str(signed.folder), "--policy", str(signed.gates)]) == VERIFY_EXIT[Failure.WRONG_KEY]
 
 
 def test_the_report_records_the_settings_that_change_measurement_without_secrets(
