@@ -97,6 +97,9 @@ def _check_same(shards: Sequence[Shard], current: Mapping[str, Any] | None) -> N
         if {k: v for k, v in _settings(shard).items() if k not in _PER_SHARD} != settings:
             raise MergeError(f"{shard.name}: ran with other settings than {first.name} — "
                              "merge shards of the same pytest command only")
+        if not isinstance(shard.report.get("inventory"), Mapping):
+            raise MergeError(f"{shard.name}: records no check against the gate inventory — without it the merge "
+                             "cannot tell that the shards together judged every listed gate; re-run the shard")
         narrowed = _narrowing(shard, _settings(shard))
         if narrowed:
             raise MergeError(f"{shard.name}: narrowed by {', '.join(narrowed)} besides its --gate-shard "

@@ -13,6 +13,7 @@ import pytest
 
 from pytest_castmatch import attest, canonical
 from pytest_castmatch.config import GateConfig, load_gates
+from pytest_castmatch.inventory import InventoryCheck
 from pytest_castmatch.model import Finding, GateResult, Outcome, Priority, Sample, Scope, Series
 from pytest_castmatch.verdict import ManualSignOff, RunFacts, judge
 from tests.plugin.conftest import GateProject
@@ -143,6 +144,7 @@ def build_report(
     launch_key: bool = True,
     signed_off: bool = True,
     policy: dict[str, Any] | None = None,
+    inventory: InventoryCheck | None = None,
 ) -> dict[str, Any]:
     """The canonical report of a run of ``gates`` (fixed clock, fixed environment).
 
@@ -163,6 +165,7 @@ def build_report(
         signer_keyid=signer.keyid if signed else "",
         launch_key=signed and launch_key,
         signoffs=signoffs,
+        inventory=inventory,
     )
     judgement = judge(config, gates, facts, (), today=TODAY)
     return canonical.build(

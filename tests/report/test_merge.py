@@ -11,7 +11,7 @@ import pytest
 
 from pytest_castmatch import canonical, policy
 from pytest_castmatch.config import GateConfig
-from pytest_castmatch.inventory import shard_index
+from pytest_castmatch.inventory import InventoryCheck, shard_index
 from pytest_castmatch.merge import MergeError, Shard, merge_reports
 from pytest_castmatch.model import Scope
 
@@ -33,9 +33,14 @@ def _shards(gate_config: GateConfig, report_of: Report, n: int = 2, **selection:
     for k in range(1, n + 1):
         part = [g for g in gates if shard_index(g.id, n) == k - 1]
         report = report_of(part, scope=Scope(full=False, deselected=len(gates) - len(part)), shard=f"{k}/{n}",
-                           policy=_rules(f"{k}/{n}", **selection))
+                           policy=_rules(f"{k}/{n}", **selection), inventory=_inventory(len(gates), len(part)))
         out.append(Shard(f"shard{k}/report.dsse.json", report, f"{k:064x}"))
     return out
+
+
+def _inventory(listed: int, in_scope: int) -> InventoryCheck:
+    """A run's check against an inventory that lists ``listed`` gates, ``in_scope`` of them in its scope."""
+    return InventoryCheck("baselines/gates.lock", listed=listed, in_scope=in_scope)
 
 
 def _merge(shards: list[Shard], config: GateConfig, **kwargs: Any) -> dict[str, Any]:
@@ -51,7 +56,8 @@ def test_the_sample_gates_fall_in_both_shards(gate_config: GateConfig) -> None:
 @pytest.mark.parametrize("signed", [False, True])
 def test_merge_of_shards_equals_the_unsharded_report(gate_config: GateConfig, report_of: Report, signed: bool) -> None:
     shards = _shards(gate_config, report_of)
-    whole = report_of(signed=signed)
+    gates = sample_gates(gate_config)
+    whole = report_of(gates, signed=signed, inventory=_inventory(len(gates), len(gates)))
     merged = _merge(shards, gate_config, signed=signed, signer_keyid=whole["signer"]["keyid"], launch_key=signed,
                     generated_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
     assert merged["scope"]["full"]
@@ -86,6 +92,14 @@ def test_a_shard_narrowed_by_more_than_its_partition_is_refused(
             shard.report["scope"].update(selection)
     with pytest.raises(MergeError, match=rf"shard1/report\.dsse\.json: narrowed by {named.replace('*', '.')}"):
         _merge(shards, gate_config)
+
+
+def test_a_shard_without_an_inventory_check_is_refused(gate_config: GateConfig, report_of: Report) -> None:
+    shards = _shards(gate_config, report_of)
+    second = copy.deepcopy(dict(shards[1].report))
+    second["inventory"] = None
+    with pytest.raises(MergeError, match=r"^b: records no check against the gate inventory"):
+        _merge([shards[0], Shard("b", second)], gate_config)
 
 
 def test_a_shard_that_dropped_a_gate_is_refused(gate_config: GateConfig, report_of: Report) -> None:
