@@ -178,8 +178,8 @@ def _verify(args: argparse.Namespace) -> int:
         required, owners = list(config.required_signers), list(config.owners)
     trust = trust_for(args.signers or (args.policy.parent / "signers" if args.policy else None), args.key, owners)
     if not trust.keys:
-        raise UsageError(f"no trusted keys ({trust.source}) — pass --signers DIR, --key PUBLIC_PEM or "
-                         "--policy gates.toml")
+        raise UsageError(f"no trusted keys ({trust.source}) — list the CI key there (see "
+                         "baselines/signers/README.md), or pass --signers DIR, --key PUBLIC_PEM or --policy gates.toml")
     for name in required:
         if trust.named(name) is None:
             raise UsageError(f"{args.policy} requires signer {name!r}, which {trust.source} does not list — list it")

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from pytest_castmatch.cli import VERIFY_EXIT, main
+from pytest_castmatch.config import load_gates
+from pytest_castmatch.trust import load_trust
 from pytest_castmatch.verification import Failure
 
 from .conftest import ROOT, SignedProject
@@ -24,6 +26,13 @@ PASSING = """
     def test_api(gate):
         gate.metric("api_p99_ms", {value})
 """
+
+
+def test_the_committed_trust_policy_reads_against_the_committed_owners() -> None:
+    config = load_gates(ROOT / "baselines" / "gates.toml")
+    trust = load_trust(ROOT / "baselines" / "signers", list(config.owners))  # raises, naming the line
+    # Every name verify --policy requires is a listed key, or no key is listed and verify refuses outright.
+    assert not trust.keys or all(trust.named(name) is not None for name in config.required_signers)
 
 
 def test_a_listed_launch_key_signs_go_for_launch_in_ci(signed: SignedProject, monkeypatch: pytest.MonkeyPatch) -> None:
