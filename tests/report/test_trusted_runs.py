@@ -112,6 +112,18 @@ def test_gate_sh_makes_no_key_in_ci_and_a_local_untrusted_one_outside(signed: Si
     assert signed.report()["verdict"]["label"] == f"GO, signed by an untrusted key {signed.keyid('local')[:16]}"
 
 
+def _run_in_ci_under(
+    folder: Path, signed: SignedProject, monkeypatch: pytest.MonkeyPatch, *, key: str, value: float
+) -> pytest.RunResult:
+    """A full run in CI, signed with ``key``, judged by ``folder/gates.toml`` (given the project's inventory)."""
+    signed.suite("test_api", PASSING.format(value=value))
+    signed.lock()
+    shutil.copy(signed.root / "baselines" / "gates.lock", folder / "gates.lock")
+    monkeypatch.setenv("CASTMATCH_SIGNING_KEY", str(signed.keys[key]))
+    monkeypatch.setenv("CI", "true")
+    return signed.run("--gate-config", f"{folder.name}/gates.toml")
+
+
 def test_a_lax_config_beside_the_real_one_is_caught_by_verify_policy(
     signed: SignedProject, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -122,12 +134,7 @@ def test_a_lax_config_beside_the_real_one_is_caught_by_verify_policy(
     (lax / "gates.toml").write_text(signed.gates.read_text().replace("max = 200\nlaunch = true", "max = 900"))
     (lax / "waivers.toml").write_text("")
     shutil.copytree(signed.root / "baselines" / "signers", lax / "signers")
-    signed.suite("test_api", PASSING.format(value=500.0))
-    signed.lock()
-    shutil.copy(signed.root / "baselines" / "gates.lock", lax / "gates.lock")
-    monkeypatch.setenv("CASTMATCH_SIGNING_KEY", str(signed.keys["ci"]))
-    monkeypatch.setenv("CI", "true")
-    result = signed.run("--gate-config", "lax/gates.toml")
+    result = _run_in_ci_under(lax, signed, monkeypatch, key="ci", value=500.0)
     assert result.ret == 0
     report = signed.report()
     assert report["verdict"]["label"] == "GO for launch"
@@ -146,17 +153,11 @@ def test_a_config_elsewhere_cannot_bring_its_own_launch_key(
 ) -> None:
     # lax/signers lists the stranger's key as a launch key; the run trusts the project's signers only.
     lax = signed.root / "lax"
-    lax.mkdir()
+    (lax / "signers").mkdir(parents=True)
     (lax / "gates.toml").write_text(signed.gates.read_text())
-    (lax / "signers").mkdir()
     shutil.copy(signed.keys["stranger"].with_name("stranger.pub"), lax / "signers" / "stranger.pub")
     (lax / "signers" / "signers.toml").write_text('[keys.ci]\nfile = "stranger.pub"\nlaunch = true\n')
-    signed.suite("test_api", PASSING.format(value=120.0))
-    signed.lock()
-    shutil.copy(signed.root / "baselines" / "gates.lock", lax / "gates.lock")
-    monkeypatch.setenv("CASTMATCH_SIGNING_KEY", str(signed.keys["stranger"]))
-    monkeypatch.setenv("CI", "true")
-    result = signed.run("--gate-config", "lax/gates.toml")
+    result = _run_in_ci_under(lax, signed, monkeypatch, key="stranger", value=120.0)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     report = signed.report()
     assert (report["verdict"]["label"], report["verdict"]["launch"]) == (
