@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_castmatch import attest, canonical, publish, signoffs
-from pytest_castmatch.checked import Unproven, check
+from pytest_castmatch.checked import Unproven, check, locate
 from pytest_castmatch.config import load_gates
 from pytest_castmatch.keys import KEY_ENV, signer_from
 from pytest_castmatch.report import terminal
@@ -82,6 +82,20 @@ def _statement(args: argparse.Namespace) -> int:
 
 def _countersign(args: argparse.Namespace) -> int:
     trust: TrustPolicy = trust_for(args.signers, args.key)
+    located = locate(args.report)
+    # A report folder is held from the proof to the new views: no run may replace it in between.
+    hold = ReportFolder(located.envelope.parent) if located.envelope is not None else None
+    rendered = hold is not None and any((hold.target / name).exists() for name in (HTML, SUMMARY))
+    if hold is not None and rendered:
+        hold.lock(wait_seconds())
+    try:
+        return _countersign_held(args, trust, rendered)
+    finally:
+        if hold is not None:
+            hold.release()
+
+
+def _countersign_held(args: argparse.Namespace, trust: TrustPolicy, rendered: bool) -> int:
     checked = check(args.report, trust)
     if not checked.ok:
         assert checked.failure is not None
@@ -114,18 +128,11 @@ def _countersign(args: argparse.Namespace) -> int:
         items, signed = [], attest.add_signature(checked.envelope, signer)
     envelope_path = checked.located.envelope
     folder = envelope_path.parent
-    rendered = (folder / HTML).exists() or (folder / SUMMARY).exists()
-    hold = ReportFolder(folder)
+    canonical.write(signed, envelope_path)
+    _update_bundle(folder / BUNDLE, signed)
     if rendered:
-        hold.lock(wait_seconds())
-    try:
-        canonical.write(signed, envelope_path)
-        _update_bundle(folder / BUNDLE, signed)
-        if rendered:
-            proven = check(envelope_path, trust)
-            publish.write_views(publish.with_signoffs(report, proven.signoffs), folder)
-    finally:
-        hold.release()
+        proven = check(envelope_path, trust)
+        publish.write_views(publish.with_signoffs(report, proven.signoffs), folder)
     again = "; index.html and summary.md rendered again" if rendered else ""
     print(f"{envelope_path}: countersigned by {owner} (key id {signer.keyid[:16]}); signed off: "
           f"{', '.join(items) or 'no manual items'}{again}")
