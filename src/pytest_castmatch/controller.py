@@ -23,7 +23,6 @@ from pytest_castmatch.classify import GateInfo
 from pytest_castmatch.config import ConfigError, GateConfig
 from pytest_castmatch.model import GateResult, Outcome, Scope
 from pytest_castmatch.outcomes import fold
-from pytest_castmatch.publication import targets_gates
 from pytest_castmatch.report import ReportError, terminal
 from pytest_castmatch.report_folder import FolderError
 from pytest_castmatch.summary import terminal_lines
@@ -74,10 +73,8 @@ def load_trust(run: GateRun) -> None:
 
 def hold(run: GateRun) -> None:
     """Hold the report folder for a run that will write a report, before any gate is collected."""
-    config = run.config
-    asked = bool(config.getoption("gate_report") or run.shard or run.owners_wanted)
-    if config.option.collectonly or not (asked or targets_gates(config.args, config.invocation_params.dir,
-                                                                run.roots)):
+    # Before collection, saw_gates says whether the report was asked for or the arguments reach a suite root.
+    if run.config.option.collectonly or not (run.saw_gates or run.shard or run.owners_wanted):
         return
     try:
         run.publication.hold(notice=stderr_line)

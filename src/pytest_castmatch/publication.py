@@ -120,16 +120,6 @@ class RunPublication:
         self.folder.release()
 
 
-def targets_gates(args: Sequence[str], invocation_dir: Path, roots: Sequence[Path]) -> bool:
-    """Whether pytest's path arguments reach into the gate suites (and the run will write a report)."""
-    for arg in args:
-        target = (invocation_dir / str(arg).split("::")[0]).resolve()
-        for root in (r.resolve() for r in roots):
-            if target == root or target.is_relative_to(root) or root.is_relative_to(target):
-                return True
-    return False
-
-
 def void_stale(report_dir: Path, reason: str) -> None:
     """A run stopped before it began (a usage error) leaves no earlier verdict behind it never judged."""
     folder = ReportFolder(report_dir)
