@@ -78,18 +78,35 @@ def test_all_passing_shards_merge_into_go_for_launch(shards: SignedProject) -> N
     assert json.loads((shards.root / "merged" / "report.json").read_text())["verdict"]["label"] == "GO for launch"
 
 
-def test_a_shard_that_deselected_its_failing_gate_is_refused(
-    shards: SignedProject, capsys: pytest.CaptureFixture[str]
+DROP_DELTA = """
+def pytest_collection_modifyitems(items):
+    items[:] = [item for item in items if not item.name.endswith("delta")]
+"""
+
+
+@pytest.mark.parametrize("how", ["--deselect", "-k", "hook"])
+def test_a_shard_that_left_out_its_failing_gate_is_refused(
+    shards: SignedProject, capsys: pytest.CaptureFixture[str], how: str
 ) -> None:
     paths = _run_shards(shards)
     k = 1 if shard_index(_id("delta"), 2) == 0 else 2
-    deselect = ("--deselect", _id("delta"))
-    alone = shards.run("--gate-shard", f"{k}/2", "--gate-report", f"shard{k}", *deselect)
-    assert alone.ret == 0  # the shard alone looks fine: GO for this scope, signed
+    narrowing = {"--deselect": ("--deselect", _id("delta")), "-k": ("-k", "not delta"), "hook": ()}[how]
+    if how == "hook":  # a conftest beside the suites drops the gate, as a plugin could
+        (shards.root / "suites" / "conftest.py").write_text(DROP_DELTA)
+    alone = shards.pytester.runpytest("--gate-shard", f"{k}/2", "--gate-report", f"shard{k}", *narrowing)
     capsys.readouterr()
-    assert _merge(shards, *paths) == 2
-    assert f"shard{k}: narrowed by --deselect {_id('delta')}" in capsys.readouterr().err
+    code = _merge(shards, *paths)
+    err = capsys.readouterr().err
+    assert code == 2
     assert not (shards.root / "merged").exists()
+    if how == "hook":
+        # The shard's own inventory check blocks it, and the other shard collected the gate it lost.
+        assert alone.ret == pytest.ExitCode.TESTS_FAILED
+        assert "collected 6 gates, but the shards together judged 5" in err
+        return
+    assert alone.ret == 0  # the shard alone looks fine: GO for this scope, signed
+    named = {"--deselect": f"--deselect {_id('delta')}", "-k": "-k 'not delta'"}[how]
+    assert f"shard{k}: narrowed by {named}" in err
 
 
 @pytest.mark.parametrize("edit", ["report.json", "report.dsse.json", "unsigned", "missing"])
