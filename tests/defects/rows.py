@@ -1,0 +1,94 @@
+"""Run defect-matrix rows in one warm process: the imports once, each row in a fork of it.
+
+    python -m tests.defects.rows PLAN.json
+
+``PLAN.json`` holds ``{"rows": [{"defects": [...], "targets": [...], "folder": DIR}, ...]}``. Each
+row is an ordinary gate run, ``pytest TARGETS --gate-report DIR/report``, with ``CASTMATCH_DEFECTS``
+set to the row's defects and a temp root of its own, so rows never share an app, a fault lock or
+a browser. The process first collects every row's targets once (importing pytest, its plugins and
+the gate modules, which costs seconds), then forks one child per row: a row starts warm, and what
+one row's session leaves behind (caches, fixtures, threads) never reaches the next. A row's output
+goes to ``DIR/output.txt``, its exit status to ``DIR/status``; a row that outlives
+``--row-timeout`` is killed with its process group and reported as status 124.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+#: Arguments of every row's run besides its targets. Reruns are off: a gate a defect breaks fails
+#: every attempt, so a retry only doubles the row's time (it cannot turn red into green).
+RUN_ARGS = ("-p", "no:cacheprovider", "-p", "no:rerunfailures", "-q")
+TIMED_OUT = 124
+
+
+def _run_row(row: dict[str, object]) -> int:
+    """In the forked child: one gate run with the row's defects; never returns."""
+    import pytest
+
+    folder = Path(str(row["folder"]))
+    code = 70
+    try:
+        os.setpgid(0, 0)
+        (folder / "tmp").mkdir(parents=True, exist_ok=True)
+        out = os.open(folder / "output.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.environ["CASTMATCH_DEFECTS"] = ",".join(row["defects"])  # type: ignore[arg-type]
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(folder / "tmp")
+        targets = [str(t) for t in row["targets"]]  # type: ignore[attr-defined]
+        code = int(pytest.main([*targets, *RUN_ARGS, "--gate-report", str(folder / "report")]))
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _wait(pid: int, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.killpg(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return TIMED_OUT
+        time.sleep(0.1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Warm up once, then run every row of the plan in a child of its own; 0 when all rows ran."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("plan", type=Path)
+    parser.add_argument("--row-timeout", type=float, default=600.0)
+    args = parser.parse_args(argv)
+    rows: list[dict[str, object]] = json.loads(args.plan.read_text())["rows"]
+    import pytest
+
+    targets = sorted({str(t) for row in rows for t in row["targets"]})  # type: ignore[attr-defined]
+    with tempfile.TemporaryDirectory(prefix="matrix-warm-") as warm:
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = warm
+        pytest.main([*targets, *RUN_ARGS, "--collect-only", "--gate-report", str(Path(warm) / "report")])
+        sys.stdout.flush()
+    for row in rows:
+        pid = os.fork()
+        if pid == 0:
+            _run_row(row)
+        status = _wait(pid, args.row_timeout)
+        (Path(str(row["folder"])) / "status").write_text(str(status))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,44 @@
+"""The defect catalogue and the table of gates that catch it agree with each other and with gates.toml."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from castmatch_app.defects import CATALOGUE, NAMES
+from tests.defects.catches import CATCHES
+
+ROOT = Path(__file__).resolve().parents[2]
+OWNERS = frozenset(tomllib.loads((ROOT / "baselines" / "gates.toml").read_text())["owners"])
+
+
+def test_every_defect_has_gates_and_every_gate_entry_a_defect() -> None:
+    assert sorted(NAMES - set(CATCHES)) == [], "defects no gate is named to catch (tests/defects/catches.py)"
+    assert sorted(set(CATCHES) - NAMES) == [], "entries in catches.py for defects the catalogue lacks"
+
+
+def test_owners_and_priorities_come_from_gates_toml() -> None:
+    assert [d.name for d in CATALOGUE if d.owner not in OWNERS] == []
+    assert [d.name for d in CATALOGUE if d.priority not in {"p0", "p1", "p2"}] == []
+    assert {d.owner for d in CATALOGUE} == OWNERS, "every team of gates.toml can be proven red"
+
+
+def test_every_named_gate_exists() -> None:
+    missing = []
+    for defect, targets in sorted(CATCHES.items()):
+        for target in targets:
+            path, _, test = target.partition("::")
+            file = ROOT / path
+            if not (path.startswith("suites/") and file.exists()):
+                missing.append(f"{defect}: {path}")
+            elif test and not re.search(rf"^def {re.escape(test.split('[')[0])}\(", file.read_text(), re.M):
+                missing.append(f"{defect}: {target}")
+    assert missing == []
+
+
+def test_gate_modules_have_unique_names() -> None:
+    # Suites have no __init__.py: pytest imports each module by its basename, so two
+    # test_x.py in different folders break a full run (each folder alone still collects).
+    names = [p.name for p in (ROOT / "suites").rglob("test_*.py")]
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []
