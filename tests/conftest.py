@@ -1,14 +1,27 @@
-"""Shared fixtures for the plugin's own tests."""
+"""Shared fixtures for the plugin's own tests, and the Hypothesis profile they run under."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from pytest_castmatch import sut
 
 pytest_plugins = ["pytester"]
+
+#: Properties are judged on what they compute, never on how fast a shared machine computes it: no
+#: deadline, no "too slow" health check. A failing example is printed with the blob that replays it.
+HYPOTHESIS_PROFILE = "castmatch-tests"
+settings.register_profile(HYPOTHESIS_PROFILE, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Run the tests under the profile above unless ``--hypothesis-profile`` names another."""
+    if not config.getoption("hypothesis_profile", None):
+        settings.load_profile(HYPOTHESIS_PROFILE)
 
 
 @pytest.fixture(scope="session")
