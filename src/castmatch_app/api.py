@@ -21,10 +21,12 @@ from castmatch_app.recommend import EXPERIMENT, ModelUnavailableError
 from castmatch_app.render import runtime, runtime_dependency
 from castmatch_app.runtime import Runtime
 
-router = APIRouter(prefix="/api/v1")
-legacy = APIRouter(prefix="/api/v0", deprecated=True)
-SUNSET = "Sat, 01 Mar 2025 00:00:00 GMT"
+#: On every API route: a refused parameter and the rate limit answer with the app's error object
+#: (declared here, FastAPI does not document its own validation error shape, which the app never sends).
 ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": ErrorOut}, 429: {"model": ErrorOut}}
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+legacy = APIRouter(prefix="/api/v0", deprecated=True, responses=ERRORS)
+SUNSET = "Sat, 01 Mar 2025 00:00:00 GMT"
 MAX_K = 50
 
 #: The app's Runtime as a parameter: ``rt: RT``.
@@ -98,7 +100,7 @@ async def search_query(
                        min_experience=min_experience, page=page, per_page=per_page)
 
 
-@router.get("/search", response_model=None, responses={200: {"model": SearchOut}, **ERRORS},
+@router.get("/search", response_model=None, responses={200: {"model": SearchOut}},
             summary="Search talent", tags=["talent"])
 async def search_talent(rt: RT, query: Annotated[SearchQuery, Depends(search_query)]) -> Response:
     return json_response(await search.api_body(rt, query), headers={"Cache-Control": "public, max-age=30"})

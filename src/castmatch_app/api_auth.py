@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from castmatch_app.api import RT, ApiError, json_response
+from castmatch_app.api import ERRORS, RT, ApiError, json_response
 from castmatch_app.api_models import (
     AuditionIn,
     AuditionOut,
@@ -25,7 +25,7 @@ from castmatch_app.booking import can_read, talent_name, validate
 from castmatch_app.security import TokenError, verify_webhook
 from castmatch_app.state import SlotTakenError, verify_password
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut}, 403: {"model": ErrorOut},
                                                 404: {"model": ErrorOut}}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -132,7 +132,7 @@ async def get_audition(rt: RT, user: DIRECTOR, audition_id: int) -> Response:
                         "earlier request with the same Idempotency-Key"},
                         409: {"model": ErrorOut, "description": "The Idempotency-Key was used for another "
                               "request, or the talent is already booked at that time"},
-                        422: {"model": ErrorOut}, **AUTH_ERRORS})
+                        **AUTH_ERRORS})
 async def create_audition(rt: RT, user: DIRECTOR, body: AuditionIn,
                           idempotency_key: Annotated[str | None, Header(max_length=128)] = None) -> Response:
     talent = rt.catalog.talent(body.talent_id)
