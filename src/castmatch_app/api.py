@@ -103,12 +103,14 @@ async def search_query(
 @router.get("/search", response_model=None, responses={200: {"model": SearchOut}},
             summary="Search talent", tags=["talent"])
 async def search_talent(rt: RT, query: Annotated[SearchQuery, Depends(search_query)]) -> Response:
+    """Talent matching the filters, most relevant first (most popular without a text query)."""
     return json_response(await search.api_body(rt, query), headers={"Cache-Control": "public, max-age=30"})
 
 
 @router.get("/talent/{talent_id}", response_model=None,
             responses={200: {"model": TalentOut}, 404: {"model": ErrorOut}}, tags=["talent"])
 async def get_talent(rt: RT, talent_id: int) -> Response:
+    """One talent's profile."""
     talent = rt.catalog.talent(talent_id)
     if talent is None:
         raise ApiError(404, "not_found", "api.not_found")
@@ -143,6 +145,7 @@ RECOMMENDATION_RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.get("/talent/{talent_id}/similar", response_model=None, summary="Talent like this one",
             responses=RECOMMENDATION_RESPONSES, tags=["recommendations"])
 async def similar(rt: RT, talent_id: int, user: USER, k: K = 10) -> Response:
+    """The talent most like this one, from the recommendation model (or popular talent while it is down)."""
     if rt.catalog.talent(talent_id) is None:
         raise ApiError(404, "not_found", "api.not_found")
     return await _recommend(rt, talent_id=talent_id, role=None, k=k, user=user)
@@ -150,11 +153,13 @@ async def similar(rt: RT, talent_id: int, user: USER, k: K = 10) -> Response:
 
 @router.get("/roles", tags=["roles"])
 async def roles(rt: RT, limit: Annotated[int, Query(ge=1, le=400)] = 40) -> Response:
+    """Open roles with their projects."""
     return json_response({"results": rt.catalog.roles(limit)})
 
 
 @router.get("/roles/{role_id}", response_model=None, responses={404: {"model": ErrorOut}}, tags=["roles"])
 async def role(rt: RT, role_id: int) -> Response:
+    """One role with its project."""
     found = rt.catalog.role(role_id)
     if found is None:
         raise ApiError(404, "not_found", "api.not_found")
@@ -164,6 +169,7 @@ async def role(rt: RT, role_id: int) -> Response:
 @router.get("/roles/{role_id}/talent", response_model=None, summary="Talent for this role",
             responses=RECOMMENDATION_RESPONSES, tags=["recommendations"])
 async def talent_for_role(rt: RT, role_id: int, user: USER, k: K = 10) -> Response:
+    """The talent the recommendation model suggests for this role."""
     found = rt.catalog.role(role_id)
     if found is None:
         raise ApiError(404, "not_found", "api.not_found")
@@ -172,21 +178,25 @@ async def talent_for_role(rt: RT, role_id: int, user: USER, k: K = 10) -> Respon
 
 @router.get("/experiments/assignment", tags=["recommendations"], summary="The caller's A/B variant")
 async def assignment(rt: RT, user: USER) -> Response:
+    """The A/B variant this caller sees (sticky per user, app install or browser session)."""
     return json_response({"experiment": EXPERIMENT, "variant": rt.recommender.variant_for(user)})
 
 
 @router.get("/ml/drift", response_model=None, responses={200: {"model": DriftOut}}, tags=["ml"])
 async def drift(rt: RT) -> Response:
+    """Population stability of the model's input features against the training reference."""
     return json_response(rt.recommender.drift_report)
 
 
 @router.get("/ml/labelled-set", tags=["ml"], summary="Held-out labels for recommendation quality")
 async def labelled_set(rt: RT, size: Annotated[int, Query(ge=1, le=2000)] = 200) -> Response:
+    """Held-out queries and labels for measuring recommendation precision and recall."""
     return json_response(rt.recommender.labelled_set(size))
 
 
 @router.get("/locales/{lang}", tags=["content"], summary="A message catalogue and the keys it lacks")
 async def locale(rt: RT, lang: str) -> Response:
+    """A message catalogue, its text direction and the keys it lacks against English."""
     if lang not in LANGUAGES:
         raise ApiError(404, "not_found", "api.not_found")
     t = rt.catalogues.translator(lang)
@@ -205,6 +215,7 @@ def deprecation_headers(successor: str) -> dict[str, str]:
 @legacy.get("/search", response_model=None, tags=["legacy"])
 async def search_v0(rt: RT, q: Annotated[str, Query(max_length=search.MAX_Q)] = "",
                     page: Annotated[int, Query(ge=1, le=search.MAX_PAGE)] = 1) -> Response:
+    """Deprecated: use /api/v1/search."""
     total, talents = await search.run(rt, SearchQuery(q=q.strip(), page=page))
     body = {"count": total, "items": [{"id": t["id"], "name": t["name"]} for t in talents]}
     return json_response(body, headers=deprecation_headers("/api/v1/search"))
@@ -212,6 +223,7 @@ async def search_v0(rt: RT, q: Annotated[str, Query(max_length=search.MAX_Q)] = 
 
 @legacy.get("/talent/{talent_id}", response_model=None, tags=["legacy"])
 async def talent_v0(rt: RT, talent_id: int) -> Response:
+    """Deprecated: use /api/v1/talent/{talent_id}."""
     talent = rt.catalog.talent(talent_id)
     headers = deprecation_headers(f"/api/v1/talent/{talent_id}")
     if talent is None:

@@ -93,12 +93,14 @@ DIRECTOR = Annotated[dict[str, Any], Depends(director)]
 
 @router.get("/me", tags=["auth"], responses=AUTH_ERRORS)
 async def me(user: USER) -> Response:
+    """The signed-in account."""
     return json_response(user)
 
 
 @router.get("/shortlists", response_model=None, tags=["shortlists"],
             responses={200: {"model": list[ShortlistOut]}, **AUTH_ERRORS})
 async def my_shortlists(rt: RT, user: DIRECTOR) -> Response:
+    """The director's shortlists."""
     shortlist = rt.state.shortlist(rt.state.shortlist_for(user["id"]))
     return json_response([shortlist] if shortlist else [])
 
@@ -106,6 +108,7 @@ async def my_shortlists(rt: RT, user: DIRECTOR) -> Response:
 @router.get("/shortlists/{shortlist_id}", response_model=None, tags=["shortlists"],
             responses={200: {"model": ShortlistOut}, **AUTH_ERRORS})
 async def get_shortlist(rt: RT, user: DIRECTOR, shortlist_id: int) -> Response:
+    """One shortlist (its owner's only)."""
     shortlist = rt.state.shortlist(shortlist_id)
     if shortlist is None or not can_read(user, shortlist["owner_id"]):
         raise ApiError(404, "not_found", "api.not_found")
@@ -115,12 +118,14 @@ async def get_shortlist(rt: RT, user: DIRECTOR, shortlist_id: int) -> Response:
 @router.get("/auditions", response_model=None, tags=["auditions"],
             responses={200: {"model": list[AuditionOut]}, **AUTH_ERRORS})
 async def my_auditions(rt: RT, user: DIRECTOR) -> Response:
+    """The director's auditions, newest first."""
     return json_response(rt.state.auditions_for(user["id"]))
 
 
 @router.get("/auditions/{audition_id}", response_model=None, tags=["auditions"],
             responses={200: {"model": AuditionOut}, **AUTH_ERRORS})
 async def get_audition(rt: RT, user: DIRECTOR, audition_id: int) -> Response:
+    """One audition with its calendar history (its owner's only)."""
     audition = rt.state.audition(audition_id)
     if audition is None or not can_read(user, audition["owner_id"]):
         raise ApiError(404, "not_found", "api.not_found")
@@ -135,6 +140,7 @@ async def get_audition(rt: RT, user: DIRECTOR, audition_id: int) -> Response:
                         **AUTH_ERRORS})
 async def create_audition(rt: RT, user: DIRECTOR, body: AuditionIn,
                           idempotency_key: Annotated[str | None, Header(max_length=128)] = None) -> Response:
+    """Book an audition; retry safely with the same Idempotency-Key. A talent has one booking per start time."""
     talent = rt.catalog.talent(body.talent_id)
     if talent is None:
         raise ApiError(422, "invalid_parameter", "api.validation", {"talent_id": "unknown talent"})
@@ -183,6 +189,7 @@ CALENDAR_BODY = {"requestBody": {"required": True, "content": {"application/json
              openapi_extra=CALENDAR_BODY,
              responses={200: {"model": WebhookOut}, 401: {"model": ErrorOut}, 422: {"model": ErrorOut}})
 async def calendar_webhook(rt: RT, raw: Annotated[bytes, Depends(signed_body)]) -> Response:
+    """Apply one calendar event to an audition."""
     try:
         event = CalendarEvent.model_validate(json.loads(raw))
     except (ValueError, ValidationError) as exc:
