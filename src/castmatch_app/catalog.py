@@ -204,7 +204,8 @@ class Catalog:
         self.db.close()
 
     def search(self, query: SearchQuery) -> tuple[int, list[dict[str, Any]]]:
-        joins: list[str] = []
+        """(total matches, this page's talents): best text match first, then the most popular."""
+        source = "talents t"
         where = ["1=1"]
         params: list[str | int] = []
         order = "t.popularity DESC"
@@ -215,7 +216,10 @@ class Catalog:
         if expression:
             # The defect searches an index without the stemmer, and no synonyms: words only as typed.
             index = "talent_words" if literal else "talent_fts"
-            joins.append(f"JOIN {index} ON {index}.rowid = t.id AND {index} MATCH ?")
+            # CROSS JOIN keeps the text index the outer loop: one MATCH, then a lookup per match.
+            # Left to the planner, an area filter went first and ran the MATCH once per talent there.
+            source = f"{index} CROSS JOIN talents t ON t.id = {index}.rowid"
+            where.append(f"{index} MATCH ?")
             params.append(expression)
             order = f"bm25({index}), t.popularity DESC"
         if query.area:
@@ -236,7 +240,7 @@ class Catalog:
         if query.min_experience:
             where.append("t.experience >= ?")
             params.append(query.min_experience)
-        base = f"FROM talents t {' '.join(joins)} WHERE {' AND '.join(where)}"
+        base = f"FROM {source} WHERE {' AND '.join(where)}"
         total = self.db.execute(f"SELECT count(*) {base}", params).fetchone()[0]
         offset = (query.page - 1) * query.per_page
         rows = self.db.execute(
