@@ -12,9 +12,8 @@ gate: setup
 	@bash scripts/gate.sh $(REPORT) $(if $(BASE_URL),--base-url $(BASE_URL),)
 
 ## Lint, type-check and run the plugin's own tests, with every defect proven to turn its gate red.
-## loadgroup keeps each gate folder's defect rows on one worker, where they run in one warm process.
 test: setup lint
-	$(PY) -m pytest tests -p no:cacheprovider -n 2 --dist loadgroup -m "not clean_app"
+	$(PY) -m pytest tests -p no:cacheprovider -n 2 -m "not clean_app"
 
 ## The clean half of the defect matrix: every gate folder GO against the clean app (run it alone).
 matrix: setup

@@ -8,7 +8,7 @@ set to the row's defects and a temp root of its own, so rows never share an app,
 a browser. The process first collects every row's targets once (importing pytest, its plugins and
 the gate modules, which costs seconds), then forks one child per row: a row starts warm, and what
 one row's session leaves behind (caches, fixtures, threads) never reaches the next. A row's output
-goes to ``DIR/output.txt``, its exit status to ``DIR/status``; a row that outlives
+goes to ``DIR/output.txt``, its exit status to ``DIR/status``, its wall time to ``DIR/seconds``; a row that outlives
 ``--row-timeout`` is killed with its process group and reported as status 124.
 """
 
@@ -82,11 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         pytest.main([*targets, *RUN_ARGS, "--collect-only", "--gate-report", str(Path(warm) / "report")])
         sys.stdout.flush()
     for row in rows:
+        started = time.monotonic()
         pid = os.fork()
         if pid == 0:
             _run_row(row)
         status = _wait(pid, args.row_timeout)
         (Path(str(row["folder"])) / "status").write_text(str(status))
+        (Path(str(row["folder"])) / "seconds").write_text(f"{time.monotonic() - started:.1f}")
     return 0
 
 

@@ -6,10 +6,8 @@ defect, and must end with a failing gate of the defect's owner and priority; a P
 must also make the run NO-GO with a non-zero exit status. The same gate folders against the clean
 app must all pass (``make matrix``: they hold timing gates, so they run alone).
 
-Rows whose gates live in the same folder run together in one warm process (``rows.py``): the
-first row of a folder to be reached runs the whole folder's rows, the others read their results.
-``make test`` keeps a folder's rows on one xdist worker (``--dist loadgroup``), so each folder
-runs once.
+Rows whose gates live in the same folder run together, one test per folder with a subtest per
+defect: one warm process collects the folder's gates once and forks a child per row (``rows.py``).
 """
 
 from __future__ import annotations
@@ -86,29 +84,9 @@ def run_gates(targets: list[str], report_dir: Path, defects: str = "") -> tuple[
     return result.status, result.report, result.output
 
 
-@pytest.fixture(scope="session")
-def folder_results() -> dict[str, dict[str, RowResult]]:
-    """The rows of each folder, run on first use and kept for the other rows of that folder."""
-    return {}
-
-
-def row_of(defect: str, cache: dict[str, dict[str, RowResult]], tmp_path_factory: pytest.TempPathFactory) -> RowResult:
-    """The result of ``defect``'s row, running its whole folder first if nobody has yet."""
-    folder = folder_of(CATCHES[defect][0])
-    if folder not in cache:
-        names = GROUPS[folder]
-        cache[folder] = run_rows({n: CATCHES[n] for n in names}, {n: n for n in names},
-                                 tmp_path_factory.mktemp(folder.replace("/", "-")))
-    return cache[folder][defect]
-
-
-@pytest.mark.parametrize("defect", [pytest.param(d.name, marks=pytest.mark.xdist_group(folder_of(
-    CATCHES.get(d.name, ("unmapped",))[0]))) for d in CATALOGUE])
-def test_defect_turns_its_gate_red(defect: str, folder_results: dict[str, dict[str, RowResult]],
-                                   tmp_path_factory: pytest.TempPathFactory) -> None:
-    assert defect in CATCHES, f"{defect}: no gate is named to catch it; add it to tests/defects/catches.py"
+def caught(defect: str, result: RowResult) -> None:
+    """A red gate of the defect's owner and priority in its row's report; NO-GO for a P0 or P1 defect."""
     spec = BY_NAME[defect]
-    result = row_of(defect, folder_results, tmp_path_factory)
     assert result.report is not None, f"{defect}: the gate run wrote no report (status {result.status}):\n" \
                                       f"{result.tail()}"
     report = result.report
@@ -129,6 +107,21 @@ def test_defect_turns_its_gate_red(defect: str, folder_results: dict[str, dict[s
     if defect in FINDING:
         rules = {f["rule"] for g in red for f in g["findings"]}
         assert FINDING[defect] in rules, f"{defect}: red gates report {sorted(rules)}"
+
+
+@pytest.mark.parametrize("folder", sorted(GROUPS, key=lambda folder: (-len(GROUPS[str(folder)]), str(folder))))
+def test_defects_turn_their_gates_red(folder: str, subtests: pytest.Subtests, tmp_path: Path) -> None:
+    """Every defect whose first gate lives in ``folder``: one row each, one subtest each."""
+    results = run_rows({name: CATCHES[name] for name in GROUPS[folder]}, {name: name for name in GROUPS[folder]},
+                       tmp_path)
+    for defect in GROUPS[folder]:
+        with subtests.test(msg=defect):
+            caught(defect, results[defect])
+
+
+def test_every_catalogued_defect_has_a_row() -> None:
+    rows = [name for names in GROUPS.values() for name in names]
+    assert sorted(rows) == sorted(d.name for d in CATALOGUE)
 
 
 # Timing gates (Lighthouse, p99 under load, frame rate) measure the machine as well as the app:
