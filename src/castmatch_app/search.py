@@ -6,6 +6,7 @@ import asyncio
 import json
 import random
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from castmatch_app import defects, generator
@@ -63,9 +64,11 @@ async def run(rt: Runtime, query: SearchQuery) -> tuple[int, list[dict[str, Any]
             return hit  # type: ignore[no-any-return]
     result = rt.catalog.search(query)
     if defects.active("no-cache"):
-        # Without the cache every request also pays for the facet counts the results page shows.
-        for language in generator.LANGUAGES:
-            rt.catalog.search(SearchQuery(q=query.q, area=query.area, language=language, per_page=1))
+        # Without the cache every request also pays for the facet counts the results page shows (how
+        # many talents each language and each skill would leave).
+        for name, values in (("language", generator.LANGUAGES), ("skill", generator.SKILLS)):
+            for value in values:
+                rt.catalog.search(replace(query, page=1, per_page=1, **{name: value}))
     else:
         rt.cache.put(key, result)
     return result

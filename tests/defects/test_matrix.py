@@ -60,6 +60,7 @@ def run_rows(rows: dict[str, tuple[str, ...]], defects: dict[str, str], folder: 
     env = {k: v for k, v in os.environ.items()
            if k != "CASTMATCH_DEFECTS" and not k.startswith(("PYTEST_XDIST_", "PYTEST_CURRENT_TEST"))}
     env["OPENBLAS_NUM_THREADS"] = "1"  # no BLAS thread pool in a process that forks
+    folder.mkdir(parents=True, exist_ok=True)
     plan = {"rows": [{"defects": [d for d in defects[name].split(",") if d], "targets": list(targets),
                       "folder": str(folder / name)} for name, targets in rows.items()]}
     (folder / "plan.json").write_text(json.dumps(plan, indent=2))
