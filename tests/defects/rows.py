@@ -54,17 +54,16 @@ def _run_row(row: dict[str, object]) -> int:
         os._exit(code)
 
 
-def _wait(pid: int, timeout: float) -> int:
-    deadline = time.monotonic() + timeout
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        if time.monotonic() > deadline:
-            os.killpg(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            return TIMED_OUT
-        time.sleep(0.1)
+def _finished(pid: int, started: float, timeout: float) -> int | None:
+    """The child's exit status once it has ended (``TIMED_OUT`` after killing it), else None."""
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        return os.waitstatus_to_exitcode(status)
+    if time.monotonic() - started > timeout:
+        os.killpg(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        return TIMED_OUT
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("plan", type=Path)
     parser.add_argument("--row-timeout", type=float, default=600.0)
+    parser.add_argument("--parallel", type=int, default=1, help="rows running at once")
     args = parser.parse_args(argv)
     rows: list[dict[str, object]] = json.loads(args.plan.read_text())["rows"]
     import pytest
@@ -81,14 +81,22 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["PYTEST_DEBUG_TEMPROOT"] = warm
         pytest.main([*targets, *RUN_ARGS, "--collect-only", "--gate-report", str(Path(warm) / "report")])
         sys.stdout.flush()
-    for row in rows:
-        started = time.monotonic()
-        pid = os.fork()
-        if pid == 0:
-            _run_row(row)
-        status = _wait(pid, args.row_timeout)
-        (Path(str(row["folder"])) / "status").write_text(str(status))
-        (Path(str(row["folder"])) / "seconds").write_text(f"{time.monotonic() - started:.1f}")
+    queue = list(rows)
+    running: dict[int, tuple[dict[str, object], float]] = {}
+    while queue or running:
+        while queue and len(running) < max(1, args.parallel):
+            row = queue.pop(0)
+            pid = os.fork()
+            if pid == 0:
+                _run_row(row)
+            running[pid] = (row, time.monotonic())
+        time.sleep(0.1)
+        for pid, (row, started) in list(running.items()):
+            status = _finished(pid, started, args.row_timeout)
+            if status is not None:
+                del running[pid]
+                (Path(str(row["folder"])) / "status").write_text(str(status))
+                (Path(str(row["folder"])) / "seconds").write_text(f"{time.monotonic() - started:.1f}")
     return 0
 
 
