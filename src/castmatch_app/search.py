@@ -66,9 +66,10 @@ async def run(rt: Runtime, query: SearchQuery) -> tuple[int, list[dict[str, Any]
     if defects.active("no-cache"):
         # Without the cache every request also pays for the facet counts the results page shows (how
         # many talents each language and each skill would leave).
-        for name, values in (("language", generator.LANGUAGES), ("skill", generator.SKILLS)):
-            for value in values:
-                rt.catalog.search(replace(query, page=1, per_page=1, **{name: value}))
+        for language in generator.LANGUAGES:
+            rt.catalog.search(replace(query, page=1, per_page=1, language=language))
+        for skill in generator.SKILLS:
+            rt.catalog.search(replace(query, page=1, per_page=1, skill=skill))
     else:
         rt.cache.put(key, result)
     return result
