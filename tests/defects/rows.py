@@ -2,14 +2,15 @@
 
     python -m tests.defects.rows PLAN.json
 
-``PLAN.json`` holds ``{"rows": [{"defects": [...], "targets": [...], "folder": DIR}, ...]}``. Each
-row is an ordinary gate run, ``pytest TARGETS --gate-report DIR/report``, with ``CASTMATCH_DEFECTS``
-set to the row's defects and a temp root of its own, so rows never share an app, a fault lock or
-a browser. The process first collects every row's targets once (importing pytest, its plugins and
-the gate modules, which costs seconds), then forks one child per row: a row starts warm, and what
-one row's session leaves behind (caches, fixtures, threads) never reaches the next. A row's output
-goes to ``DIR/output.txt``, its exit status to ``DIR/status``, its wall time to ``DIR/seconds``; a row that outlives
-``--row-timeout`` is killed with its process group and reported as status 124.
+``PLAN.json`` holds ``{"rows": [{"defects": [...], "targets": [...], "folder": DIR}, ...]}``; a row
+may add ``"options": [...]`` and ``"environment": {...}``. Each row is an ordinary gate run,
+``pytest TARGETS OPTIONS --gate-report DIR/report``, with ``CASTMATCH_DEFECTS`` set to the row's
+defects and a temp root of its own, so rows never share an app, a fault lock or a browser. The
+process first collects every row's targets once (importing pytest, its plugins and the gate
+modules, which costs seconds), then forks one child per row: a row starts warm, and what one row's
+session leaves behind (caches, fixtures, threads) never reaches the next. A row's output goes to
+``DIR/output.txt``, its exit status to ``DIR/status``, its wall time to ``DIR/seconds``; a row that
+outlives ``--row-timeout`` is killed with its process group and reported as status 124.
 """
 
 from __future__ import annotations
@@ -42,10 +43,12 @@ def _run_row(row: dict[str, object]) -> int:
         out = os.open(folder / "output.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(out, 1)
         os.dup2(out, 2)
+        os.environ.update({str(k): str(v) for k, v in dict(row.get("environment") or {}).items()})  # type: ignore[call-overload]
         os.environ["CASTMATCH_DEFECTS"] = ",".join(row["defects"])  # type: ignore[arg-type]
         os.environ["PYTEST_DEBUG_TEMPROOT"] = str(folder / "tmp")
         targets = [str(t) for t in row["targets"]]  # type: ignore[attr-defined]
-        code = int(pytest.main([*targets, *RUN_ARGS, "--gate-report", str(folder / "report")]))
+        options = [str(o) for o in row.get("options") or ()]  # type: ignore[attr-defined]
+        code = int(pytest.main([*targets, *RUN_ARGS, *options, "--gate-report", str(folder / "report")]))
     except BaseException:
         traceback.print_exc()
     finally:

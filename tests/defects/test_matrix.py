@@ -52,9 +52,12 @@ class RowResult:
         return self.output[-3000:]
 
 
-def run_rows(rows: dict[str, tuple[str, ...]], defects: dict[str, str], folder: Path,
-             timeout: float = 600.0) -> dict[str, RowResult]:
-    """Run each row's targets in one warm process; ``defects`` maps a row to its CASTMATCH_DEFECTS."""
+def run_rows(rows: dict[str, tuple[str, ...]], defects: dict[str, str], folder: Path, timeout: float = 600.0, *,
+             options: tuple[str, ...] = (), environment: dict[str, str] | None = None) -> dict[str, RowResult]:
+    """Run each row's targets in one warm process; ``defects`` maps a row to its CASTMATCH_DEFECTS.
+
+    ``options`` and ``environment`` apply to every row (e.g. ``--base-url`` and a short load plan).
+    """
     # The outer run's xdist variables would make each row believe it is an xdist worker
     # (pytest-benchmark then switches itself off); a row is a user's own, fresh run.
     env = {k: v for k, v in os.environ.items()
@@ -62,7 +65,8 @@ def run_rows(rows: dict[str, tuple[str, ...]], defects: dict[str, str], folder: 
     env["OPENBLAS_NUM_THREADS"] = "1"  # no BLAS thread pool in a process that forks
     folder.mkdir(parents=True, exist_ok=True)
     plan = {"rows": [{"defects": [d for d in defects[name].split(",") if d], "targets": list(targets),
-                      "folder": str(folder / name)} for name, targets in rows.items()]}
+                      "folder": str(folder / name), "options": list(options), "environment": environment or {}}
+                     for name, targets in rows.items()]}
     (folder / "plan.json").write_text(json.dumps(plan, indent=2))
     runner = subprocess.run([sys.executable, "-m", "tests.defects.rows", str(folder / "plan.json"),
                              "--row-timeout", str(timeout)], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -78,9 +82,11 @@ def run_rows(rows: dict[str, tuple[str, ...]], defects: dict[str, str], folder: 
     return results
 
 
-def run_gates(targets: list[str], report_dir: Path, defects: str = "") -> tuple[int, dict[str, Any], str]:
+def run_gates(targets: list[str], report_dir: Path, defects: str = "", *, options: tuple[str, ...] = (),
+              environment: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
     """One ordinary run of ``targets`` with ``defects``: (exit status, report, output)."""
-    result = run_rows({"run": tuple(targets)}, {"run": defects}, report_dir)["run"]
+    result = run_rows({"run": tuple(targets)}, {"run": defects}, report_dir, options=options,
+                      environment=environment)["run"]
     assert result.report is not None, f"no report from {targets} (status {result.status}):\n{result.tail()}"
     return result.status, result.report, result.output
 
