@@ -61,8 +61,8 @@ def sheds_api_under_load(c: TestClient) -> bool:
     edge = c.app
     scope = {"type": "http", "path": "/api/v1/search", "headers": [], "client": ("127.0.0.1", 1)}
     with defects.using(rt(c).settings.defects):
-        api = [edge.refuse(scope, {}, "/api/v1/search") for _ in range(30)]  # type: ignore[attr-defined]
-        page = edge.refuse(scope, {}, "/talent")  # type: ignore[attr-defined]
+        api = [edge.refuse(scope, "/api/v1/search") for _ in range(30)]  # type: ignore[attr-defined]
+        page = edge.refuse(scope, "/talent")  # type: ignore[attr-defined]
     # Past the load threshold every API request fails at once; pages still answer.
     return page is None and all(r is not None and r[0] == 500 for r in api[-5:])
 
