@@ -26,7 +26,7 @@ CATCHES: dict[str, tuple[str, ...]] = {
     "late-banner-cls": (
         "suites/performance/test_vitals.py::test_core_web_vitals[home-mobile-chromium]",
         "suites/performance/test_vitals.py::test_core_web_vitals[home-desktop-chromium]",
-        "suites/performance/test_lighthouse.py::test_lighthouse_scores[home]",
+        "suites/performance/test_lighthouse.py::test_lighthouse_scores[home-chromium]",
     ),
     "bloated-bundle": ("suites/performance/test_assets.py::test_js_css_budgets",),
     "sw-no-cache": ("suites/journeys/test_pwa.py",),
