@@ -2,6 +2,9 @@
 
 The app's catalogue (``castmatch_app.defects``) says what each defect breaks, who owns it and how
 urgent it is; this table says where it must show. A target is a gate file or a gate inside one.
+
+A journey defect that breaks the journey on every device is proven on the desktop device alone:
+the gate is the same on each device, and the clean matrix and the full gate run every device.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ CATCHES: dict[str, tuple[str, ...]] = {
         "suites/performance/test_lighthouse.py::test_lighthouse_scores[home-chromium]",
     ),
     "bloated-bundle": ("suites/performance/test_assets.py::test_js_css_budgets",),
-    "sw-no-cache": ("suites/journeys/test_pwa.py",),
+    "sw-no-cache": ("suites/journeys/test_pwa.py::test_offline_shell_and_booking[desktop]",),
     "eager-images": ("suites/performance/test_assets.py::test_below_fold_images_lazy",),
     "key-page-404": (
         "suites/performance/test_vitals.py::test_core_web_vitals[join-mobile-chromium]",
@@ -37,7 +40,7 @@ CATCHES: dict[str, tuple[str, ...]] = {
         "suites/performance/test_assets.py::test_js_css_budgets",
         "suites/motion/test_motion.py",
     ),
-    "plain-404": ("suites/journeys/test_navigation.py::test_unknown_url_shows_friendly_404",),
+    "plain-404": ("suites/journeys/test_navigation.py::test_unknown_url_shows_friendly_404[desktop]",),
     "huge-image": ("suites/performance/test_assets.py::test_modern_images",),
     "no-graceful-shutdown": (
         "suites/operations/test_lifecycle.py::test_sigterm_finishes_in_flight_requests",
@@ -62,7 +65,9 @@ CATCHES: dict[str, tuple[str, ...]] = {
         "suites/api/test_faults.py::test_error_pages_hide_stack_traces",
         "suites/journeys/test_errors.py",
     ),
-    "broken-shortlist-button": ("suites/journeys/test_casting_director.py",),
+    "broken-shortlist-button": (
+        "suites/journeys/test_casting_director.py::test_casting_director_books_an_audition[desktop]",
+    ),
     "double-booking": ("suites/journeys/test_booking.py::test_a_booked_slot_is_refused_to_a_second_booking",),
     "edge-case-500": (
         "suites/api/test_edge_cases.py",
@@ -77,10 +82,10 @@ CATCHES: dict[str, tuple[str, ...]] = {
     "font-no-display": ("suites/performance/test_assets.py::test_font_loading",),
     "missing-hindi-key": ("suites/content/test_localisation.py::test_hindi_complete_and_rendered",),
     "broken-rtl": ("suites/content/test_localisation.py::test_urdu_right_to_left",),
-    "lost-filter-on-back": ("suites/journeys/test_navigation.py::test_filters_survive_deep_links_and_back",),
+    "lost-filter-on-back": ("suites/journeys/test_navigation.py::test_filters_survive_deep_links_and_back[desktop]",),
     "literal-search": ("suites/journeys/test_search.py::test_search_finds_talent_as_people_phrase_it",),
     "onboarding-dead-end": (
-        "suites/journeys/test_talent_onboarding.py",
+        "suites/journeys/test_talent_onboarding.py::test_talent_signs_up_in_steps[desktop]",
         "suites/content/test_information_architecture.py::test_onboarding_first_time_flow_completes",
     ),
     "sitemap-missing-page": (
