@@ -18,15 +18,17 @@ settings.register_profile(HYPOTHESIS_PROFILE, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
 
 
-#: Its tests take a minute or more each (a whole gate folder's defect rows): run first, they spread
-#: over the xdist workers and the many short tests fill in around them, instead of one of them
-#: starting last and running alone.
-LONGEST = "tests/defects/test_matrix.py::test_defects_turn_their_gates_red"
+#: Tests that take a minute or more each (a gate folder's defect rows, whole suites against a failing
+#: deployment): run first, they spread over the xdist workers and the many short tests fill in
+#: around them, instead of one of them starting last and running alone.
+LONGEST = ("tests/defects/test_matrix.py::test_defects_turn_their_gates_red",
+           "tests/defects/test_failing_deployments.py::")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The defect matrix's folders first (in their own order: the most rows first), the rest as collected."""
-    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST))
+    """The longest tests first (the matrix's folders in their own order: the most rows first), the rest as collected."""
+    items.sort(key=lambda item: next((i for i, prefix in enumerate(LONGEST) if item.nodeid.startswith(prefix)),
+                                     len(LONGEST)))
 
 
 def pytest_configure(config: pytest.Config) -> None:
