@@ -63,7 +63,7 @@ CATCHES: dict[str, tuple[str, ...]] = {
     "idor": ("suites/security/test_access.py",),
     "stacktrace-500": (
         "suites/api/test_faults.py::test_error_pages_hide_stack_traces",
-        "suites/journeys/test_errors.py",
+        "suites/journeys/test_errors.py::test_server_error_page_and_recovery[desktop]",
     ),
     "broken-shortlist-button": (
         "suites/journeys/test_casting_director.py::test_casting_director_books_an_audition[desktop]",
@@ -99,7 +99,7 @@ CATCHES: dict[str, tuple[str, ...]] = {
     "small-targets": ("suites/interaction/test_targets.py",),
     "double-submit": (
         "suites/interaction/test_feedback.py::test_rapid_clicks_submit_once",
-        "suites/journeys/test_forms.py",
+        "suites/journeys/test_forms.py::test_booking_form_feedback_and_single_submit[desktop]",
     ),
     "silent-feedback": ("suites/interaction/test_feedback.py::test_feedback_is_announced",),
     "keyboard-trap": ("suites/accessibility/test_keyboard.py::test_keyboard_operation",),
