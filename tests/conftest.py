@@ -19,8 +19,9 @@ settings.register_profile(HYPOTHESIS_PROFILE, deadline=None, print_blob=True,
 
 
 #: Tests that take a minute or more each (a gate folder's defect rows, whole suites against a failing
-#: deployment): run first, they spread over the xdist workers and the many short tests fill in
-#: around them, instead of one of them starting last and running alone.
+#: deployment): they run first, so none starts last and runs alone. ``make test`` runs xdist with
+#: ``--dist worksteal``: xdist hands each worker a run of consecutive tests, so one worker gets all
+#: of these, and the other, once done with its own share, takes the ones not started yet.
 LONGEST = ("tests/defects/test_matrix.py::test_defects_turn_their_gates_red",
            "tests/defects/test_failing_deployments.py::")
 
