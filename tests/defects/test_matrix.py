@@ -101,8 +101,13 @@ def caught(defect: str, result: RowResult) -> None:
     report = result.report
     red = [g for g in report["gates"] if g["outcome"] != "passed"]
     red_metrics = [m for m in report["launch_metrics"] + report["metrics"] if m.get("status") == "missed"]
-    assert red or red_metrics, f"{defect}: every gate in {CATCHES[defect]} passed with the defect on:\n{result.tail()}"
-    owners = {(g["owner"], g["priority"]) for g in red} | {(m.get("owner"), m.get("priority")) for m in red_metrics}
+    # Only a defect listed as undecidable may be caught by needs-review items alone.
+    review = ([r for r in report["verdict"]["reasons"] if r["kind"] == "review" and r["blocking"]]
+              if defect in REVIEW else [])
+    assert red or red_metrics or review, (
+        f"{defect}: every gate in {CATCHES[defect]} passed with the defect on, nothing to review:\n{result.tail()}")
+    owners = ({(g["owner"], g["priority"]) for g in red} | {(m.get("owner"), m.get("priority")) for m in red_metrics}
+              | {(r["owner"], r["priority"]) for r in review})
     assert (spec.owner, spec.priority) in owners, (
         f"{defect}: red gates belong to {sorted(owners)}, expected {spec.owner} {spec.priority}\n{result.tail()}"
     )
@@ -116,6 +121,11 @@ def caught(defect: str, result: RowResult) -> None:
     if defect in FINDING:
         rules = {f["rule"] for g in red for f in g["findings"]}
         assert FINDING[defect] in rules, f"{defect}: red gates report {sorted(rules)}"
+    if defect in REVIEW:
+        reviewed = {r["subject"] for r in review}
+        rules = {f["rule"] for g in report["gates"] if g["id"] in reviewed for f in g["findings"]
+                 if f["severity"] == "review"}
+        assert REVIEW[defect] in rules, f"{defect}: needs-review items are {sorted(rules)}"
 
 
 def _slowest_first(folder: str) -> tuple[bool, int, str]:
