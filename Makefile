@@ -13,7 +13,7 @@ gate: setup
 
 ## Lint, type-check and run the plugin's own tests, with every defect proven to turn its gate red.
 test: setup lint
-	$(PY) -m pytest tests -p no:cacheprovider -n 2 -m "not clean_app"
+	$(PY) -m pytest tests -p no:cacheprovider -n 2 --dist worksteal -m "not clean_app"
 
 ## The clean half of the defect matrix: every gate folder GO against the clean app (run it alone).
 matrix: setup

@@ -16,49 +16,22 @@ import argparse
 import contextlib
 import os
 import resource
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil  # type: ignore[import-untyped]  # a Locust dependency
 
-from pytest_castmatch import sut
+from castmatch_app import testing
 from pytest_castmatch.runners import locust as load
 
 
 def _raise_fd_limit() -> None:
+    """This process's open-file limit up to its hard limit (child processes inherit it)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-@contextlib.contextmanager
-def reference_app(workers: int, folder: Path, rate_limit: str = "off") -> Iterator[tuple[str, int]]:
-    """The reference app on a free loopback port in its own process group: (url, supervisor pid)."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(4096)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    env = {**os.environ, "CASTMATCH_ACCESS_LOG": "0"}
-    env.pop("CASTMATCH_DEFECTS", None)
-    cmd = [sys.executable, "-m", "castmatch_app", "serve", "--fd", str(sock.fileno()), "--workers", str(workers),
-           "--rate-limit", rate_limit, "--state-db", str(folder / "state.sqlite3")]
-    with open(folder / "app.log", "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, pass_fds=(sock.fileno(),),
-                                start_new_session=True, preexec_fn=_raise_fd_limit)
-    sock.close()
-    try:
-        load.wait_ready(url, timeout=120)
-        time.sleep(2.0)  # let every worker finish building its model, not only the first
-        yield url, proc.pid
-    finally:
-        sut.stop_group(proc, grace=20, after_kill=5)
 
 
 class AppSampler(threading.Thread):
@@ -106,16 +79,21 @@ def main() -> int:
     # Kept after the run: the Locust CSVs, master/worker logs and the app log explain what limited it.
     folder = Path(tempfile.mkdtemp(prefix="castmatch-20k-"))
     print(f"artefacts           {folder}", flush=True)
-    with reference_app(args.app_workers, folder) as (url, app_pid):
-        sampler = AppSampler(app_pid)
+    _raise_fd_limit()  # before the app starts: it inherits the limit
+    # Rate limits off: every simulated user comes from one loopback address, one bucket.
+    app = testing.launch(folder, workers=args.app_workers, rate_limit="off", access_log=False, timeout=120)
+    try:
+        sampler = AppSampler(app.pid)
         sampler.start()
-        plan = load.LoadPlan(host=url, users=args.users, spawn_rate=args.spawn_rate, run_time_s=args.seconds,
+        plan = load.LoadPlan(host=app.url, users=args.users, spawn_rate=args.spawn_rate, run_time_s=args.seconds,
                              workers=args.workers, think=(float(low), float(high or low)), sign_in=False,
                              stop_timeout_s=5, warmup_s=0)
         started = time.monotonic()
         result = load.run(plan, folder / "locust")
         sampler.done.set()
         report(args, plan, result, sampler, time.monotonic() - started)
+    finally:
+        app.stop(grace=20)
     return 0
 
 
@@ -142,7 +120,7 @@ def report(args: argparse.Namespace, plan: load.LoadPlan, result: load.LoadResul
           f"({1024 * result.generator_rss_mb / max(1, result.users_peak):,.1f} KiB per user)")
     print(f"app RSS peak        {app.rss_mb:,.0f} MiB, open fds peak {app.fds:,}, "
           f"CPU mean {sum(app.cpu_percent) / max(1, len(app.cpu_percent)):.0f} % (of {os.cpu_count()} cores)")
-    print(f"fd limit (soft/hard) {resource.getrlimit(resource.RLIMIT_NOFILE)} — raised to hard in each child")
+    print(f"fd limit (soft/hard) {resource.getrlimit(resource.RLIMIT_NOFILE)} — raised to hard for every process")
     print(f"wall time           {wall:.0f} s")
     print("users per 10 s      " + ", ".join(f"{t:.0f}s:{u:,.0f}" for t, u in users[::10]))
     print("requests/s per 10 s " + ", ".join(f"{t:.0f}s:{v:,.0f}" for t, v in result.series("rps").points[::10]))

@@ -12,54 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import requests
 
+from castmatch_app import testing
 from pytest_castmatch.checks import mlquality
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINES = ROOT / "baselines" / "ml"
-
-
-@contextmanager
-def reference_app(defects: list[str]) -> Iterator[str]:
-    """The reference app on a free loopback port, rate limits off; yields its URL."""
-    with tempfile.TemporaryDirectory() as tmp:
-        log = Path(tmp) / "app.log"
-        env = {**os.environ, "CASTMATCH_STATE_DB": str(Path(tmp) / "state.sqlite3"),
-               "CASTMATCH_DEFECTS": ",".join(defects)}
-        with open(log, "wb") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "castmatch_app", "serve", "--port", "0", "--rate-limit",
-                                     "off"], stdout=out, stderr=subprocess.STDOUT, env=env)
-        try:
-            url = ""
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline and not url:
-                for line in log.read_text(errors="replace").splitlines():
-                    if '"listening"' in line:
-                        url = json.loads(line)["url"]
-                if proc.poll() is not None:
-                    raise SystemExit(f"the app exited:\n{log.read_text()[-2000:]}")
-                time.sleep(0.05)
-            while time.monotonic() < deadline:
-                try:
-                    if requests.get(url + "/readyz", timeout=1).ok:
-                        break
-                except requests.RequestException:
-                    pass
-                time.sleep(0.1)
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(20)
 
 
 def figures(base_url: str, k: int, users: int) -> None:
@@ -98,9 +61,13 @@ def main() -> None:
     if args.base_url:
         figures(args.base_url.rstrip("/"), args.k, args.users)
         return
-    with reference_app(args.defect) as url:
-        print(f"reference app {url} (defects: {', '.join(args.defect) or 'none'})")
-        figures(url, args.k, args.users)
+    with tempfile.TemporaryDirectory() as tmp:
+        app = testing.launch(Path(tmp), defects=args.defect, rate_limit="off")
+        try:
+            print(f"reference app {app.url} (defects: {', '.join(args.defect) or 'none'})")
+            figures(app.url, args.k, args.users)
+        finally:
+            app.stop()
 
 
 if __name__ == "__main__":

@@ -1,14 +1,41 @@
-"""Shared fixtures for the plugin's own tests."""
+"""Shared fixtures for the plugin's own tests, and the Hypothesis profile they run under."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from pytest_castmatch import sut
 
 pytest_plugins = ["pytester"]
+
+#: Properties are judged on what they compute, never on how fast a shared machine computes it: no
+#: deadline, no "too slow" health check. A failing example is printed with the blob that replays it.
+HYPOTHESIS_PROFILE = "castmatch-tests"
+settings.register_profile(HYPOTHESIS_PROFILE, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+
+
+#: Tests that take a minute or more each (a gate folder's defect rows, whole suites against a failing
+#: deployment): they run first, so none starts last and runs alone. ``make test`` runs xdist with
+#: ``--dist worksteal``: xdist hands each worker a run of consecutive tests, so one worker gets all
+#: of these, and the other, once done with its own share, takes the ones not started yet.
+LONGEST = ("tests/defects/test_matrix.py::test_defects_turn_their_gates_red",
+           "tests/defects/test_failing_deployments.py::")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first (the matrix's folders in their own order: the most rows first), the rest as collected."""
+    items.sort(key=lambda item: next((i for i, prefix in enumerate(LONGEST) if item.nodeid.startswith(prefix)),
+                                     len(LONGEST)))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Run the tests under the profile above unless ``--hypothesis-profile`` names another."""
+    if not config.getoption("hypothesis_profile", None):
+        settings.load_profile(HYPOTHESIS_PROFILE)
 
 
 @pytest.fixture(scope="session")

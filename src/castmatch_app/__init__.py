@@ -36,10 +36,4 @@ runtime faults (``--allow-fault-injection``) are set with ``POST /_test/faults``
 
 from __future__ import annotations
 
-import os
-
-# One BLAS thread, set before numpy loads: the model's products are a few hundred microseconds,
-# and OpenBLAS's thread pool turns them into 200 ms stalls whenever the cores are busy.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
 __version__ = "1.0.0"

@@ -7,6 +7,7 @@ at exactly one place; a patch whose anchor text is missing stops start-up instea
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import hashlib
 import io
@@ -104,6 +105,7 @@ def _patched(path: str, text: str) -> str:
     return text
 
 
+@functools.cache
 def _icon(size: int) -> bytes:
     image = Image.new("RGB", (size, size), (123, 18, 69))
     draw = ImageDraw.Draw(image)
@@ -115,6 +117,9 @@ def _icon(size: int) -> bytes:
     return out.getvalue()
 
 
+# Same file, same bytes, same compressed forms: every app of a process with the same defects
+# (the tests make many) compresses each file once.
+@functools.lru_cache(maxsize=128)
 def _make(path: str, body: bytes, versioned: bool = True) -> Asset:
     digest = hashlib.sha256(body).hexdigest()[:12]
     suffix = "." + path.rsplit(".", 1)[-1]

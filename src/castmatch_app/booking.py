@@ -12,10 +12,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from castmatch_app import defects
 from castmatch_app.i18n import Translator
 from castmatch_app.render import csrf_ok, page, runtime, translator
+from castmatch_app.state import SlotTakenError
 from castmatch_app.web import director_or_redirect, forbidden_form, not_found_page
 
 router = APIRouter(include_in_schema=False)
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
+
+
+def talent_name(talent: dict[str, Any], lang: str) -> str:
+    """The talent's name as a page in ``lang`` shows it (Devanagari on Hindi pages)."""
+    return str(talent["name_hi"] if lang == "hi" else talent["name"])
 
 
 def can_read(user: dict[str, Any] | None, owner_id: int) -> bool:
@@ -100,6 +106,11 @@ async def book(request: Request) -> Response:
     try:
         audition, _ = rt.state.book_audition(user["id"], talent["id"], int(values["role"]), starts_at,
                                              values["notes"], key)
+    except SlotTakenError:
+        t = translator(request)
+        taken = t.text("errors.slot_taken", name=talent_name(talent, t.lang), date=values["date"],
+                       time=values["time"])
+        return _form_page(request, talent, values, {"time": taken}, status=409)
     except ValueError:  # same nonce, different content: treat as a new submission of an old form
         return _form_page(request, talent, {**values, "nonce": ""}, {}, status=409)
     return RedirectResponse(f"/auditions/{audition['id']}", status_code=303)

@@ -38,9 +38,15 @@ CREATE INDEX talents_area ON talents(area, popularity DESC);
 CREATE INDEX talents_popularity ON talents(popularity DESC);
 CREATE VIRTUAL TABLE talent_fts USING fts5(
     name, name_hi, skills, languages, area, bio, content='talents', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE talent_words USING fts5(
+    name, name_hi, skills, languages, area, bio, content='talents', content_rowid='id',
     tokenize='unicode61 remove_diacritics 2'
 );
 """
+#: Part of the cache file's name: a change to SCHEMA must change it, so no process opens an old file.
+SCHEMA_VERSION = 2
 
 TALENT_COLUMNS = (
     "t.id, t.name, t.name_hi, t.gender, t.age, t.area, t.languages, t.skills, t.experience, "
@@ -49,7 +55,8 @@ TALENT_COLUMNS = (
 
 
 def catalog_path(data_dir: Path, seed: int, talents: int) -> Path:
-    return data_dir / f"catalog-v{generator.GENERATOR_VERSION}-s{seed}-n{talents}.sqlite3"
+    """Where the catalogue of this generator version, schema, seed and size is cached."""
+    return data_dir / f"catalog-v{generator.GENERATOR_VERSION}.{SCHEMA_VERSION}-s{seed}-n{talents}.sqlite3"
 
 
 def _build(path: Path, seed: int, count: int) -> None:
@@ -70,12 +77,13 @@ def _build(path: Path, seed: int, count: int) -> None:
             [(r.id, r.project_id, r.title, r.archetype, ",".join(r.skills), ",".join(r.languages),
               r.gender, r.age_min, r.age_max, r.area) for r in generator.roles(seed)],
         )
-        db.execute(
-            "INSERT INTO talent_fts(rowid, name, name_hi, skills, languages, area, bio) "
-            "SELECT id, name, name_hi, replace(skills, '-', ' '), languages, replace(area, '-', ' '), bio "
-            "FROM talents"
-        )
-        db.execute("INSERT INTO talent_fts(talent_fts) VALUES ('optimize')")
+        for index in ("talent_fts", "talent_words"):
+            db.execute(
+                f"INSERT INTO {index}(rowid, name, name_hi, skills, languages, area, bio) "
+                "SELECT id, name, name_hi, replace(skills, '-', ' '), languages, replace(area, '-', ' '), bio "
+                "FROM talents"
+            )
+            db.execute(f"INSERT INTO {index}({index}) VALUES ('optimize')")
         db.commit()
     finally:
         db.close()
@@ -119,14 +127,60 @@ class SearchQuery:
                 self.min_experience, self.page, self.per_page)
 
 
-def fts_expression(q: str) -> str:
-    # Quote every term so user input can never become FTS5 syntax; prefix-match the last one.
-    # Control characters are dropped too: FTS5 reads a NUL as the end of the string ("unterminated string").
-    terms = ["".join(c for c in t if c.isprintable() and c != '"') for t in q.replace("-", " ").split()]
-    terms = [t for t in terms if t][:8]
-    if not terms:
-        return ""
-    return " ".join(f'"{t}"' for t in terms[:-1]) + (" " if len(terms) > 1 else "") + f'"{terms[-1]}"*'
+#: Words people search with, and the words the catalogue uses for the same thing (its skills and
+#: bios). Both sides go through the same Porter stemmer, so "actors" or "singing" need no entry.
+SYNONYMS: dict[str, str] = {
+    "actor": "acting", "actress": "acting", "dancer": "dance", "singer": "singing", "vocalist": "singing",
+    "voice artist": "voice over", "voice actor": "voice over", "voiceover": "voice over",
+    "dubbing artist": "dubbing", "comedian": "comedy", "stuntman": "stunts", "stuntwoman": "stunts",
+    "model": "modelling", "anchor": "anchoring", "host": "anchoring", "musician": "music",
+    "tabla player": "tabla", "sitar player": "sitar", "guitarist": "guitar", "swimmer": "swimming",
+    "impressionist": "mimicry", "rider": "riding",
+}
+MAX_TERMS = 8
+
+
+def _terms(q: str) -> list[str]:
+    # User input never becomes FTS5 syntax: quotes are dropped and every term is quoted again.
+    # Control characters go too: FTS5 reads a NUL as the end of the string ("unterminated string").
+    words = ["".join(c for c in w if c.isprintable() and c != '"') for w in q.replace("-", " ").split()]
+    return [w for w in words if w][:MAX_TERMS]
+
+
+def _synonym(phrase: str) -> str | None:
+    """The catalogue's word for ``phrase``, also for a plural (``dancers``, ``actresses``)."""
+    phrase = phrase.casefold()
+    for form in (phrase, phrase.removesuffix("es"), phrase.removesuffix("s")):
+        if form in SYNONYMS:
+            return SYNONYMS[form]
+    return None
+
+
+def fts_expression(q: str, *, synonyms: bool = True) -> str:
+    """An FTS5 query for ``q``: every word must match, as itself or a synonym; the last word also as a prefix.
+
+    With ``synonyms`` off, the words are matched only as typed (the ``literal-search`` defect).
+    """
+    words = _terms(q)
+    groups: list[list[str]] = []
+    i = 0
+    while i < len(words):
+        pair = " ".join(words[i:i + 2])
+        same = _synonym(pair) if synonyms and i + 1 < len(words) else None
+        if same:
+            groups.append([f'"{pair}"', f'"{same}"'])
+            i += 2
+            continue
+        word = words[i]
+        group = [f'"{word}"']
+        if i == len(words) - 1:
+            group.append(f'"{word}"*')  # still being typed; a prefix is not stemmed, so keep both
+        same = _synonym(word) if synonyms else None
+        if same:
+            group.append(f'"{same}"')
+        groups.append(group)
+        i += 1
+    return " AND ".join(f"({' OR '.join(g)})" if len(g) > 1 else g[0] for g in groups)
 
 
 def talent_row(row: Sequence[Any]) -> dict[str, Any]:
@@ -150,15 +204,24 @@ class Catalog:
         self.db.close()
 
     def search(self, query: SearchQuery) -> tuple[int, list[dict[str, Any]]]:
-        joins: list[str] = []
+        """(total matches, this page's talents): best text match first, then the most popular."""
+        source = "talents t"
         where = ["1=1"]
         params: list[str | int] = []
         order = "t.popularity DESC"
-        expression = fts_expression(query.q)
+        literal = defects.active("literal-search")
+        expression = fts_expression(query.q, synonyms=not literal)
+        if defects.active("edge-case-500"):
+            expression = query.q  # the user's text as FTS5 syntax: "***" or a quote is a syntax error
         if expression:
-            joins.append("JOIN talent_fts ON talent_fts.rowid = t.id AND talent_fts MATCH ?")
+            # The defect searches an index without the stemmer, and no synonyms: words only as typed.
+            index = "talent_words" if literal else "talent_fts"
+            # CROSS JOIN keeps the text index the outer loop: one MATCH, then a lookup per match.
+            # Left to the planner, an area filter went first and ran the MATCH once per talent there.
+            source = f"{index} CROSS JOIN talents t ON t.id = {index}.rowid"
+            where.append(f"{index} MATCH ?")
             params.append(expression)
-            order = "bm25(talent_fts), t.popularity DESC"
+            order = f"bm25({index}), t.popularity DESC"
         if query.area:
             if defects.active("sql-injection"):
                 where.append(f"t.area = '{query.area}'")
@@ -177,7 +240,7 @@ class Catalog:
         if query.min_experience:
             where.append("t.experience >= ?")
             params.append(query.min_experience)
-        base = f"FROM talents t {' '.join(joins)} WHERE {' AND '.join(where)}"
+        base = f"FROM {source} WHERE {' AND '.join(where)}"
         total = self.db.execute(f"SELECT count(*) {base}", params).fetchone()[0]
         offset = (query.page - 1) * query.per_page
         rows = self.db.execute(

@@ -12,14 +12,13 @@ import tempfile
 import time
 from pathlib import Path
 
-# One BLAS thread per worker: recommendation matrix-vector products are small, and BLAS threads
-# fighting over two cores cost more than they save. Set before anything imports NumPy.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from castmatch_app import __version__, defects, logs
+from castmatch_app.catalog import ensure_catalog
+from castmatch_app.config import Settings, parse_rate_limits
 
-from castmatch_app import __version__, defects, logs  # noqa: E402
-from castmatch_app.catalog import ensure_catalog  # noqa: E402
-from castmatch_app.config import Settings, parse_rate_limits  # noqa: E402
+#: One BLAS thread per worker: the model's matrix-vector products take well under a millisecond,
+#: and a BLAS thread pool per worker fights the workers themselves for the cores.
+SERVER_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -42,14 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="mount POST /_test/faults (env CASTMATCH_FAULT_INJECTION=1)")
     serve.add_argument("--rate-limit", metavar="SPEC",
                        help="api=RATE/BURST,pages=RATE/BURST or off (env CASTMATCH_RATE_LIMITS)")
-    serve.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
-                       help="event loop (default asyncio; uvloop is faster per request but, saturated, "
-                            "left some connections waiting hundreds of ms: benchmarks/app_load.py --loop)")
+    serve.add_argument("--app", default=None, metavar="MODULE:FACTORY",
+                       help="serve the app this factory makes instead of CastMatch, under the same server "
+                            "(benchmarks compare against a bare app this way)")
     serve.add_argument("--drain-seconds", type=float,
                        help="how long /readyz reports draining before shutdown (env CASTMATCH_DRAIN_SECONDS)")
     _common(serve)
     listing = sub.add_parser("defects", help="print the defect catalogue")
-    listing.add_argument("--json", action="store_true", help="JSON array of {name, breaks, owner, priority, gates}")
+    listing.add_argument("--json", action="store_true", help="JSON array of {name, breaks, owner, priority}")
     for name, text in (("backup", "copy the state database to PATH (online, consistent)"),
                        ("restore", "replace the state database with the backup at PATH")):
         command = sub.add_parser(name, help=text)
@@ -73,7 +72,9 @@ def _apply_env(args: argparse.Namespace) -> frozenset[str]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from castmatch_app import server  # uvicorn import only when serving
+    for name, value in SERVER_THREADS.items():  # before NumPy loads, here and in every worker
+        os.environ.setdefault(name, value)
+    from castmatch_app import server  # uvicorn and NumPy only when serving
 
     if args.allow_fault_injection:
         os.environ["CASTMATCH_FAULT_INJECTION"] = "1"
@@ -91,9 +92,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     sock = server.adopt(args.fd) if args.fd is not None else server.bind(args.host, args.port)
     if args.fd is None or args.workers > 1:
         server.announce(sock, args.workers)
+    app = args.app or server.APP
     if args.workers > 1:
-        return server.supervise(sock, args.workers, settings.drain_seconds, args.loop)
-    return server.serve_worker(sock, settings.drain_seconds, args.loop)
+        return server.supervise(sock, args.workers, settings.drain_seconds, app)
+    return server.serve_worker(sock, settings.drain_seconds, app)
 
 
 def cmd_defects(args: argparse.Namespace) -> int:

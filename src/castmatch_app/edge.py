@@ -1,8 +1,8 @@
-"""The outermost ASGI layer: request ids, JSON access logs, security headers, metrics, rate limits.
+"""The app's outermost ASGI middleware: request ids, JSON access logs, security headers, metrics,
+rate limits.
 
-One hand-written layer instead of several BaseHTTPMiddleware classes keeps per-request overhead
-to a few microseconds, which the load gates need. It wraps the FastAPI app, so even the 500 page
-and 429 responses carry the security headers.
+It wraps the whole FastAPI app, Starlette's error handling included, so the 500 page and the 429
+answers carry the security headers and request id, and every answer is counted in the metrics.
 """
 
 from __future__ import annotations
@@ -10,16 +10,17 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import random
 import re
 import time
+import uuid
 from collections import deque
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from castmatch_app import balance, defects, logs
+from castmatch_app import defects, logs
 from castmatch_app.runtime import Runtime
 
 log = logging.getLogger("castmatch.access")
@@ -66,6 +67,8 @@ class TokenBuckets:
 
 
 class Edge:
+    """Pure ASGI middleware around the app (see the module docstring)."""
+
     def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
         self.app = app
         self.rt = runtime
@@ -77,15 +80,16 @@ class Edge:
             if not defects.active("missing-security-header"):
                 self.headers.append((b"content-security-policy", CSP.encode()))
 
-    def client_key(self, scope: Scope, headers: dict[bytes, bytes]) -> str:
-        auth = headers.get(b"authorization", b"")
-        if auth[:7].lower() == b"bearer ":
+    def client_key(self, scope: Scope) -> str:
+        """The rate-limit bucket: the verified bearer-token user, else the signed session, else the IP."""
+        headers = Headers(scope=scope)
+        auth = headers.get("authorization", "")
+        if auth[:7].lower() == "bearer ":
             try:
-                claims = self.rt.signer.verify_access(auth[7:].decode("latin-1"), self.rt.now())
-                return f"user:{claims.sub}"
+                return f"user:{self.rt.signer.verify_access(auth[7:], self.rt.now()).sub}"
             except ValueError:
                 pass
-        for part in headers.get(b"cookie", b"").decode("latin-1").split(";"):
+        for part in headers.get("cookie", "").split(";"):
             name, _, value = part.strip().partition("=")
             if name == "cm_sid":
                 sid = self.rt.signer.session_id(value)
@@ -95,6 +99,7 @@ class Edge:
         return f"ip:{client[0] if client else 'unknown'}"
 
     def limit_class(self, path: str) -> str | None:
+        """Which bucket a path draws from (``api`` or ``pages``), or None when it is not limited."""
         if path.startswith(UNLIMITED_PREFIXES) or defects.active("no-rate-limit"):
             return None
         return "api" if path.startswith("/api/") else "pages"
@@ -105,13 +110,11 @@ class Edge:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        headers = dict(scope["headers"])
         path: str = scope["path"]
         request_id: str | None = None
         if not defects.active("no-request-id"):
-            given = headers.get(b"x-request-id", b"").decode("latin-1")
-            # 32 random hex digits, as uuid4().hex gives, without building a UUID object per request.
-            request_id = given if REQUEST_ID.match(given) else os.urandom(16).hex()
+            given = Headers(scope=scope).get("x-request-id", "")
+            request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
         scope["castmatch.request_id"] = request_id
         logs.request_id_var.set(request_id)
         status_code = 500
@@ -120,9 +123,6 @@ class Edge:
             extra.append((b"x-request-id", request_id.encode()))
         if self.rt.lifecycle.draining:
             extra.append((b"connection", b"close"))  # let clients reconnect to the next instance
-        elif balance.CURRENT is not None and balance.CURRENT.should_close():
-            extra.append((b"connection", b"close"))  # reconnect to a worker with room (see balance)
-
         response_started = False
 
         async def send_wrapper(message: Message) -> None:
@@ -135,14 +135,15 @@ class Edge:
 
         self.rt.metrics.in_flight.inc()
         try:
-            refused = self.refuse(scope, headers, path)
+            refused = self.refuse(scope, path)
             if refused is not None:
                 await self.respond(send_wrapper, *refused)
             else:
                 await self.app(scope, receive, send_wrapper)
         except Exception:
-            # The app's handler has logged it and rendered the 500 page; only answer if nothing was sent.
-            if status_code == 500 and not response_started:
+            # Starlette's error handling has logged it and sent the 500 page, then raised it again
+            # for the server; only answer here if nothing was sent.
+            if not response_started:
                 await self.respond(send_wrapper, 500, {"error": {"code": "server_error"}}, 0)
         finally:
             self.rt.metrics.in_flight.dec()
@@ -160,8 +161,8 @@ class Edge:
             self.recent.popleft()
         return len(self.recent) > LOAD_THRESHOLD_RPS
 
-    def refuse(self, scope: Scope, headers: dict[bytes, bytes], path: str) -> tuple[int, dict[str, Any],
-                                                                                   float] | None:
+    def refuse(self, scope: Scope, path: str) -> tuple[int, dict[str, Any], float] | None:
+        """(status, body, Retry-After) when the request is refused before it reaches the app."""
         now = time.monotonic()
         crash, shed = defects.active("crash-under-load"), defects.active("api-fast-500")
         if (crash or shed) and not path.startswith(("/healthz", "/readyz", "/metrics")) and self.loaded(now):
@@ -174,16 +175,17 @@ class Edge:
         limit = self.limit_class(path)
         if limit is None or limit not in self.limiters:
             return None
-        wait = self.limiters[limit].take(self.client_key(scope, headers), now)
+        wait = self.limiters[limit].take(self.client_key(scope), now)
         if wait <= 0:
             return None
         self.rt.metrics.rate_limited.labels(limit).inc()
         seconds = max(1, math.ceil(wait))
-        message = self.rt.catalogues.translator("en").text("api.rate_limited", seconds=seconds)
+        message = self.rt.catalogues.translator("en").text("api.rate_limited", count=seconds)
         return 429, {"error": {"code": "rate_limited", "message": message, "retry_after": seconds}}, seconds
 
     @staticmethod
     async def respond(send: Send, status: int, body: dict[str, Any], retry_after: float) -> None:
+        """Send a small JSON answer of our own (a refusal, or a 500 nothing else could send)."""
         data = json.dumps(body).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
                    (b"cache-control", b"no-store")]
@@ -194,6 +196,7 @@ class Edge:
 
     @staticmethod
     def log(scope: Scope, path: str, status: int, elapsed: float, request_id: str | None) -> None:
+        """One JSON access-log line for the request."""
         client = scope.get("client")
         record: dict[str, Any] = {
             "ts": round(time.time(), 3), "level": "info", "event": "request", "method": scope["method"],

@@ -2,6 +2,10 @@
 
 A key missing from a catalogue falls back to English wrapped in ``<span lang="en">`` so that
 screen readers switch voice (WCAG 3.1.2) and a content gate can see the gap on the page.
+
+A message that depends on a number has one key per plural category of CLDR (``talent.years.one``,
+``talent.years.other``); ``t("talent.years", count=n)`` picks the form the language uses for ``n``
+and fills ``{count}`` with it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,14 @@ LANGUAGES: tuple[str, ...] = ("en", "hi", "ur")
 RTL: frozenset[str] = frozenset({"ur"})
 DEFAULT = "en"
 
+
+def plural_category(lang: str, count: int) -> str:
+    """CLDR's cardinal plural category of a whole number: Hindi says "one" for 0 and 1, English and
+    Urdu for 1 only (https://www.unicode.org/cldr/charts/latest/supplemental/language_plural_rules.html)."""
+    if lang == "hi":
+        return "one" if count in (0, 1) else "other"
+    return "one" if count == 1 else "other"
+
 # Content defects patch the catalogues here, at load time, and nowhere else.
 _VAGUE = "Invalid input."
 
@@ -34,7 +46,7 @@ def _patch(lang: str, messages: dict[str, str]) -> dict[str, str]:
         for key in list(messages):
             if key.startswith("errors.") and key != "errors.summary":
                 messages[key] = _VAGUE
-            if key.startswith("api.") and key != "api.rate_limited":
+            if key.startswith("api.") and not key.startswith("api.rate_limited"):
                 messages[key] = "Error."
     if lang == "hi" and defects.active("missing-hindi-key"):
         messages.pop("home.title", None)
@@ -74,13 +86,21 @@ class Translator:
             return "rtl"
         return "ltr"
 
-    def text(self, key: str, **values: Any) -> str:
-        """Plain text (for attributes, headers, JSON)."""
+    def _plural(self, key: str, count: int | None, values: dict[str, Any]) -> str:
+        if count is None:
+            return key
+        values["count"] = count
+        return f"{key}.{plural_category(self.lang, count)}"
+
+    def text(self, key: str, count: int | None = None, **values: Any) -> str:
+        """Plain text (for attributes, headers, JSON); with ``count``, its plural form."""
+        key = self._plural(key, count, values)
         template = self.messages.get(key) or self.fallback.get(key) or key
         return template.format(**values) if values else template
 
-    def __call__(self, key: str, **values: Any) -> Markup:
+    def __call__(self, key: str, count: int | None = None, **values: Any) -> Markup:
         """HTML-safe text; interpolated values are escaped, English fallbacks are marked up."""
+        key = self._plural(key, count, values)
         if not values:
             # Pages render dozens of fixed strings: escape each once per process, not per request.
             cached = self.memo.get(key)

@@ -36,9 +36,6 @@ class Metrics:
         self.in_flight = Gauge("castmatch_http_in_flight_requests", "Requests being served.",
                                registry=self.registry)
         self.ready = Gauge("castmatch_ready", "1 when the instance accepts traffic.", registry=self.registry)
-        self.worker_connections = Gauge("castmatch_worker_connections",
-                                        "Open client connections per worker process (several workers only).",
-                                        ["worker"], registry=self.registry)
         self.webhooks = Counter("castmatch_webhook_events", "Calendar webhook deliveries by outcome.",
                                 ["outcome"], registry=self.registry)
         self.breaker_state.set(0)

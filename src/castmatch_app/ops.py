@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from castmatch_app import balance, defects
-from castmatch_app.api import json_response
-from castmatch_app.render import runtime
+from castmatch_app import defects
+from castmatch_app.api import RT, json_response
 
 router = APIRouter(tags=["operations"])
 faults_router = APIRouter(prefix="/_test", include_in_schema=False)
@@ -19,15 +18,14 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 @router.get("/healthz", summary="Liveness")
-async def healthz(request: Request) -> Response:
+async def healthz(rt: RT) -> Response:
     # The only place the active defects are revealed, so a test can check which app it talks to.
-    headers = {**NO_STORE, "X-CastMatch-Defects": ",".join(sorted(runtime(request).settings.defects))}
+    headers = {**NO_STORE, "X-CastMatch-Defects": ",".join(sorted(rt.settings.defects))}
     return json_response({"status": "ok"}, headers=headers)
 
 
 @router.get("/readyz", summary="Readiness: 503 while starting or draining")
-async def readyz(request: Request) -> Response:
-    rt = runtime(request)
+async def readyz(rt: RT) -> Response:
     lying = defects.active("readyz-lies")
     if rt.lifecycle.draining and not lying:
         return json_response({"status": "draining"}, 503, {**NO_STORE, "Retry-After": "1"})
@@ -37,27 +35,20 @@ async def readyz(request: Request) -> Response:
 
 
 @router.get("/metrics", summary="Prometheus metrics")
-async def metrics(request: Request) -> Response:
-    rt = runtime(request)
+async def metrics(rt: RT) -> Response:
     rt.metrics.ready.set(1 if rt.lifecycle.ready and not rt.lifecycle.draining else 0)
-    if balance.CURRENT is not None:
-        for worker, count in enumerate(balance.CURRENT.counts()):
-            rt.metrics.worker_connections.labels(str(worker)).set(count)
     return Response(rt.metrics.render(), media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)
 
 
 @faults_router.get("/faults")
-async def get_faults(request: Request) -> Response:
-    return json_response(runtime(request).faults.as_dict())
+async def get_faults(rt: RT) -> Response:
+    return json_response(rt.faults.as_dict())
 
 
 @faults_router.post("/faults")
-async def set_faults(request: Request) -> Response:
-    rt = runtime(request)
+async def set_faults(rt: RT, changes: Annotated[dict[str, Any], Body()]) -> Response:
+    """Switch faults on or off (``{"model_down": true}``); ``{"reset": true}`` switches every one off first."""
     try:
-        changes = json.loads(await request.body() or b"{}")
-        if not isinstance(changes, dict):
-            raise ValueError("send a JSON object such as {\"model_down\": true}")
         if changes.pop("reset", False):
             rt.faults.reset()
         rt.faults.update(changes)

@@ -39,8 +39,14 @@ class Visitor:
 
 
 def runtime(request: Request) -> Runtime:
+    """The Runtime of the app serving ``request``."""
     rt: Runtime = request.app.state.runtime
     return rt
+
+
+async def runtime_dependency(request: Request) -> Runtime:
+    """``runtime`` for ``Depends``: an async dependency runs on the event loop, without a thread hop."""
+    return runtime(request)
 
 
 def visitor(request: Request) -> Visitor:

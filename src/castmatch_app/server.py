@@ -3,44 +3,40 @@
 On SIGTERM a worker first reports not-ready (``/readyz`` 503, ``Connection: close``) for the drain
 period while still serving, then stops accepting and lets in-flight requests finish. The listening
 socket can come from a parent by file descriptor, so a replacement process can take over the port.
+The supervisor restarts a worker that exits while it is not stopping: SIGTERM to one worker at a
+time is a rolling restart.
 """
 
 from __future__ import annotations
 
-import gc
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 from types import FrameType
 
 import uvicorn
 
-from castmatch_app import balance, defects
+from castmatch_app import defects
 from castmatch_app.runtime import LIFECYCLE
-from castmatch_app.wire import OneSendHttpToolsProtocol
+
+#: The app factory a worker serves, unless ``serve --app`` names another (a benchmark's bare app).
+APP = "castmatch_app.app:create_app"
 
 
 class DrainingServer(uvicorn.Server):
+    """uvicorn's server, reporting not-ready for ``drain_seconds`` after the first SIGTERM."""
+
     def __init__(self, config: uvicorn.Config, drain_seconds: float) -> None:
         super().__init__(config)
         self.drain_seconds = drain_seconds
 
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        # Start-up data (catalogue rows, model, templates) lives as long as the worker: moved out of
-        # the collector's reach, a full collection no longer walks it in the middle of requests.
-        gc.collect()
-        gc.freeze()
-
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """First signal: drain, then exit; a second signal (or no drain period): exit now."""
         if defects.active("no-graceful-shutdown"):
             os._exit(0)  # drop everything in flight
         if LIFECYCLE.draining or self.drain_seconds <= 0:
@@ -54,6 +50,7 @@ class DrainingServer(uvicorn.Server):
 
 
 def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (port 0: a free one)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -63,6 +60,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def adopt(fd: int) -> socket.socket:
+    """The listening socket a parent passed down as file descriptor ``fd``."""
     sock = socket.socket(fileno=fd)  # family and type are detected from the descriptor
     if sock.type != socket.SOCK_STREAM:
         raise OSError(f"file descriptor {fd} is not a stream socket")
@@ -70,6 +68,7 @@ def adopt(fd: int) -> socket.socket:
 
 
 def announce(sock: socket.socket, workers: int) -> None:
+    """Tell whoever started us where we listen (one JSON line on stderr)."""
     host, port = sock.getsockname()[:2]
     print(json.dumps({"event": "listening", "url": f"http://{host}:{port}", "pid": os.getpid(),
                       "workers": workers}), file=sys.stderr, flush=True)
@@ -85,46 +84,33 @@ def _watch_supervisor(server: DrainingServer) -> None:
         while os.getppid() == expected:
             time.sleep(1.0)
         server.should_exit = True
-        if balance.CURRENT is not None:
-            balance.CURRENT.remove()
 
     threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
 
 
-def serve_worker(sock: socket.socket, drain_seconds: float, loop: str = "asyncio") -> int:
-    # The stdlib loop by default: saturated by 100 connections, uvloop took new requests ahead of
-    # writing finished answers (MagicStack/uvloop#123) and some waited hundreds of milliseconds,
-    # where asyncio's tail stayed within twice the median (benchmarks/app_load.py --loop).
-    config = uvicorn.Config(
-        "castmatch_app.app:create_app", factory=True, http=OneSendHttpToolsProtocol, loop=loop, lifespan="on",
-        server_header=False, access_log=False, log_config=None, timeout_graceful_shutdown=30,
-        timeout_keep_alive=5, backlog=2048,
-    )
-    balance.CURRENT = balance.Balance.from_env()
+def serve_worker(sock: socket.socket, drain_seconds: float, app: str = APP) -> int:
+    """Serve the app that the factory ``app`` (``module:function``) makes on ``sock``, until told to stop."""
+    # uvicorn's own access log is off: the app writes one JSON line per request, with its request id.
+    config = uvicorn.Config(app, factory=True, lifespan="on", server_header=False, access_log=False,
+                            log_config=None, timeout_graceful_shutdown=30, backlog=2048)
     server = DrainingServer(config, drain_seconds)
     _watch_supervisor(server)
     server.run(sockets=[sock])
     return 0 if server.started else 3
 
 
-def supervise(sock: socket.socket, workers: int, drain_seconds: float, loop: str = "asyncio") -> int:
+def supervise(sock: socket.socket, workers: int, drain_seconds: float, app: str = APP) -> int:
     """Run ``workers`` child processes on one inherited socket; restart any that die unexpectedly."""
     fd = sock.fileno()
     os.set_inheritable(fd, True)
     command = [sys.executable, "-m", "castmatch_app", "serve", "--fd", str(fd), "--workers", "1",
-               "--drain-seconds", str(drain_seconds), "--loop", loop]
+               "--drain-seconds", str(drain_seconds), "--app", app]
+    env = {**os.environ, "CASTMATCH_SUPERVISOR_PID": str(os.getpid())}
 
-    shared = Path(tempfile.mkdtemp(prefix="castmatch-balance-", dir="/dev/shm" if os.path.isdir("/dev/shm")
-                                   else None))
-    counts = shared / "connections"
-    balance.create(counts, workers)
-    env = {**os.environ, "CASTMATCH_SUPERVISOR_PID": str(os.getpid()), balance.FILE_ENV: str(counts)}
+    def spawn() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(command, pass_fds=(fd,), env=env)
 
-    def spawn(index: int) -> subprocess.Popen[bytes]:
-        balance.reset(counts, index)
-        return subprocess.Popen(command, pass_fds=(fd,), env={**env, balance.INDEX_ENV: str(index)})
-
-    children = [spawn(i) for i in range(workers)]
+    children = [spawn() for _ in range(workers)]
     stopping = threading.Event()
 
     def forward(sig: int, _: FrameType | None) -> None:
@@ -135,13 +121,10 @@ def supervise(sock: socket.socket, workers: int, drain_seconds: float, loop: str
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    try:
-        while True:
-            for i, child in enumerate(children):
-                if child.poll() is not None and not stopping.is_set():
-                    children[i] = spawn(i)
-            if stopping.is_set() and all(c.poll() is not None for c in children):
-                return 0
-            time.sleep(0.2)
-    finally:
-        shutil.rmtree(shared, ignore_errors=True)
+    while True:
+        for i, child in enumerate(children):
+            if child.poll() is not None and not stopping.is_set():
+                children[i] = spawn()
+        if stopping.is_set() and all(c.poll() is not None for c in children):
+            return 0
+        time.sleep(0.2)

@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS audition_history (id INTEGER PRIMARY KEY, audition_id
     event_id TEXT NOT NULL, type TEXT NOT NULL, sequence INTEGER NOT NULL, outcome TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS applicants (id INTEGER PRIMARY KEY, data TEXT NOT NULL,
     headshot BLOB, created REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS auditions_slot ON auditions(talent_id, starts_at);
 """
 
 # (id, username, display name, role, password, talent id) -- documented in the package docstring.
@@ -50,6 +51,14 @@ SEED_USERS: tuple[tuple[int, str, str, str, str, int | None], ...] = (
     (2, "arjun@castmatch.test", "Arjun Kapoor", "director", "Arjun-Casting-2025", None),
     (3, "kabir@castmatch.test", "Kabir Khan", "talent", "Kabir-Talent-2025", 1),
 )
+
+
+class SlotTakenError(Exception):
+    """The talent already has a booking (not cancelled) that starts at that time."""
+
+    def __init__(self, talent_id: int, starts_at: str) -> None:
+        super().__init__(f"talent {talent_id} is already booked at {starts_at}")
+        self.talent_id, self.starts_at = talent_id, starts_at
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
@@ -254,7 +263,8 @@ class State:
                       idempotency_key: str | None) -> tuple[dict[str, Any], bool]:
         """Create a booking; a repeated idempotency key returns the first booking (created=False).
 
-        Raises ValueError when the key was used before for a different request.
+        Raises ValueError when the key was used before for a different request, and SlotTakenError
+        when the talent already has a booking that starts at ``starts_at``.
         """
         request_hash = hashlib.sha256(json.dumps([talent_id, role_id, starts_at, notes]).encode()).hexdigest()
         scoped = f"{owner_id}:{idempotency_key}" if idempotency_key else None
@@ -269,6 +279,11 @@ class State:
                     return self._audition(db.execute(
                         f"SELECT {self.AUDITION_COLUMNS} FROM auditions WHERE id = ?", (existing,)
                     ).fetchone()), False
+            # Inside the write transaction: two bookings of one slot cannot both pass this check.
+            taken = db.execute("SELECT 1 FROM auditions WHERE talent_id = ? AND starts_at = ? AND status != "
+                               "'cancelled'", (talent_id, starts_at)).fetchone()
+            if taken and not defects.active("double-booking"):
+                raise SlotTakenError(talent_id, starts_at)
             cur = db.execute(
                 "INSERT INTO auditions (owner_id, talent_id, role_id, starts_at, notes, status, idempotency_key, "
                 "request_hash, created) VALUES (?, ?, ?, ?, ?, 'booked', ?, ?, ?)",

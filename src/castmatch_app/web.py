@@ -59,7 +59,7 @@ async def home(request: Request) -> Response:
 async def talent_search(request: Request) -> Response:
     rt = runtime(request)
     t = translator(request)
-    query = search.parse(request.query_params, strict=False)
+    query = search.from_page(request.query_params)
     total, talents = await search.run(rt, query)
     params = {k: v for k, v in request.query_params.items() if k not in {"page", "lang"} and v}
 
@@ -77,7 +77,7 @@ async def talent_search(request: Request) -> Response:
     ]
     title = t.text("search.title")
     if query.q or params:
-        title = f"{t.text('search.results', total=total)} · {title}"
+        title = f"{t.text('search.results', count=total)} · {title}"
     return page(request, "search.html", title=title, description=t.text("search.meta"), section="search",
                 query=query, total=total, talents=talents, pages=search.pages(total, query.per_page),
                 page_url=page_url, selects=selects)

@@ -13,13 +13,7 @@ import fcntl
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,14 +93,6 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _healthy(url: str, timeout: float = 2.0) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=timeout) as resp:
-            return bool(resp.status == 200)
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
 def process_alive(pid: int) -> bool:
     """True while a process with this id exists (it may belong to another user)."""
     try:
@@ -116,58 +102,38 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
 def ensure_app(folder: Path, env: Mapping[str, str] | None = None, timeout: float = 90.0) -> App:
-    """Return the run's app, starting it on a free loopback port if nobody has yet."""
+    """Return the run's app, starting it on a free loopback port if nobody has yet.
+
+    It runs with the defects named in ``CASTMATCH_DEFECTS`` of ``env`` (default: this process's
+    environment) and with fault injection on unless ``CASTMATCH_FAULT_INJECTION`` says ``0``.
+    """
+    from castmatch_app import testing  # the standard library only: no app dependency to import it
+
     env = dict(os.environ if env is None else env)
     with _locked(folder):
         state = folder / STATE
         if state.exists():
             data = json.loads(state.read_text())
             app = App(data["url"], int(data["pid"]), Path(data["log"]))
-            if process_alive(app.pid) and _healthy(app.url):
+            if testing.Running(app.url, app.log, app.pid).alive():
                 return app
             raise SutError(f"the reference app ({app.url}, pid {app.pid}) died during the run; "
                            f"its log: {app.log}\n{_tail(app.log)}")
-        app = _start(folder, env, timeout)
+        try:
+            # Own state database per run: concurrent runs (the defect matrix, CI jobs) must not see
+            # each other's bookings and sessions. The generated catalogue is read-only and cached.
+            running = testing.launch(
+                folder, defects=[d for d in env.get("CASTMATCH_DEFECTS", "").split(",") if d.strip()],
+                fault_injection=env.get("CASTMATCH_FAULT_INJECTION", "1") not in {"0", "false", "no"},
+                env=env, log=folder / LOG, timeout=timeout)
+        except testing.LaunchError as exc:
+            raise SutError(f"the reference app did not start: {exc}") from exc
+        assert running.proc is not None
+        _STARTED[running.pid] = running.proc
+        app = App(running.url, running.pid, running.log)
         state.write_text(json.dumps({"url": app.url, "pid": app.pid, "log": str(app.log)}))
         return app
-
-
-def _start(folder: Path, env: dict[str, str], timeout: float) -> App:
-    # Bind here and hand the socket down: no window in which another process takes the port.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(2048)
-    port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    log = folder / LOG
-    env.setdefault("CASTMATCH_FAULT_INJECTION", "1")
-    # Own state database per run: concurrent runs (the defect matrix, CI jobs) must not see
-    # each other's bookings and sessions. The generated catalogue is read-only and cached.
-    cmd = [sys.executable, "-m", "castmatch_app", "serve", "--fd", str(sock.fileno()),
-           "--state-db", str(folder / "state.sqlite3")]
-    with open(log, "wb") as out:
-        try:
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                    pass_fds=(sock.fileno(),), start_new_session=True)
-        except OSError as exc:
-            sock.close()
-            raise SutError(f"cannot start the reference app ({' '.join(cmd)}): {exc}") from exc
-    sock.close()
-    _STARTED[proc.pid] = proc
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SutError(f"the reference app exited with status {proc.returncode} before it was healthy; "
-                           f"log {log}:\n{_tail(log)}")
-        if _healthy(url, timeout=1.0):
-            return App(url, proc.pid, log)
-        time.sleep(0.1)
-    _terminate(proc.pid)
-    raise SutError(f"the reference app did not answer {url}/healthz within {timeout:.0f} s; log {log}:\n{_tail(log)}")
 
 
 def _tail(log: Path, lines: int = 20) -> str:
@@ -177,43 +143,17 @@ def _tail(log: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
-def stop_group(proc: subprocess.Popen[bytes], grace: float = 10.0, after_kill: float = 10.0) -> None:
-    """SIGTERM a child started in its own session (and its workers), SIGKILL after ``grace`` seconds.
-
-    Reaps it through its Popen, so the Popen knows it has exited (and never warns that it still runs).
-    """
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=after_kill)
-
-
-def _terminate(pid: int, grace: float = 10.0) -> None:
-    proc = _STARTED.pop(pid, None)
-    if proc is not None:
-        stop_group(proc, grace, grace)
-        return
-    # Started by another process of this run (an xdist worker): signal its group, then watch it go.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if not process_alive(pid):
-            return
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-
-
 def stop_app(folder: Path) -> None:
     """Stop the run's app if one was started (safe to call when none was)."""
+    from castmatch_app import testing
+
     state = folder / STATE
     if not state.exists():
         return
     with contextlib.suppress(ValueError, KeyError, OSError):
-        _terminate(int(json.loads(state.read_text())["pid"]))
+        data = json.loads(state.read_text())
+        pid = int(data["pid"])
+        # The process that started it holds its Popen and reaps it; another (the xdist controller,
+        # when a worker started it) stops it by pid.
+        testing.Running(data["url"], Path(data["log"]), pid, proc=_STARTED.pop(pid, None)).stop()
     state.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import os
+import random
 import time
 import uuid
 from typing import Any
@@ -40,9 +41,10 @@ def deliver(client: Client, event: dict[str, Any], *, secret: str = SECRET, time
 def audition(client: Client, directors: tuple[tuple[str, str], ...]) -> tuple[int, dict[str, str]]:
     """A fresh booking owned by the first director: (audition id, auth headers to read it)."""
     auth = access.bearer(access.sign_in(client, *directors[0]).access)
-    day = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).date().isoformat()
-    reply = client.post("/api/v1/auditions", json_body={"talent_id": 7, "role_id": 1, "date": day, "time": "11:30",
-                                                        "notes": "webhook gate"},
+    # A talent has one booking per start time: a random talent and slot keep the gates' bookings apart.
+    day = (dt.datetime.now(dt.UTC) + dt.timedelta(days=random.randint(3, 700))).date().isoformat()
+    slot = {"talent_id": random.randint(1, 5000), "date": day, "time": f"{random.randint(9, 19):02d}:30"}
+    reply = client.post("/api/v1/auditions", json_body={**slot, "role_id": 1, "notes": "webhook gate"},
                         headers={**auth, "Idempotency-Key": uuid.uuid4().hex})
     assert reply.status == 201, f"cannot book an audition: {reply.status} {reply.text[:300]}"
     return int(reply.json()["id"]), auth

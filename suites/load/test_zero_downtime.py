@@ -5,18 +5,14 @@ two workers behind one listening socket (``castmatch-app serve --workers 2``). I
 replaces a worker that exits; a rolling restart is SIGTERM to each worker in turn, waiting for
 the replacement to finish starting before the next. A worker that drains (``/readyz`` 503,
 ``Connection: close``, in-flight requests finished) loses no request; one that just exits does.
-CASTMATCH_DEFECTS passes through, so the app's defects apply to this instance too.
+It starts with the defects named in CASTMATCH_DEFECTS, so the run's defects apply to it too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import http.client
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +22,7 @@ from urllib.parse import urlsplit
 import psutil  # type: ignore[import-untyped]  # a Locust dependency
 import pytest
 
-from pytest_castmatch import sut
+from castmatch_app import defects, testing
 from pytest_castmatch.checks import latency
 from pytest_castmatch.config import GateConfig
 from pytest_castmatch.model import Finding
@@ -35,54 +31,35 @@ from pytest_castmatch.runners import locust as load
 
 WORKERS = 2
 DRAIN_SECONDS = 2  # longer than the users' longest think time, so every connection sees "close"
-STARTED = "Application startup complete"
-
-
-class App:
-    """A multi-worker reference app in its own process group, with its log."""
-
-    def __init__(self, proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
-        self.proc, self.url, self.log = proc, url, log
-
-    def started_workers(self) -> int:
-        return self.log.read_text(errors="replace").count(STARTED)
-
-    def workers(self) -> list[psutil.Process]:
-        children: list[psutil.Process] = psutil.Process(self.proc.pid).children()
-        return children
-
-    def wait_started(self, count: int, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.started_workers() >= count:
-                return True
-            time.sleep(0.1)
-        return False
 
 
 @pytest.fixture
-def multiworker_app(tmp_path: Path) -> Iterator[App]:
+def multiworker_app(tmp_path: Path) -> Iterator[testing.Running]:
     """``castmatch-app serve --workers 2`` on a free loopback port, stopped (whole group) afterwards."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(2048)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    log = tmp_path / "app.log"
-    env = {**os.environ, "CASTMATCH_ACCESS_LOG": "0"}
-    cmd = [sys.executable, "-m", "castmatch_app", "serve", "--fd", str(sock.fileno()), "--workers", str(WORKERS),
-           "--drain-seconds", str(DRAIN_SECONDS), "--state-db", str(tmp_path / "state.sqlite3")]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, pass_fds=(sock.fileno(),),
-                                start_new_session=True)
-    sock.close()
-    app = App(proc, url, log)
     try:
-        if not app.wait_started(WORKERS, 90):
-            pytest.fail(f"the {WORKERS}-worker app did not start within 90 s; log {log}", pytrace=False)
+        app = testing.launch(tmp_path, workers=WORKERS, defects=defects.from_env(), drain_seconds=DRAIN_SECONDS,
+                             access_log=False)
+    except testing.LaunchError as exc:
+        pytest.fail(f"the {WORKERS}-worker app did not start: {exc}", pytrace=False)
+    try:
         yield app
     finally:
-        sut.stop_group(proc, grace=15, after_kill=5)
+        app.stop()
+
+
+def worker_processes(app: testing.Running) -> list[psutil.Process]:
+    """The app's worker processes (the supervisor's children)."""
+    children: list[psutil.Process] = psutil.Process(app.pid).children()
+    return children
+
+
+def wait_ready_workers(app: testing.Running, count: int, timeout: float) -> bool:
+    """True once ``count`` workers (replacements included) have started, False after ``timeout``."""
+    try:
+        app.wait_ready(timeout, workers=count)
+    except testing.LaunchError:
+        return False
+    return True
 
 
 class HeldConnections:
@@ -142,13 +119,13 @@ class HeldConnections:
                 conn.close()
 
 
-def rolling_restart(app: App, start_after: float, clients: HeldConnections) -> list[Finding]:
+def rolling_restart(app: testing.Running, start_after: float, clients: HeldConnections) -> list[Finding]:
     """SIGTERM each worker in turn; wait for its replacement to start before the next one."""
     time.sleep(start_after)
     problems: list[Finding] = []
-    workers = app.workers()
+    workers = worker_processes(app)
     for old in workers:
-        before = app.started_workers()
+        before = app.ready_workers()
         held = clients.hold(old, workers)
         if not held:
             problems.append(Finding(rule="restart-no-connection", severity="error",
@@ -156,7 +133,7 @@ def rolling_restart(app: App, start_after: float, clients: HeldConnections) -> l
         old.send_signal(signal.SIGTERM)
         time.sleep(0.2)  # well inside the drain period, well after an abrupt exit
         clients.reuse(held)
-        if not app.wait_started(before + 1, 45):
+        if not wait_ready_workers(app, before + 1, 45):
             problems.append(Finding(rule="restart-no-replacement", severity="error",
                                     message=f"worker {old.pid} was not replaced within 45 s; log {app.log}"))
             break
@@ -166,7 +143,7 @@ def rolling_restart(app: App, start_after: float, clients: HeldConnections) -> l
 
 @pytest.mark.p0
 @pytest.mark.owner("devops")
-def test_rolling_restart_loses_no_request(multiworker_app: App, castmatch_config: GateConfig, gate: Gate,
+def test_rolling_restart_loses_no_request(multiworker_app: testing.Running, castmatch_config: GateConfig, gate: Gate,
                                           tmp_path: Path, min_availability: float) -> None:
     """Under moderate load, restarting every worker one by one fails no request and keeps p99 in bounds."""
     plan = load.LoadPlan(host=multiworker_app.url, users=30, spawn_rate=30, run_time_s=20, workers=1,

@@ -5,7 +5,6 @@ identical data within the recovery-time objective.
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 
+from castmatch_app import testing
 from pytest_castmatch.checks import ops
 from pytest_castmatch.checks.ops import Probe
 from pytest_castmatch.model import Finding
@@ -27,9 +27,9 @@ BACKED_UP_TABLES = ("users", "shortlists", "shortlist_items", "auditions", "audi
 
 @pytest.mark.p1
 @pytest.mark.owner("integration")
-def test_health_probes_over_start_and_shutdown(gate: Any, own_app: Any) -> None:
+def test_health_probes_over_start_and_shutdown(gate: Any, own_app: testing.Running) -> None:
     """/healthz and /readyz polled from the first moment: never ready before serving, never ready after SIGTERM."""
-    url = own_app.wait_for_url()
+    url = own_app.url
     probes: list[Probe] = []
     ready_at: list[float] = []
     done = threading.Event()
@@ -59,14 +59,13 @@ def test_health_probes_over_start_and_shutdown(gate: Any, own_app: Any) -> None:
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
     deadline = time.monotonic() + 60
-    while not ready_at and time.monotonic() < deadline and own_app.proc.poll() is None:
+    while not ready_at and time.monotonic() < deadline and own_app.alive():
         time.sleep(0.05)
     assert ready_at, "the app never served a recommendation within 60 s"
     time.sleep(0.3)
     sigterm_at = time.monotonic() - own_app.started
-    own_app.proc.send_signal(signal.SIGTERM)
     try:
-        own_app.proc.wait(20)
+        own_app.stop(grace=20)
     finally:
         done.set()
         poller.join(5)
@@ -75,16 +74,10 @@ def test_health_probes_over_start_and_shutdown(gate: Any, own_app: Any) -> None:
 
 @pytest.mark.p0
 @pytest.mark.owner("devops")
-def test_sigterm_finishes_in_flight_requests(gate: Any, own_app: Any) -> None:
+def test_sigterm_finishes_in_flight_requests(gate: Any, own_app: testing.Running) -> None:
     """Requests already being served when SIGTERM arrives still complete with 200 (graceful shutdown)."""
-    url = own_app.wait_for_url()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/readyz", timeout=5).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.1)
+    own_app.wait_ready(60)
+    url = own_app.url
     outcomes: list[str] = []
 
     def slow_request() -> None:
@@ -98,10 +91,9 @@ def test_sigterm_finishes_in_flight_requests(gate: Any, own_app: Any) -> None:
     for worker in workers:
         worker.start()
     time.sleep(0.4)  # the requests are in flight
-    own_app.proc.send_signal(signal.SIGTERM)
+    own_app.stop(grace=30)
     for worker in workers:
         worker.join(30)
-    own_app.proc.wait(30)
     gate.check([Finding(rule="request-dropped-on-shutdown", page="/_test/sleep",
                             message=f"an in-flight request ended with {outcome} after SIGTERM, not 200")
                 for outcome in outcomes if outcome != "200"] or (

@@ -5,7 +5,6 @@ request ids match the X-Request-ID each response carries.
 from __future__ import annotations
 
 import shutil
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 
+from castmatch_app import testing
 from pytest_castmatch.checks import ops
 from pytest_castmatch.checks.ops import SeriesRule
 from pytest_castmatch.model import Finding
@@ -42,18 +42,12 @@ def test_metrics_expose_dashboard_series(gate: Any, castmatch_base_url: str) -> 
 
 @pytest.mark.p1
 @pytest.mark.owner("devops")
-def test_logs_are_json_with_request_ids(gate: Any, own_app: Any) -> None:
+def test_logs_are_json_with_request_ids(gate: Any, own_app: testing.Running) -> None:
     """Every log line is a JSON object; each response's X-Request-ID is on the log record of its request."""
-    url = own_app.wait_for_url()
+    own_app.wait_ready(60)
+    url = own_app.url
     seen: list[tuple[str, str | None]] = []
     with requests.Session() as http:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if http.get(url + "/readyz", timeout=5).ok:
-                    break
-            except requests.RequestException:  # still building the model: not accepting yet
-                time.sleep(0.1)
         given = f"gate-{uuid.uuid4().hex[:12]}"
         for path, headers in (("/", {}), ("/api/v1/talent/1", {}), ("/no-such-page", {}),
                               ("/api/v1/search?q=dance", {"X-Request-ID": given})):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +20,13 @@ OTHER_DIRECTOR = ("arjun@castmatch.test", "Arjun-Casting-2025")
 TALENT = ("kabir@castmatch.test", "Kabir-Talent-2025")
 
 MakeApp = Callable[..., TestClient]
+_SLOTS = itertools.count()
+
+
+def free_slot() -> tuple[str, str]:
+    """A booking date and time no other call in this process returns (one talent, one booking per slot)."""
+    n = next(_SLOTS)
+    return (dt.date(2099, 1, 1) + dt.timedelta(days=n // 12)).isoformat(), f"{9 + n % 12:02d}:00"
 
 
 def settings_for(data_dir: Path, state_db: Path, defects: tuple[str, ...] = (), **overrides: Any) -> Settings:

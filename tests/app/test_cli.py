@@ -26,19 +26,20 @@ def test_catalogue_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["defects", "--json"]) == 0
     entries = json.loads(capsys.readouterr().out)
     assert {e["name"] for e in entries} >= set(REQUIRED)
-    for entry in entries:
-        assert set(entry) == {"name", "breaks", "owner", "priority", "gates"}
-        assert entry["owner"] in defects.OWNERS
-        assert entry["priority"] in defects.PRIORITIES
-        assert entry["gates"]
-        for gate in entry["gates"]:  # a suite folder, or a file / test inside one
-            assert any(gate == f or gate.startswith(f + "/") for f in defects.GATE_FOLDERS), gate
-    assert {e["owner"] for e in entries} == set(defects.OWNERS)  # every team can be proven red
+    assert [e for e in entries if set(e) != {"name", "breaks", "owner", "priority"} or not all(e.values())] == []
 
 
-def test_catalogue_table(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("columns", [60, 80, 132])
+def test_catalogue_table_fits_the_terminal(columns: int, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
     assert cli.main(["defects"]) == 0
-    assert "slow-recommendations" in capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()
+    assert max(map(len, lines)) <= columns
+    text = " ".join(" ".join(lines).split())
+    for defect in defects.CATALOGUE:
+        assert defect.name in text
+        assert defect.breaks in text, defect.breaks  # wrapped, never cut
 
 
 @pytest.mark.parametrize("name", sorted(defects.NAMES))

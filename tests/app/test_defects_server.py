@@ -15,7 +15,18 @@ from fastapi.testclient import TestClient
 
 from castmatch_app import cli, defects
 from castmatch_app.config import parse_rate_limits
-from tests.app.apphelp import DIRECTOR, MakeApp, bearer, check_defect, csrf, rt, sign_in, token
+from tests.app.apphelp import (
+    DIRECTOR,
+    OTHER_DIRECTOR,
+    MakeApp,
+    bearer,
+    check_defect,
+    csrf,
+    free_slot,
+    rt,
+    sign_in,
+    token,
+)
 from tests.app.test_webhook import deliver, event, new_audition
 
 Check = Callable[[TestClient], bool]
@@ -42,7 +53,7 @@ def crashes_under_load(c: TestClient) -> bool:
     edge = c.app
     scope = {"type": "http", "path": "/api/v1/search", "headers": [], "client": ("127.0.0.1", 1)}
     with defects.using(rt(c).settings.defects):
-        refused = [edge.refuse(scope, {}, "/api/v1/search") for _ in range(3000)]  # type: ignore[attr-defined]
+        refused = [edge.refuse(scope, "/api/v1/search") for _ in range(3000)]  # type: ignore[attr-defined]
     return any(r is not None and r[0] == 500 for r in refused)
 
 
@@ -50,8 +61,8 @@ def sheds_api_under_load(c: TestClient) -> bool:
     edge = c.app
     scope = {"type": "http", "path": "/api/v1/search", "headers": [], "client": ("127.0.0.1", 1)}
     with defects.using(rt(c).settings.defects):
-        api = [edge.refuse(scope, {}, "/api/v1/search") for _ in range(30)]  # type: ignore[attr-defined]
-        page = edge.refuse(scope, {}, "/talent")  # type: ignore[attr-defined]
+        api = [edge.refuse(scope, "/api/v1/search") for _ in range(30)]  # type: ignore[attr-defined]
+        page = edge.refuse(scope, "/talent")  # type: ignore[attr-defined]
     # Past the load threshold every API request fails at once; pages still answer.
     return page is None and all(r is not None and r[0] == 500 for r in api[-5:])
 
@@ -157,16 +168,32 @@ def ab_share(c: TestClient) -> float:
     return variants.count("A") / len(variants)
 
 
-def booked_twice(c: TestClient) -> bool:
+def submitted_twice(c: TestClient) -> bool:
+    """The same booking form sent twice: one booking, both answers lead to it, unless the form is not one-shot."""
     sign_in(c)
     form = c.get("/auditions/new?talent=21").text
     nonce = re.search(r'name="nonce" value="([^"]+)"', form)
     assert nonce is not None
+    day, time = free_slot()
     data = {"csrf": csrf(form, "/auditions/new"), "talent": "21", "nonce": nonce.group(1), "role": "1",
-            "date": "2099-05-05", "time": "10:30", "notes": f"double {uuid.uuid4().hex}"}
-    first = c.post("/auditions/new", data=data, follow_redirects=False).headers["location"]
-    second = c.post("/auditions/new", data=data, follow_redirects=False).headers["location"]
-    return bool(first != second)
+            "date": day, "time": time, "notes": f"double {uuid.uuid4().hex}"}
+    first = c.post("/auditions/new", data=data, follow_redirects=False)
+    second = c.post("/auditions/new", data=data, follow_redirects=False)
+    return not (first.status_code == second.status_code == 303
+                and first.headers["location"] == second.headers["location"])
+
+
+def slot_booked_twice(c: TestClient) -> bool:
+    """Two bookings of one talent at one time (different requests): the second is refused, unless the defect."""
+    day, time = free_slot()
+    body = {"talent_id": 33, "role_id": 2, "date": day, "time": time}
+    first = c.post("/api/v1/auditions", json=body, headers={**bearer(c), "Idempotency-Key": uuid.uuid4().hex})
+    second = c.post("/api/v1/auditions", json=body, headers={**bearer(c, OTHER_DIRECTOR),
+                                                              "Idempotency-Key": uuid.uuid4().hex})
+    assert first.status_code == 201, first.text
+    if second.status_code == 409:
+        assert time in second.json()["error"]["message"], second.text
+    return second.status_code == 201
 
 
 def onboarding_dead_end(c: TestClient) -> bool:
@@ -191,7 +218,7 @@ CHECKS: dict[str, Check] = {
     "sql-injection": injectable,
     "idor": idor,
     "stacktrace-500": leaks_trace,
-    "edge-case-500": lambda c: c.get("/api/v1/search?per_page=0").status_code == 500,
+    "edge-case-500": lambda c: c.get("/api/v1/search", params={"q": "***"}).status_code == 500,
     "webhook-double-process": double_processed,
     "webhook-out-of-order": out_of_order,
     "webhook-bad-signature": accepts_bad_signature,
@@ -208,7 +235,10 @@ CHECKS: dict[str, Check] = {
     "missing-metrics": lambda c: "castmatch_http_request_duration_seconds" not in c.get("/metrics").text,
     "api-v0-no-deprecation": lambda c: "deprecation" not in c.get("/api/v0/search").headers,
     "vague-errors": lambda c: "Fix the fields" not in c.get("/api/v1/search?per_page=0").text,
-    "double-submit": booked_twice,
+    "double-submit": submitted_twice,
+    "double-booking": slot_booked_twice,
+    "literal-search": lambda c: all(c.get("/api/v1/search", params={"q": q}).json()["total"] == 0
+                                    for q in ("actor", "dancers", "voice artist")),
     "onboarding-dead-end": onboarding_dead_end,
 }
 OVERRIDES: dict[str, dict[str, Any]] = {"no-rate-limit": {"rate_limits": parse_rate_limits("api=1/3,pages=1/3")}}

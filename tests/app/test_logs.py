@@ -1,61 +1,40 @@
-"""The app's log handler: JSON lines written in batches, with nothing lost on the way out."""
+"""The app's JSON logs: one object per line, with the request id, and nothing lost when the process dies."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import time
+import subprocess
+import sys
 
-from castmatch_app.logs import BatchingHandler, JsonFormatter
+from castmatch_app import logs
 
-
-def make(interval_s: float = 60.0, max_bytes: int = 64 * 1024) -> tuple[logging.Logger, BatchingHandler, io.StringIO]:
-    stream = io.StringIO()
-    handler = BatchingHandler(stream, interval_s=interval_s, max_bytes=max_bytes)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger(f"castmatch.test.{id(handler)}")
-    logger.propagate = False
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
-    return logger, handler, stream
-
-
-def lines(stream: io.StringIO) -> list[dict[str, object]]:
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
+KILLED_RIGHT_AFTER_LOGGING = """
+import logging, os, signal
+from castmatch_app import logs
+logs.configure()
+logs.request_id_var.set("req-7")
+for n in range(3):
+    logging.getLogger("castmatch.access").info({"event": "request", "n": n})
+os.kill(os.getpid(), signal.SIGKILL)
+"""
 
 
-def test_info_lines_wait_for_the_batch_and_close_writes_them() -> None:
-    logger, handler, stream = make()
-    for i in range(3):
-        logger.info({"event": "request", "n": i})
-    assert stream.getvalue() == ""
-    handler.close()
-    assert [line["n"] for line in lines(stream)] == [0, 1, 2]
+def test_every_line_is_written_before_a_kill() -> None:
+    done = subprocess.run([sys.executable, "-c", KILLED_RIGHT_AFTER_LOGGING], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == -9
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [(line["n"], line["request_id"], line["logger"]) for line in lines] == [
+        (0, "req-7", "castmatch.access"), (1, "req-7", "castmatch.access"), (2, "req-7", "castmatch.access")]
 
 
-def test_a_warning_is_written_at_once_with_everything_before_it() -> None:
-    logger, handler, stream = make()
-    logger.info({"event": "request", "n": 1})
-    logger.warning("disk nearly full")
-    assert [line.get("n", line.get("message")) for line in lines(stream)] == [1, "disk nearly full"]
-    handler.close()
-
-
-def test_a_full_batch_is_written_without_waiting() -> None:
-    logger, handler, stream = make(max_bytes=200)
-    for i in range(5):
-        logger.info({"event": "request", "n": i})
-    assert len(lines(stream)) >= 2
-    handler.close()
-    assert len(lines(stream)) == 5
-
-
-def test_pending_lines_are_written_on_the_interval() -> None:
-    logger, handler, stream = make(interval_s=0.05)
-    logger.info({"event": "request"})
-    deadline = time.monotonic() + 5
-    while not stream.getvalue() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert len(lines(stream)) == 1
-    handler.close()
+def test_a_plain_message_and_an_exception_become_fields() -> None:
+    try:
+        raise ValueError("bad input")
+    except ValueError:
+        record = logging.getLogger("castmatch.app").makeRecord(
+            "castmatch.app", logging.ERROR, __file__, 1, "failed on %s", ("/talent",), sys.exc_info())
+    data = json.loads(logs.JsonFormatter().format(record))
+    assert (data["level"], data["message"]) == ("error", "failed on /talent")
+    assert "ValueError: bad input" in data["exception"]

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from castmatch_app.security import webhook_signature
-from tests.app.apphelp import bearer
+from tests.app.apphelp import bearer, free_slot
 
 SECRET = "castmatch-calendar-secret"
 
@@ -22,7 +22,8 @@ def deliver(client: TestClient, event: dict[str, Any], secret: str = SECRET) -> 
 
 
 def new_audition(client: TestClient) -> int:
-    body = {"talent_id": 30, "role_id": 4, "date": "2099-01-15", "time": "10:00"}
+    day, time = free_slot()
+    body = {"talent_id": 30, "role_id": 4, "date": day, "time": time}
     response = client.post("/api/v1/auditions", json=body, headers={**bearer(client),
                                                                      "Idempotency-Key": uuid.uuid4().hex})
     assert response.status_code == 201

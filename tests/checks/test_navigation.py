@@ -6,6 +6,7 @@ from playwright.sync_api import Browser, Page
 
 from pytest_castmatch.checks import assets, axe, journeys, layout, motion, navigation, theme, vitals
 from pytest_castmatch.model import Finding
+from tests.loopback import failing, serving
 
 PAGE = "/structure/good.html"
 MISSING = "/structure/no-such-page.html"
@@ -66,3 +67,11 @@ def test_a_journey_stops_at_a_missing_page_with_one_finding(page: Page, corpus_u
     assert j.broken == 1
     _only_status(recorded)
     assert recorded[0].message.startswith("casting director, step 'open the search': page answered 404")
+
+
+def test_a_server_error_is_one_blocking_finding(page: Page) -> None:
+    # A fast 500 page loads and paints like a real one: it is no more measured than a 404.
+    with serving(failing(500)) as url:
+        found = navigation.visit(page, url + "/talent")
+    assert [(f.rule, f.severity, f.page) for f in found] == [(navigation.RULE, "error", "/talent")]
+    assert found[0].message == "page answered 500 (expected 2xx): nothing was measured on it"

@@ -1,10 +1,13 @@
 """The defect matrix: every injected defect turns the gates that must catch it red.
 
-Driven by the app's own catalogue (``castmatch-app defects --json``): for each defect, the
-listed gates run in a fresh pytest against the reference app started with that defect,
-and must end with a failing gate of the defect's owner and priority. The same gates against
-the clean app must all pass. A defect whose gate folder does not exist yet is reported as
-skipped with the folder it waits for — absent, never counted as caught.
+For each defect of the app's catalogue, the gates ``catches.CATCHES`` names run as a user runs
+them (``pytest TARGETS``, in a process of their own) against the reference app started with that
+defect, and must end with a failing gate of the defect's owner and priority; a P0 or P1 defect
+must also make the run NO-GO with a non-zero exit status. The same gate folders against the clean
+app must all pass (``make matrix``: they hold timing gates, so they run alone).
+
+Rows whose gates live in the same folder run together, one test per folder with a subtest per
+defect: one warm process collects the folder's gates once and forks a child per row (``rows.py``).
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ import json
 import os
 import subprocess
 import sys
-from functools import cache
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from castmatch_app.defects import CATALOGUE, Defect
+from castmatch_app.defects import BY_NAME, CATALOGUE
+from tests.defects.catches import CATCHES, folder_of
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Defects that must show more than a red gate: a metric that reads "not measured" (never "met"),
@@ -29,89 +33,134 @@ FINDING = {"key-page-404": "page-status"}
 #: Defects a check cannot decide: their gate passes, and its needs-review items (of this rule) block the
 #: launch until the owner signs them off or waives the gate.
 REVIEW = {"styled-heading": "heading-like-text"}
+#: Folders whose rows take longest (browser page loads, Lighthouse, load runs): they start first.
+SLOWEST = ("suites/performance", "suites/journeys", "suites/load")
+#: Rows by the folder of their first gate: each folder's rows run in one warm process.
+GROUPS: dict[str, list[str]] = {}
+for _name in sorted(CATCHES):
+    GROUPS.setdefault(folder_of(CATCHES[_name][0]), []).append(_name)
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """One row's run: its exit status, its report (None when it wrote none) and its output."""
+
+    status: int
+    report: dict[str, Any] | None
+    output: str
+
+    def tail(self) -> str:
+        """The end of the row's output, for failure messages."""
+        return self.output[-3000:]
+
+
+def run_rows(rows: dict[str, tuple[str, ...]], defects: dict[str, str], folder: Path, timeout: float = 600.0, *,
+             options: tuple[str, ...] = (), environment: dict[str, str] | None = None) -> dict[str, RowResult]:
+    """Run each row's targets in one warm process; ``defects`` maps a row to its CASTMATCH_DEFECTS.
+
+    ``options`` and ``environment`` apply to every row (e.g. ``--base-url`` and a short load plan).
+    """
+    # The outer run's xdist variables would make each row believe it is an xdist worker
+    # (pytest-benchmark then switches itself off); a row is a user's own, fresh run.
+    env = {k: v for k, v in os.environ.items()
+           if k != "CASTMATCH_DEFECTS" and not k.startswith(("PYTEST_XDIST_", "PYTEST_CURRENT_TEST"))}
+    env["OPENBLAS_NUM_THREADS"] = "1"  # no BLAS thread pool in a process that forks
+    folder.mkdir(parents=True, exist_ok=True)
+    plan = {"rows": [{"defects": [d for d in defects[name].split(",") if d], "targets": list(targets),
+                      "folder": str(folder / name), "options": list(options), "environment": environment or {}}
+                     for name, targets in rows.items()]}
+    (folder / "plan.json").write_text(json.dumps(plan, indent=2))
+    runner = subprocess.run([sys.executable, "-m", "tests.defects.rows", str(folder / "plan.json"),
+                             "--row-timeout", str(timeout)], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=timeout * len(rows) + 120, check=False)
+    assert runner.returncode == 0, f"the row runner failed:\n{runner.stdout[-3000:]}\n{runner.stderr[-3000:]}"
+    results = {}
+    for name in rows:
+        row = folder / name
+        status = int((row / "status").read_text()) if (row / "status").exists() else -1
+        report = row / "report" / "report.json"
+        output = (row / "output.txt").read_text(errors="replace") if (row / "output.txt").exists() else ""
+        results[name] = RowResult(status, json.loads(report.read_text()) if report.exists() else None, output)
+    return results
 
 
 def run_gates(targets: list[str], report_dir: Path, defects: str = "", *, options: tuple[str, ...] = (),
               environment: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
-    """Run gates as a user would, in a subprocess (Locust and Playwright must not share one)."""
-    # The outer run's xdist variables would make the inner run believe it is an xdist worker
-    # (pytest-benchmark then switches itself off); the inner run is a user's own, fresh run.
-    env = {k: v for k, v in os.environ.items()
-           if k != "CASTMATCH_DEFECTS" and not k.startswith(("PYTEST_XDIST_", "PYTEST_CURRENT_TEST"))}
-    env.update(environment or {})
-    if defects:
-        env["CASTMATCH_DEFECTS"] = defects
-    cmd = [sys.executable, "-m", "pytest", *targets, "-p", "no:cacheprovider", "-q", "--gate-report", str(report_dir),
-           *options]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
-    report_file = report_dir / "report.json"
-    assert report_file.exists(), f"no report from {' '.join(cmd)}:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
-    return proc.returncode, json.loads(report_file.read_text()), proc.stdout
+    """One ordinary run of ``targets`` with ``defects``: (exit status, report, output)."""
+    result = run_rows({"run": tuple(targets)}, {"run": defects}, report_dir, options=options,
+                      environment=environment)["run"]
+    assert result.report is not None, f"no report from {targets} (status {result.status}):\n{result.tail()}"
+    return result.status, result.report, result.output
 
 
-def existing(gates: tuple[str, ...]) -> list[str]:
-    return [g for g in gates if (ROOT / g.split("::")[0]).exists()]
-
-
-@cache
-def _folders() -> tuple[str, ...]:
-    """Each suite folder a defect names, once: one clean run per folder, not per file."""
-    return tuple(sorted({"/".join(g.split("::")[0].split("/")[:2]) for d in CATALOGUE for g in d.gates}))
-
-
-@pytest.mark.parametrize("defect", CATALOGUE, ids=lambda d: d.name)
-def test_defect_turns_its_gate_red(defect: Defect, tmp_path: Path) -> None:
-    targets = existing(defect.gates)
-    if not targets:
-        pytest.skip(f"not covered yet: waits for {', '.join(defect.gates)}")
-    status, report, out = run_gates(targets, tmp_path / "report", defect.name)
+def caught(defect: str, result: RowResult) -> None:
+    """A red gate of the defect's owner and priority in its row's report; NO-GO for a P0 or P1 defect."""
+    spec = BY_NAME[defect]
+    assert result.report is not None, f"{defect}: the gate run wrote no report (status {result.status}):\n" \
+                                      f"{result.tail()}"
+    report = result.report
     red = [g for g in report["gates"] if g["outcome"] != "passed"]
     red_metrics = [m for m in report["launch_metrics"] + report["metrics"] if m.get("status") == "missed"]
     # Only a defect listed as undecidable may be caught by needs-review items alone.
     review = ([r for r in report["verdict"]["reasons"] if r["kind"] == "review" and r["blocking"]]
-              if defect.name in REVIEW else [])
+              if defect in REVIEW else [])
     assert red or red_metrics or review, (
-        f"{defect.name}: every gate in {targets} passed with the defect on, nothing to review:\n{out[-3000:]}")
+        f"{defect}: every gate in {CATCHES[defect]} passed with the defect on, nothing to review:\n{result.tail()}")
     owners = ({(g["owner"], g["priority"]) for g in red} | {(m.get("owner"), m.get("priority")) for m in red_metrics}
               | {(r["owner"], r["priority"]) for r in review})
-    assert (defect.owner, defect.priority) in owners, (
-        f"{defect.name}: red gates belong to {sorted(owners)}, expected {defect.owner} {defect.priority}\n{out[-3000:]}"
+    assert (spec.owner, spec.priority) in owners, (
+        f"{defect}: red gates belong to {sorted(owners)}, expected {spec.owner} {spec.priority}\n{result.tail()}"
     )
-    if defect.priority in ("p0", "p1"):
-        assert status != 0
+    if spec.priority in ("p0", "p1"):
+        assert result.status != 0, f"{defect}: the run exited 0 with a blocking gate red"
         assert report["verdict"]["decision"] == "NO-GO"
-    if defect.name in NOT_MEASURED:
-        metric = NOT_MEASURED[defect.name]
+    if defect in NOT_MEASURED:
+        metric = NOT_MEASURED[defect]
         statuses = {m["status"] for m in report["launch_metrics"] + report["metrics"] if m["metric"] == metric}
-        assert statuses == {"not-measured"}, f"{defect.name}: {metric} is {statuses}\n{out[-3000:]}"
-    if defect.name in FINDING:
+        assert statuses == {"not-measured"}, f"{defect}: {metric} is {statuses}\n{result.tail()}"
+    if defect in FINDING:
         rules = {f["rule"] for g in red for f in g["findings"]}
-        assert FINDING[defect.name] in rules, f"{defect.name}: red gates report {sorted(rules)}"
-    if defect.name in REVIEW:
+        assert FINDING[defect] in rules, f"{defect}: red gates report {sorted(rules)}"
+    if defect in REVIEW:
         reviewed = {r["subject"] for r in review}
         rules = {f["rule"] for g in report["gates"] if g["id"] in reviewed for f in g["findings"]
                  if f["severity"] == "review"}
-        assert REVIEW[defect.name] in rules, f"{defect.name}: needs-review items are {sorted(rules)}"
+        assert REVIEW[defect] in rules, f"{defect}: needs-review items are {sorted(rules)}"
+
+
+def _slowest_first(folder: str) -> tuple[bool, int, str]:
+    return folder not in SLOWEST, -len(GROUPS[folder]), folder
+
+
+FOLDERS: list[str] = sorted(GROUPS, key=_slowest_first)
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_defects_turn_their_gates_red(folder: str, subtests: pytest.Subtests, tmp_path: Path) -> None:
+    """Every defect whose first gate lives in ``folder``: one row each, one subtest each."""
+    results = run_rows({name: CATCHES[name] for name in GROUPS[folder]}, {name: name for name in GROUPS[folder]},
+                       tmp_path)
+    for defect in GROUPS[folder]:
+        with subtests.test(msg=defect):
+            caught(defect, results[defect])
+
+
+def test_every_catalogued_defect_has_a_row() -> None:
+    rows = [name for names in GROUPS.values() for name in names]
+    assert sorted(rows) == sorted(d.name for d in CATALOGUE)
 
 
 # Timing gates (Lighthouse, p99 under load, frame rate) measure the machine as well as the app:
 # run these alone (make matrix), not beside other browser and load work.
 @pytest.mark.clean_app
-@pytest.mark.parametrize("folder", _folders())
+@pytest.mark.parametrize("folder", sorted({folder_of(t) for targets in CATCHES.values() for t in targets}))
 def test_clean_app_passes_every_gate(folder: str, tmp_path: Path) -> None:
-    if not (ROOT / folder).exists():
-        pytest.skip(f"not built yet: {folder}")
-    status, report, out = run_gates([folder], tmp_path / "report")
+    result = run_rows({"clean": (folder,)}, {"clean": ""}, tmp_path, timeout=1500)["clean"]
+    assert result.report is not None, f"no report from {folder} (status {result.status}):\n{result.tail()}"
+    report = result.report
     # P2 gates advise (e.g. browser engines this machine lacks); every blocking gate must pass.
     not_passed = {g["id"]: g["outcome"] for g in report["gates"] if g["outcome"] != "passed" and g["priority"] != "p2"}
     blocking = [r for r in report["verdict"]["reasons"] if r["blocking"]]
-    assert not not_passed, f"gates not passing on the clean app: {not_passed}\n{out[-3000:]}"
+    assert not not_passed, f"gates not passing on the clean app: {not_passed}\n{result.tail()}"
     assert not blocking, f"blockers on the clean app: {blocking}"
-    assert (status, report["verdict"]["label"]) == (0, "GO for this scope")
-
-
-def test_gate_modules_have_unique_names() -> None:
-    # Suites have no __init__.py: pytest imports each module by its basename, so two
-    # test_x.py in different folders break a full run (each folder alone still collects).
-    names = [p.name for p in (ROOT / "suites").rglob("test_*.py")]
-    assert sorted(n for n in set(names) if names.count(n) > 1) == []
+    assert (result.status, report["verdict"]["label"]) == (0, "GO for this scope")
