@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -54,3 +55,17 @@ def base_url() -> str | None:
     Folders that serve a corpus override this with its URL.
     """
     return None
+
+
+@pytest.fixture(autouse=True)
+def _fresh_suites_modules(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pytester project's ``suites`` package never resolves to one this process imported before.
+
+    Under ``--import-mode=importlib`` pytest reuses a module already in ``sys.modules`` under the
+    same dotted name, so the repository's ``suites.conftest`` (imported by a test on this worker)
+    would stand in for a throwaway project's own ``suites/conftest.py``.
+    """
+    if "pytester" not in request.fixturenames:
+        return
+    for name in [m for m in sys.modules if m == "suites" or m.startswith("suites.")]:
+        monkeypatch.delitem(sys.modules, name)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -83,14 +82,7 @@ class GateProject:
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> GateProject:
-    """A fresh project; its ``suites`` package never resolves to one this process imported before.
-
-    Under ``--import-mode=importlib`` pytest reuses a module already in ``sys.modules`` under the same
-    dotted name, so a ``suites.conftest`` imported by an earlier test would stand in for this project's.
-    """
-    for name in [m for m in sys.modules if m == "suites" or m.startswith("suites.")]:
-        monkeypatch.delitem(sys.modules, name)
+def project(pytester: pytest.Pytester) -> GateProject:
     return GateProject(pytester)
 
 
