@@ -124,8 +124,8 @@ def report(args: argparse.Namespace, plan: load.LoadPlan, result: load.LoadResul
     """Print the figures and a plain statement of what limited the run."""
     whole = result.whole_run()
     hold = result.hold_total()
-    rps = [v for _, v in result.series("rps")]
-    users = result.series("users")
+    rps = [v for _, v in result.series("rps").points]
+    users = result.series("users").points
     print(f"target users        {plan.users:,} at {plan.spawn_rate:g}/s, {plan.run_time_s} s, "
           f"{result.workers_connected} Locust workers, app workers {args.app_workers}")
     print(f"users peak / held   {result.users_peak:,} / {result.users_held:,}"
@@ -145,7 +145,7 @@ def report(args: argparse.Namespace, plan: load.LoadPlan, result: load.LoadResul
     print(f"fd limit (soft/hard) {resource.getrlimit(resource.RLIMIT_NOFILE)} — raised to hard in each child")
     print(f"wall time           {wall:.0f} s")
     print("users per 10 s      " + ", ".join(f"{t:.0f}s:{u:,.0f}" for t, u in users[::10]))
-    print("requests/s per 10 s " + ", ".join(f"{t:.0f}s:{v:,.0f}" for t, v in result.series("rps")[::10]))
+    print("requests/s per 10 s " + ", ".join(f"{t:.0f}s:{v:,.0f}" for t, v in result.series("rps").points[::10]))
     print("errors:")
     for e in sorted(result.errors, key=lambda e: -int(e["occurrences"]))[:6]:
         print(f"  {e['occurrences']:>7,} x {e['method']} {e['name']}: {str(e['error'])[:120]}")

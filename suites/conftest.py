@@ -4,6 +4,12 @@ Without ``--base-url`` the gates run against the reference app, started once per
 free loopback port (``castmatch_base_url``). The browser is Debian's Chromium, found by
 ``pytest_castmatch.sut``; if none can start, every browser gate errors, and so blocks.
 
+Every browser context a gate opens through pytest-playwright's ``context``/``page`` (or hands to
+``failure_evidence``) is traced; when the gate's call fails, a screenshot of the page it was on and
+the trace are attached to the gate, beside its findings in the report. A passing gate keeps nothing.
+The journeys' traces carry DOM snapshots and a screencast; the checks' traces (hundreds of key
+presses and measurements) carry actions, console and network, which cost next to nothing.
+
 HTTP-level gates get a ``client`` with a session of its own, and two test ``directors``: the
 reference app's seeded users, or for another deployment its two test directors as JSON in
 ``CASTMATCH_SECURITY_ACCOUNTS``: ``[["user", "password"], ["other-user", "password"]]`` (the
@@ -23,15 +29,18 @@ import json
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import pytest
+from playwright.sync_api import BrowserContext
 
 from pytest_castmatch import sut
+from pytest_castmatch.checks import tracing
 from pytest_castmatch.checks.web import Client
+from pytest_castmatch.recorder import Gate
 
 SEEDED = (("meera@castmatch.test", "Meera-Casting-2025"), ("arjun@castmatch.test", "Arjun-Casting-2025"))
 
@@ -49,6 +58,70 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         return sut.chromium_launch_args(browser_type_launch_args)
     except sut.SutError as exc:
         pytest.fail(str(exc), pytrace=False)
+
+
+@dataclass
+class _Watched:
+    """A browser context of one attempt of a gate, and whether its failure evidence was saved."""
+
+    context: BrowserContext
+    gate: Gate
+    stem: str
+    traced: bool
+    saved: bool = False
+
+
+_WATCHED = pytest.StashKey[list[_Watched]]()
+_ATTEMPTS = pytest.StashKey[int]()
+
+
+@pytest.fixture
+def failure_evidence(request: pytest.FixtureRequest, gate: Gate) -> Iterator[Callable[..., None]]:
+    """``failure_evidence(context, detail=True)``: trace ``context`` (``detail``: with DOM snapshots and a
+    screencast); if the gate's call fails, attach a screenshot of its current page and the trace to the
+    gate (also for an attempt pytest-rerunfailures retries)."""
+    attempt = request.node.stash.get(_ATTEMPTS, 0) + 1
+    request.node.stash[_ATTEMPTS] = attempt
+    watched: list[_Watched] = []
+    request.node.stash[_WATCHED] = watched
+
+    def watch(context: BrowserContext, detail: bool = True) -> None:
+        traced = tracing.start(context, title=request.node.nodeid, detail=detail)
+        stem = f"attempt-{attempt}" + (f"-context-{len(watched) + 1}" if watched else "")
+        watched.append(_Watched(context, gate, stem, traced))
+
+    yield watch
+    del request.node.stash[_WATCHED]
+    for item in watched:
+        if item.traced and not item.saved:
+            tracing.discard(item.context)
+
+
+@pytest.fixture
+def context(new_context: Callable[..., BrowserContext], failure_evidence: Callable[..., None]) -> BrowserContext:
+    """pytest-playwright's browser context, traced for failure evidence: actions, console and network
+    only, as the checks on it act hundreds of times and some time what the page does."""
+    opened = new_context()
+    failure_evidence(opened, detail=False)
+    return opened
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    # trylast: this runs inside the castmatch plugin's wrapper, so what is attached here rides on
+    # this very report, including a report that pytest-rerunfailures turns into a "rerun".
+    report: pytest.TestReport = yield
+    if report.when == "call" and report.failed:
+        for watched in item.stash.get(_WATCHED, []):
+            if watched.saved:
+                continue
+            watched.saved = True
+            found = tracing.capture(watched.context, watched.gate.evidence_dir, watched.stem, trace=watched.traced)
+            attached = tuple(watched.gate.attach(path) for path in found.files)
+            watched.gate.check([tracing.finding(found, attached, watched.stem)])
+    return report
 
 
 @pytest.fixture

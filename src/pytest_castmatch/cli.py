@@ -12,12 +12,13 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from pytest_castmatch import attest, canonical, diff, merge, publish
+from pytest_castmatch import attest, canonical, diff, history, merge, publish
 from pytest_castmatch.config import ConfigError, load_gates, load_waivers
 from pytest_castmatch.report import ReportError, read_document, terminal, verdict_line
 from pytest_castmatch.summary import terminal_lines
@@ -34,6 +35,13 @@ KEY_ENV = "CASTMATCH_SIGNING_KEY"
 DEFAULT_GATES = Path("baselines/gates.toml")
 
 
+def _version() -> str:
+    try:
+        return metadata.version("pytest-castmatch")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 class UsageError(Exception):
     """A mistake on the command line or in a file it names; exit status 2."""
 
@@ -44,9 +52,16 @@ def _parser() -> argparse.ArgumentParser:
         description="Sign, verify, sign off, show, diff and merge castmatch launch gate reports.",
         epilog=f"Signing keys come from --key-file or ${KEY_ENV} (a PEM or a path to one), never the command line.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("keygen", help="create an Ed25519 key pair (PATH private, mode 0600; PATH.pub public)")
+    p = sub.add_parser(
+        "keygen",
+        help="create an Ed25519 key pair (PATH private, mode 0600; PATH.pub public)",
+        description="Create an Ed25519 key pair: PATH holds the private key (mode 0600), PATH.pub the public "
+        "key. The public key goes in baselines/signers/; the private key stays with whoever signs: "
+        f"CI as its secret ${KEY_ENV}, a team's sign-off key with that team.",
+    )
     p.add_argument("--out", required=True, type=Path, metavar="PATH")
     p.add_argument("--force", action="store_true", help="overwrite existing key files")
 
@@ -99,21 +114,35 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--key-file", type=Path, metavar="PATH", help=f"private key PEM (default: ${KEY_ENV})")
 
-    p = sub.add_parser("show", help="print the verdict, launch metrics and blockers")
+    p = sub.add_parser(
+        "show",
+        help="print the verdict, launch metrics and blockers",
+        description="Print a report's verdict, its priority x owner table, its launch metrics and every "
+        "blocker with its owner and why; the signatures of an envelope are listed, not verified.",
+    )
     p.add_argument("document", type=Path, metavar="REPORT_OR_ENVELOPE")
 
     p = sub.add_parser(
         "diff",
         help="new blockers, fixed gates and metric moves between two reports",
+        description="Compare two reports: blockers NEW has that OLD had not, blockers OLD had that are "
+        "fixed, and metrics that moved beyond noise. With --history, each launch metric over the "
+        "reports in a folder and NEW.",
         epilog=f"A metric moved when it changed by more than {diff.NOISE:.0%} of its old value.",
     )
     p.add_argument("old", type=Path, metavar="OLD")
     p.add_argument("new", type=Path, metavar="NEW")
     p.add_argument("--exit-code", action="store_true", help="exit 1 when NEW has new blockers or worse metrics")
+    p.add_argument("--history", type=Path, metavar="DIR",
+                   help="a folder of earlier report.json files: print each launch metric over them and NEW")
+    p.add_argument("--runs", type=int, default=history.RUNS, metavar="N",
+                   help=f"how many runs --history shows, NEW included (default {history.RUNS})")
 
     p = sub.add_parser(
         "merge",
         help="merge shard reports into one re-judged report",
+        description="Merge the reports of --gate-shard K/N runs into one report, judged again as a whole, "
+        "and write every view of it into --out.",
         epilog="Signs when --key-file or $CASTMATCH_SIGNING_KEY is given. Exit status: 0 GO, 1 NO-GO, 2 usage error.",
     )
     p.add_argument("shards", nargs="+", type=Path, metavar="SHARD")
@@ -161,7 +190,8 @@ def _keygen(args: argparse.Namespace) -> int:
     pub.write_bytes(public)
     keyid = attest.keyid_of(attest.load_public_key(pub))
     print(f"wrote {out} (private, mode 0600) and {pub} (public); key id {keyid}")
-    print(f"put {pub.name} in baselines/signers/<name>.pub and the private key in the CI secret {KEY_ENV}")
+    print(f"put {pub.name} in baselines/signers/<name>.pub; keep {out.name} with whoever signs with it: "
+          f"CI as its secret {KEY_ENV}, a team as its sign-off key (castmatch-gate sign-off --key-file)")
     return 0
 
 
@@ -277,6 +307,11 @@ def _diff(args: argparse.Namespace) -> int:
     new, _ = read_document(args.new)
     trend = diff.compare(old, new)
     sys.stdout.write(terminal.render_trend(trend))
+    if args.history is not None:
+        if args.runs < 2:
+            raise UsageError(f"--runs {args.runs}: a history needs at least 2 runs")
+        earlier, skipped = history.load(args.history)
+        sys.stdout.write("\n" + terminal.render_history(history.build(earlier, new, runs=args.runs, skipped=skipped)))
     return 1 if args.exit_code and trend.regressed else 0
 
 

@@ -1,13 +1,14 @@
-"""The controller's side of a gate run: the signing key and previous report, loaded up front; at the
-end, gather what the workers collected, compare the run with the inventory, have ``verdict.judge``
-decide, publish, make the exit status the verdict and print it. Or, for ``--gate-lock``, write the
-inventory.
+"""The controller's side of a gate run: the signing key, previous report and history, loaded up front;
+the run's header and live progress in the terminal; at the end, gather what the workers collected,
+compare the run with the inventory, have ``verdict.judge`` decide, publish, make the exit status the
+verdict and print it. Or, for ``--gate-lock``, write the inventory.
 
 pytest glue like ``plugin.py``; every decision is the pure modules'.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fnmatch
 import json
@@ -16,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_castmatch import attest, canonical, inventory, project, publish
+from pytest_castmatch import attest, canonical, history, inventory, progress, project, publish
 from pytest_castmatch.classify import GateInfo
 from pytest_castmatch.config import ConfigError, GateConfig
 from pytest_castmatch.model import GateResult, Outcome, Scope
 from pytest_castmatch.outcomes import fold
+from pytest_castmatch.report import ReportError, terminal
 from pytest_castmatch.summary import terminal_lines
 from pytest_castmatch.verdict import Judgement, RunFacts, judge
 
@@ -47,6 +49,47 @@ def signer_and_previous(config: pytest.Config) -> tuple[attest.Signer | None, di
     except (OSError, ValueError) as exc:
         raise pytest.UsageError(f"--gate-previous {previous}: cannot read a report there ({exc})") from None
     return signer, data
+
+
+def earlier_reports(config: pytest.Config) -> tuple[list[dict[str, Any]], list[str]]:
+    """``--gate-history``'s reports and the files there that are not reports."""
+    folder = config.getoption("gate_history")
+    if not folder:
+        return [], []
+    try:
+        return history.load(config.invocation_params.dir / folder)
+    except ReportError as exc:
+        raise pytest.UsageError(f"--gate-history {folder}: {exc}") from None
+
+
+def deployment(run: GateRun) -> str:
+    """What the gates measure: ``--base-url``, else the embedded reference app (its port varies per run)."""
+    try:
+        given = run.config.getoption("base_url")
+    except ValueError:
+        given = None
+    return str(given or "") or "the reference CastMatch app (embedded, on loopback)"
+
+
+def announce(run: GateRun, gates: int) -> None:
+    """The run's header (what is gated, where the report goes, who signs); then live engine progress."""
+    reporter = run.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or run.config.get_verbosity() < 0 or progress.active():
+        return
+    reporter.ensure_newline()
+    for line in terminal.header_lines(gates=gates, scope=scope(run, run.deselected).describe(),
+                                      deployment=deployment(run), report_dir=str(run.report_dir),
+                                      keyid=run.signer.keyid if run.signer is not None else "",
+                                      earlier=len(run.history), skipped=run.history_skipped):
+        reporter.write_line(line)
+    capture = run.config.pluginmanager.get_plugin("capturemanager")
+
+    def show(line: str) -> None:
+        # Gates run with output captured: step out of the capture for the line, as live logging does.
+        with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+            reporter.write_line(f"castmatch: {terminal.plain(line)}")
+
+    progress.set_sink(show)
 
 
 def summary(run: GateRun, terminalreporter: Any) -> None:
@@ -120,7 +163,8 @@ def finish(run: GateRun, session: pytest.Session, exitstatus: int) -> None:
         roots=tuple(seen.roots),
     )
     doc, judgement = report(run, gate_config, gates, facts)
-    publish.publish(doc, run.report_dir, signer=run.signer, previous=run.previous)
+    run.keep_app_log()  # before the page is written, so the page links it
+    publish.publish(doc, run.report_dir, signer=run.signer, previous=run.previous, history=run.history)
     run.report = doc
     if judgement.verdict.go and exitstatus == pytest.ExitCode.TESTS_FAILED and not run.other_failures:
         session.exitstatus = pytest.ExitCode.OK
@@ -173,7 +217,8 @@ def _build(run: GateRun, config: GateConfig, gates: list[GateResult], judgement:
            facts: RunFacts) -> dict[str, Any]:
     return canonical.build(
         config=config, gates=gates, judgement=judgement, facts=facts,
-        subject_info=canonical.subject(run.base), env=canonical.environment(run.engines),
+        subject_info=canonical.subject(run.base),
+        env=canonical.environment(run.engines) | {"deployment": deployment(run)},
         duration=sum(g.duration for g in gates),
     )
 

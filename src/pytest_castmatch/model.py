@@ -144,6 +144,11 @@ class Finding:
     selector: str | None
     context: str | None
     evidence: tuple[str, ...]
+    #: ``path:line`` (relative to the project root) of the source the finding is about, when it is
+    #: about source (a bandit hit); web findings say where with ``page`` and ``selector`` instead.
+    location: str | None
+    #: A page that explains the rule (the engine's documentation), for people and code scanning.
+    help_uri: str | None
 
     def __init__(
         self,
@@ -155,6 +160,8 @@ class Finding:
         selector: str | None = None,
         context: str | None = None,
         evidence: tuple[str, ...] = (),
+        location: str | None = None,
+        help_uri: str | None = None,
     ) -> None:
         try:
             level = Severity.parse(severity)
@@ -162,12 +169,12 @@ class Finding:
             raise ValueError(f"finding [{rule}]: {exc}") from None
         for key, value in (("rule", rule), ("message", message), ("severity", level), ("criterion", criterion),
                            ("page", page), ("selector", selector), ("context", context),
-                           ("evidence", tuple(evidence))):
+                           ("evidence", tuple(evidence)), ("location", location), ("help_uri", help_uri)):
             object.__setattr__(self, key, value)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rule": self.rule, "message": self.message, "severity": self.severity.value}
-        for key in ("criterion", "page", "selector", "context"):
+        for key in ("criterion", "page", "selector", "context", "location", "help_uri"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
@@ -186,7 +193,29 @@ class Finding:
             selector=data.get("selector"),
             context=data.get("context"),
             evidence=tuple(data.get("evidence", ())),
+            location=data.get("location"),
+            help_uri=data.get("help_uri"),
         )
+
+
+@dataclass(frozen=True)
+class Series:
+    """A metric's ``(x, y)`` points over a run, and what they are.
+
+    ``quantity`` and ``unit`` name y when it is not the metric itself (the failed requests of each
+    window behind an availability figure); ``x`` is the unit of x: ``"s"`` since the start, ``"ms"``,
+    or ``"sample"`` for the n-th measurement.
+    """
+
+    points: tuple[tuple[float, float], ...]
+    quantity: str = ""
+    unit: str | None = None
+    x: str = "s"
+
+    def axes(self) -> dict[str, str]:
+        """The JSON form of what the points are; empty when they are the metric over seconds."""
+        out = {"quantity": self.quantity, "unit": self.unit or "", "x": self.x}
+        return {k: v for k, v in out.items() if v and not (k == "x" and v == "s")}
 
 
 @dataclass(frozen=True)
@@ -198,6 +227,8 @@ class Sample:
     labels: tuple[tuple[str, str], ...] = ()
     unit: str | None = None
     series: tuple[tuple[float, float], ...] = ()
+    #: What ``series`` plots when it is not this metric over seconds (see :class:`Series`).
+    series_axes: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.value):
@@ -215,6 +246,8 @@ class Sample:
             out["unit"] = self.unit
         if self.series:
             out["series"] = [list(point) for point in self.series]
+        if self.series_axes:
+            out["series_axes"] = dict(self.series_axes)
         return out
 
     @classmethod
@@ -225,6 +258,7 @@ class Sample:
             labels=tuple(sorted((str(k), str(v)) for k, v in data.get("labels", {}).items())),
             unit=data.get("unit"),
             series=tuple((float(t), float(v)) for t, v in data.get("series", ())),
+            series_axes=tuple(sorted((str(k), str(v)) for k, v in data.get("series_axes", {}).items())),
         )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pytest_castmatch import attest, controller, inventory, project, sut
+from pytest_castmatch import attest, controller, inventory, progress, project, sut
 from pytest_castmatch.classify import GateInfo, classify, under_any
 from pytest_castmatch.config import ConfigError, GateConfig, Waiver, load_gates, load_waivers
 from pytest_castmatch.outcomes import PhaseLog
@@ -46,6 +46,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the gates file: owners, thresholds, launch metrics (default: baselines/gates.toml)")
     group.addoption("--gate-previous", metavar="REPORT", default=None,
                     help="an earlier report.json to show the trend against in index.html")
+    group.addoption("--gate-history", metavar="DIR", default=None,
+                    help="a folder of earlier report.json files; index.html draws each launch metric over them")
     group.addoption("--gate-shard", metavar="K/N", default=None,
                     help="run shard K of N (stable by gate id); merge shard reports with castmatch-gate merge")
     group.addoption("--gate-lock", action="store_true", default=False,
@@ -140,6 +142,11 @@ class XdistHooks:
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput["castmatch_run_dir"] = str(self.run.run_dir)
 
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        gates = [i for i in ids if self.run.is_gate_path(self.run.config.rootpath / i.split("::")[0])]
+        if gates:
+            controller.announce(self.run, len(gates))
+
 
 class GateRun:
     """The run's state: on workers it classifies and records; on the controller it judges."""
@@ -187,9 +194,12 @@ class GateRun:
                 raise pytest.UsageError(f"--owner {team}: unknown team{fix}")
         self.signer: attest.Signer | None = None
         self.previous: dict[str, Any] | None = None
+        self.history: list[dict[str, Any]] = []
+        self.history_skipped: list[str] = []
         if not self.is_worker:
             # Before any gate runs: a broken key must stop the run, not void it at the end.
             self.signer, self.previous = controller.signer_and_previous(config)
+            self.history, self.history_skipped = controller.earlier_reports(config)
         # A gate run: the report was asked for, or collection takes in a suite root.
         args = [project.absolute(inv / a.partition("::")[0]) for a in config.args]
         self.saw_gates = bool(opt_report) or any(project.covers(a, self.roots) for a in args)
@@ -316,6 +326,8 @@ class GateRun:
                        "gates": [g.to_json() for g in self.collected], "seen": self.seen.to_json()}
             target = self.run_dir / f"collected-{self.worker_id}.json"
             target.write_text(json.dumps(payload))
+        elif self.collected:
+            controller.announce(self, len(self.collected))
 
     # -- running ----------------------------------------------------------------------
 
@@ -371,6 +383,7 @@ class GateRun:
         self.interrupted = True
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        progress.set_sink(None)
         if self.is_worker:
             return
         if self.locking:
@@ -386,11 +399,16 @@ class GateRun:
         if self.is_worker:
             return
         sut.stop_app(self.run_dir)
+        if self.report is not None:
+            self.keep_app_log()  # again, now that the app has stopped: its last lines too
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def keep_app_log(self) -> None:
+        """Copy the reference app's log (when it ran) into the report's evidence folder."""
         log = self.run_dir / sut.LOG
-        if log.exists() and self.report is not None:
+        if log.exists():
             (self.report_dir / "evidence").mkdir(parents=True, exist_ok=True)
             shutil.copy(log, self.report_dir / "evidence" / "app.log")
-        shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
 def _problem_text(problems: list[str]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,11 @@ def publish(
     *,
     signer: attest.Signer | None,
     previous: Mapping[str, Any] | None = None,
+    history: Sequence[Mapping[str, Any]] = (),
 ) -> list[Path]:
     """Write ``report.json``, ``report.dsse.json`` and ``report.intoto.jsonl`` (when signed),
     ``index.html``, ``summary.md`` and ``findings.sarif`` into ``outdir``; return their paths.
+    ``previous`` and ``history`` (earlier reports) add trends to ``index.html``.
 
     ``report["signed"]`` must say whether ``signer`` is given: a report claiming a signature
     it does not have would let every view lie.
@@ -45,7 +47,8 @@ def publish(
         # An envelope left over from an earlier signed run would vouch for a report it does not carry.
         for path in stale:
             path.unlink(missing_ok=True)
-    written.append(canonical.write_text(outdir / HTML, html.render(report, base_dir=outdir, previous=previous)))
+    page = html.render(report, base_dir=outdir, previous=previous, history=history)
+    written.append(canonical.write_text(outdir / HTML, page))
     written.append(canonical.write_text(outdir / SUMMARY, markdown.render(report)))
     log = sarif.render(report, version=str(report.get("environment", {}).get("plugin") or ""))
     written.append(canonical.write_text(outdir / SARIF, json.dumps(log, indent=2, ensure_ascii=False) + "\n"))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_castmatch.config import GateConfig
-from pytest_castmatch.model import Finding, Sample, non_negative_unit
+from pytest_castmatch.model import Finding, Sample, Series, non_negative_unit
 
 
 def evidence_slug(nodeid: str) -> str:
@@ -61,9 +61,14 @@ class Gate:
         *,
         unit: str | None = None,
         labels: Mapping[str, str] | None = None,
-        series: Sequence[tuple[float, float]] = (),
+        series: Sequence[tuple[float, float]] | Series = (),
     ) -> Sample:
-        """Record a measurement; it is judged against ``[metrics.NAME]`` in gates.toml."""
+        """Record a measurement; it is judged against ``[metrics.NAME]`` in gates.toml.
+
+        ``series`` shows the measurement over the run in the report: plain ``(seconds, value)``
+        points of the metric itself, or a :class:`~pytest_castmatch.model.Series` that says what
+        its points are (failed requests per window, frame times, the n-th inference).
+        """
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise ValueError(f"gate.metric({name!r}, ...): value must be a finite number, got {value!r}")
         spec = self._config.metrics.get(name) if self._config else None
@@ -71,12 +76,14 @@ class Gate:
         if value < 0 and (non_negative_unit(unit_name) or (spec is not None and non_negative_unit(spec.unit))):
             raise ValueError(f"{self.nodeid}: gate.metric({name!r}, {value!r}): a measurement in {unit_name} "
                              "cannot be negative — the measurement is broken; fix how the gate measures it")
+        points = series.points if isinstance(series, Series) else series
         sample = Sample(
             metric=name,
             value=float(value),
             labels=tuple(sorted((str(k), str(v)) for k, v in (labels or {}).items())),
             unit=unit_name,
-            series=tuple((float(t), float(v)) for t, v in series),
+            series=tuple((float(t), float(v)) for t, v in points),
+            series_axes=tuple(sorted(series.axes().items())) if isinstance(series, Series) else (),
         )
         self.samples.append(sample)
         return sample

@@ -3,41 +3,28 @@
 - ``journey_device`` / ``journey_engine``: the matrix cell (parametrize them with ``indirect=True``);
   desktop Chromium when a gate does not say.
 - ``journey_context`` / ``journey_page``: a context with that device's viewport, touch and user agent,
-  resolving ``page.goto("/talent")`` against the deployment. Tracing runs from the first request;
-  when the gate's call fails, a screenshot, the trace and the page URL are attached to the gate's
-  report entry (also for an attempt that pytest-rerunfailures retries, so a flaky gate shows why).
+  resolving ``page.goto("/talent")`` against the deployment. It is watched by ``failure_evidence``
+  (suites/conftest.py): when the gate's call fails, a screenshot, the trace and the page URL are
+  attached to the gate's report entry (also for an attempt that pytest-rerunfailures retries, so a
+  flaky gate shows why).
 - ``app_faults`` (from suites/conftest.py): runtime fault injection, exclusive to the gate using it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
-from pytest_castmatch.checks import journeys, tracing
+from pytest_castmatch.checks import journeys
 from pytest_castmatch.recorder import Gate
 
 #: Generous for one slow step on a shared runner; a journey step that needs longer is broken anyway.
 DEFAULT_TIMEOUT_MS = 15_000
-
-
-@dataclass
-class _Evidence:
-    """One attempt's browser context and where its failure evidence goes."""
-
-    context: BrowserContext
-    gate: Gate
-    attempt: int
-    saved: bool = False
-
-
-_EVIDENCE = pytest.StashKey[_Evidence]()
-_ATTEMPTS = pytest.StashKey[int]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -134,6 +121,7 @@ def journey_context(
     browser_context_args: dict[str, Any],
     engine_browser: Callable[[str], Browser],
     gate: Gate,
+    failure_evidence: Callable[..., None],
 ) -> Iterator[BrowserContext]:
     """A traced browser context on this cell's device and engine; evidence is kept only on failure."""
     if journey_engine == "chromium":
@@ -144,15 +132,8 @@ def journey_context(
     options = {**browser_context_args, **journeys.context_options(journey_device, playwright.devices)}
     context = browser.new_context(**options)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    tracing.start(context, title=request.node.nodeid)
-    attempt = request.node.stash.get(_ATTEMPTS, 0) + 1
-    request.node.stash[_ATTEMPTS] = attempt
-    evidence = _Evidence(context, gate, attempt)
-    request.node.stash[_EVIDENCE] = evidence
+    failure_evidence(context)
     yield context
-    del request.node.stash[_EVIDENCE]
-    if not evidence.saved:
-        tracing.discard(context)
     context.close()
 
 
@@ -160,19 +141,3 @@ def journey_context(
 def journey_page(journey_context: BrowserContext) -> Page:
     """The page a journey drives."""
     return journey_context.new_page()
-
-
-@pytest.hookimpl(wrapper=True, trylast=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    # trylast: this runs inside the castmatch plugin's wrapper, so what is attached here rides on
-    # this very report, including a report that pytest-rerunfailures turns into a "rerun".
-    report: pytest.TestReport = yield
-    evidence = item.stash.get(_EVIDENCE, None)
-    if report.when == "call" and report.failed and evidence is not None and not evidence.saved:
-        evidence.saved = True
-        found = tracing.capture(evidence.context, evidence.gate.evidence_dir, f"attempt-{evidence.attempt}")
-        attached = tuple(evidence.gate.attach(path) for path in found.files)
-        evidence.gate.check([tracing.finding(found, attached, evidence.attempt)])
-    return report

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_castmatch.checks import latency
+from pytest_castmatch.model import Series
 from pytest_castmatch.recorder import Gate
 
 # The public, anonymous GET endpoints of the CastMatch API, each with a typical query.
@@ -34,4 +35,5 @@ def test_api_latency_probe(castmatch_base_url: str, gate: Gate) -> None:
         gate.metric("api_probe_p50_ms", round(r.percentile(0.50), 2), labels=labels)
         gate.metric("api_probe_p95_ms", round(r.percentile(0.95), 2), labels=labels)
         gate.metric("api_probe_p99_ms", round(r.percentile(0.99), 2), labels=labels,
-                    series=[(float(i), round(t, 2)) for i, t in enumerate(r.timings_ms)])
+                    series=Series(tuple((float(i), round(t, 2)) for i, t in enumerate(r.timings_ms)),
+                                  "time of each request", "ms", x="sample"))

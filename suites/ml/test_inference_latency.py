@@ -38,6 +38,8 @@ from castmatch_app.faults import Faults
 from castmatch_app.metrics import Metrics
 from castmatch_app.recommend import Breaker, Recommender
 from castmatch_app.runtime import LRU
+from pytest_castmatch import progress
+from pytest_castmatch.model import Series
 from pytest_castmatch.recorder import Gate
 
 BASELINE = Path(__file__).resolve().parents[2] / "baselines" / "benchmarks" / "ml_inference.json"
@@ -94,11 +96,13 @@ def test_recommendation_inference_p99(benchmark: BenchmarkFixture, recommender: 
     model.memo = _NeverHit()
     talents = itertools.cycle(int(t) for t in model.ids[:: max(1, len(model.ids) // 500)])
     outcome: dict[str, object] = {}
+    rounds = [0]
 
     def run() -> None:
         loop = asyncio.new_event_loop()
 
         def infer() -> str:
+            rounds[0] += 1
             result = loop.run_until_complete(model.recommend(talent_id=next(talents), role=None, k=10,
                                                              user_key="benchmark"))
             return result.source
@@ -113,7 +117,11 @@ def test_recommendation_inference_p99(benchmark: BenchmarkFixture, recommender: 
 
     worker = threading.Thread(target=run, name="castmatch-ml-benchmark")
     worker.start()
-    worker.join()
+    while worker.is_alive():
+        worker.join(timeout=0.5)
+        # Shown from this thread, between the timed rounds' thread's work, never inside a timed round.
+        progress.tick("benchmark", lambda: f"ML inference: {rounds[0]} rounds so far", every=1.0)
+    progress.note("benchmark", f"ML inference: {rounds[0]} rounds done")
     error = outcome.get("error")
     if isinstance(error, BaseException):
         raise error
@@ -126,7 +134,8 @@ def test_recommendation_inference_p99(benchmark: BenchmarkFixture, recommender: 
     timings_ms = [t * 1000 for t in stats.data]
     gate.metric("ml_inference_p99_ms", round(_nearest_rank(timings_ms, 0.99), 3),
                 labels={"rounds": str(len(timings_ms)), "model": "recommend top-10"},
-                series=[(float(i), round(t, 3)) for i, t in enumerate(timings_ms[:500])])
+                series=Series(tuple((float(i), round(t, 3)) for i, t in enumerate(timings_ms[:500])),
+                              "time of each inference", "ms", x="sample"))
     if not BASELINE.exists():
         pytest.fail(f"no stored benchmark baseline at {BASELINE}; {RECORD}", pytrace=False)
     stored = json.loads(BASELINE.read_text())

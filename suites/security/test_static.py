@@ -32,7 +32,7 @@ def test_bandit_finds_no_high_severity_issue(gate: Gate, request: pytest.Fixture
     except bandit.BanditError as exc:
         pytest.fail(str(exc), pytrace=False)
     gate.engine("bandit", scan.version)
-    findings = bandit.judge(scan, baseline, dt.date.today())
+    findings = bandit.judge(scan, baseline, dt.date.today(), project=request.config.rootpath)
     gate.check(findings)
     gate.attach(bandit.write_sarif(scan, baseline, gate.evidence_dir / "bandit.sarif"))
     high = sum(1 for f in findings if f.severity == "error")

@@ -151,8 +151,21 @@ def test_capture_saves_screenshot_trace_and_url(chromium: Browser, tmp_path: Pat
     assert [p.name for p in found.files] == ["attempt-1.png", "attempt-1-trace.zip"]
     assert all(p.stat().st_size > 0 for p in found.files)
     assert (found.url, found.problems) == ("about:blank", [])
-    note = tracing.finding(found, ("a.png",), 1)
+    note = tracing.finding(found, ("a.png",), "attempt-1")
     assert (note.severity, note.evidence) == ("note", ("a.png",))
+    assert note.message.startswith("attempt 1 failed on about:blank")
+
+
+def test_a_context_traced_already_keeps_its_trace_and_gets_a_screenshot(chromium: Browser, tmp_path: Path) -> None:
+    context = chromium.new_context()
+    assert tracing.start(context, "theirs")
+    assert not tracing.start(context, "ours")  # pytest-playwright's --tracing on got there first
+    context.new_page().set_content("<h1>Broken step</h1>")
+    found = tracing.capture(context, tmp_path, "attempt-1", trace=False)
+    context.tracing.stop()  # the other trace is still running, and still its owner's to stop
+    context.close()
+    assert [p.name for p in found.files] == ["attempt-1.png"]
+    assert "kept attempt-1.png" in tracing.finding(found, ("a.png",), "attempt-1").message
 
 
 def test_capture_without_a_page_still_saves_the_trace(chromium: Browser, tmp_path: Path) -> None:

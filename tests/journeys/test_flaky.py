@@ -1,5 +1,6 @@
 """A journey that fails and then passes on a retry is reported as flaky, and a flaky P0 gate blocks
-unless a waiver covers it.
+unless a waiver covers it. Any browser gate that fails keeps a screenshot and a trace; one that passes
+keeps nothing, not even an empty folder.
 
 In-process runs use the plugin's throwaway project (no browser); a subprocess run drives the real
 journeys conftest against a local page, so the evidence machinery is exercised as the suites use it.
@@ -46,7 +47,7 @@ def project(pytester: pytest.Pytester) -> GateProject:
 
 def test_fails_then_passes_is_flaky_and_blocks(project: GateProject) -> None:
     project.suite("test_journey", FAILS_ONCE)
-    result = project.pytester.runpytest("-p", "rerunfailures", "suites/test_journey.py")
+    result = project.run("-p", "rerunfailures", "suites/test_journey.py")
     result.stdout.fnmatch_lines(["*1 passed, 1 rerun*"])
     assert project.outcomes() == {"test_journey_fails_once": "flaky"}
     assert result.ret != 0
@@ -62,10 +63,10 @@ def test_a_waiver_lets_a_flaky_gate_through(project: GateProject) -> None:
         target = "suites/test_journey.py::test_journey_fails_once"
         owner = "backend-api"
         reason = "retry storms under investigation"
-        approved_by = "QA lead"
+        approved_by = "backend-api"
         expires = {expires}
     """)
-    result = project.pytester.runpytest("-p", "rerunfailures", "suites/test_journey.py")
+    result = project.run("-p", "rerunfailures", "suites/test_journey.py")
     assert project.outcomes() == {"test_journey_fails_once": "flaky"}
     assert project.blockers() == []
     assert result.ret == 0
@@ -101,6 +102,12 @@ def test_journey_fails_once(journey_page, gate):
 @pytest.mark.owner("testing-qa")
 def test_journey_passes(journey_page, gate):
     journey_page.goto("/")
+
+@pytest.mark.p2
+@pytest.mark.owner("testing-qa")
+def test_page_gate_fails(page, gate):
+    page.goto("/")
+    assert page.title() == "Elsewhere", "the page is not where the gate expected"
 """
 
 
@@ -133,7 +140,8 @@ def test_flaky_journey_keeps_the_failed_attempts_evidence(tmp_path: Path, site: 
     report = json.loads((report_dir / "report.json").read_text())
     gates = {g["id"].split("::")[-1]: g for g in report["gates"]}
     assert {name: g["outcome"] for name, g in gates.items()} == {
-        "test_journey_fails_once": "flaky", "test_journey_passes": "passed"}, proc.stdout[-3000:]
+        "test_journey_fails_once": "flaky", "test_journey_passes": "passed",
+        "test_page_gate_fails[chromium]": "failed"}, proc.stdout[-3000:]
     assert proc.returncode != 0
     assert report["verdict"]["decision"] == "NO-GO"
 
@@ -143,6 +151,11 @@ def test_flaky_journey_keeps_the_failed_attempts_evidence(tmp_path: Path, site: 
     assert all((report_dir / p).stat().st_size > 0 for p in flaky["evidence"])
     notes = [f for f in flaky["findings"] if f["rule"] == "failure-evidence"]
     assert [(n["severity"], n["page"]) for n in notes] == [("note", f"{site}/")]
-    # A passing attempt keeps nothing: its trace is dropped.
+    # A gate on pytest-playwright's own page gets the same evidence through suites/conftest.py.
+    page_gate = gates["test_page_gate_fails[chromium]"]
+    assert sorted(Path(p).name for p in page_gate["evidence"]) == ["attempt-1-trace.zip", "attempt-1.png"]
+    assert all((report_dir / p).stat().st_size > 0 for p in page_gate["evidence"])
+    # A passing attempt keeps nothing: its trace is dropped, and no folder is left for it.
     assert gates["test_journey_passes"]["evidence"] == []
-    assert not list((report_dir / "evidence").glob("*test_journey_passes*/*"))
+    assert not list((report_dir / "evidence").glob("*test_journey_passes*"))
+    assert [p for p in (report_dir / "evidence").rglob("*") if p.is_dir() and not any(p.iterdir())] == []

@@ -75,8 +75,10 @@ def test_master_and_two_workers_on_loopback(local_service: str, tmp_path: Path) 
     similar = sum(w.endpoints.get("/api/v1/talent/{id}/similar", load.Tally()).requests for w in result.windows)
     assert whole.failures == similar > 0
     assert hold["/api/v1/search"].failures == 0
-    assert len(result.series("p99")) == len(result.windows) >= 5
-    assert [t for t, _ in result.series("users")] == sorted(t for t, _ in result.series("users"))
+    assert len(result.series("p99").points) == len(result.windows) >= 5
+    users = result.series("users")
+    assert [t for t, _ in users.points] == sorted(t for t, _ in users.points)
+    assert (users.quantity, users.unit) == ("users running", "users")
     assert (tmp_path / "stats_stats.csv").exists()
     assert result.pids
     assert not [pid for pid in result.pids if _alive(pid)]

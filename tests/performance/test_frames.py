@@ -48,4 +48,6 @@ def test_on_time_share_counts_the_frames_that_were_due() -> None:
 
 
 def test_series_accumulates_time() -> None:
-    assert frames.FrameTimes((16.7, 33.4)).series() == [(16.7, 16.7), (50.1, 33.4)]
+    series = frames.FrameTimes((16.7, 33.4)).series()
+    assert series.points == ((16.7, 16.7), (50.1, 33.4))
+    assert (series.unit, series.x) == ("ms", "ms")

@@ -13,7 +13,7 @@ import pytest
 
 from pytest_castmatch import attest, canonical
 from pytest_castmatch.config import GateConfig, load_gates
-from pytest_castmatch.model import Finding, GateResult, Outcome, Priority, Sample, Scope
+from pytest_castmatch.model import Finding, GateResult, Outcome, Priority, Sample, Scope, Series
 from pytest_castmatch.verdict import RunFacts, judge
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,3 +179,110 @@ def owner_signer() -> attest.Ed25519Signer:
     """An owner's key (devops)."""
     private, _ = attest.generate_key()
     return attest.load_signing_key(private.decode())
+
+
+EVIDENCE = "evidence/suites_ui_test_home.py_test_home"
+
+
+def rich_gates(config: GateConfig) -> list[GateResult]:
+    """The sample run plus what a real run holds: engine findings located in source and on pages,
+    evidence of every kind, a flaky gate, needs-review items, a passed gate with warnings, series."""
+    owners = list(config.owners)
+    gates = sample_gates(config)
+    gates.append(
+        GateResult(
+            id=f"suites/ui/test_home.py::test_home[{HOSTILE}]",
+            priority=Priority.P0,
+            owner=owners[-1],
+            outcome=Outcome.FAILED,
+            duration=4.25,
+            message="Failed: 2 problem(s):\n  [axe/color-contrast-enhanced] text 5.1:1\n  [targets] 30 x 30 px",
+            findings=(
+                Finding("axe/color-contrast-enhanced", "text 5.1:1, needs 7:1", "serious", "1.4.6", "/talent/42",
+                        "#hero > p", evidence=(f"{EVIDENCE}/001-contrast.png",)),
+                Finding("axe/color-contrast-enhanced", "text over a gradient: cannot be computed", "review",
+                        "1.4.6", "/talent/42", ".badge"),
+                Finding("failure-evidence", "attempt 1 failed on /talent/42; screenshot and trace attached",
+                        "note", page="/talent/42",
+                        evidence=(f"{EVIDENCE}/attempt-1.png", f"{EVIDENCE}/attempt-1-trace.zip")),
+            ),
+            evidence=(f"{EVIDENCE}/001-contrast.png", f"{EVIDENCE}/attempt-1.png", f"{EVIDENCE}/attempt-1-trace.zip"),
+            location="suites/ui/test_home.py:12",
+        )
+    )
+    gates.append(
+        GateResult(
+            id="suites/security/test_static.py::test_bandit",
+            priority=Priority.P0,
+            owner=owners[0],
+            outcome=Outcome.FAILED,
+            duration=1.5,
+            message="Failed: 1 problem(s):\n  [bandit-B602] shell=True",
+            findings=(
+                Finding("bandit-B602", "B602 subprocess_popen_with_shell_equals_true (high severity, high "
+                        "confidence): subprocess call with shell=True", "error", "CWE-78",
+                        location="src/castmatch_app/ops.py:88",
+                        help_uri="https://bandit.readthedocs.io/en/1.8.6/plugins/b602_subprocess_popen_with_shell_equals_true.html"),
+            ),
+            location="suites/security/test_static.py:23",
+        )
+    )
+    gates.append(
+        GateResult(
+            id="suites/performance/test_lighthouse.py::test_lighthouse_scores[home]",
+            priority=Priority.P0,
+            owner=owners[0],
+            outcome=Outcome.PASSED,
+            duration=47.9,
+            findings=(Finding("lighthouse-audit", "unused JavaScript: 12 KB", "warning", page="/"),),
+            evidence=("evidence/lh/home-mobile-run1.html", "evidence/lh/home-mobile-run1.json",
+                      "evidence/lh/lighthouse-batch-timing.txt"),
+            location="suites/performance/test_lighthouse.py:20",
+        )
+    )
+    gates.append(
+        GateResult(
+            id="suites/journeys/test_navigation.py::test_back[pixel-7]",
+            priority=Priority.P1,
+            owner=owners[0],
+            outcome=Outcome.FLAKY,
+            duration=6.0,
+            message="passed after 1 failed attempt(s): Back did not restore the filters",
+            location="suites/journeys/test_navigation.py:40",
+        )
+    )
+    frames = Series(tuple((t * 16.7, 16.7 if t % 9 else 50.0) for t in range(60)), "time between frames", "ms",
+                    x="ms")
+    gates.append(
+        GateResult(
+            id="suites/performance/test_frames.py::test_carousel_frame_rate[mobile]",
+            priority=Priority.P0,
+            owner=owners[0],
+            outcome=Outcome.PASSED,
+            duration=2.6,
+            samples=(Sample("frames_on_time_percent", 88.0, unit="%", series=frames.points,
+                            series_axes=tuple(sorted(frames.axes().items()))),),
+            location="suites/performance/test_frames.py:60",
+        )
+    )
+    return gates
+
+
+def write_evidence(folder: Path) -> list[Path]:
+    """The files ``rich_gates`` names, with content, under the report folder ``folder``."""
+    files = {
+        f"{EVIDENCE}/001-contrast.png": png(60, 30),
+        f"{EVIDENCE}/attempt-1.png": png(80, 40),
+        f"{EVIDENCE}/attempt-1-trace.zip": b"PK\x05\x06" + b"\0" * 18,
+        "evidence/lh/home-mobile-run1.html": b"<!doctype html><title>Lighthouse</title>",
+        "evidence/lh/home-mobile-run1.json": b"{}",
+        "evidence/lh/lighthouse-batch-timing.txt": b"batch of 1 page: 7.2 s\n",
+        "evidence/contrast.png": png(60, 30),
+    }
+    written = []
+    for name, data in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        written.append(path)
+    return written

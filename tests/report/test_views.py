@@ -13,7 +13,7 @@ import pytest
 from pytest_castmatch import attest, diff, publish
 from pytest_castmatch.config import GateConfig
 from pytest_castmatch.model import Finding, GateResult, Outcome, Priority
-from pytest_castmatch.report import html, markdown, read_document, sarif
+from pytest_castmatch.report import html, links, markdown, read_document, sarif
 
 from .conftest import HOSTILE, HOSTILE_MD, png, sample_gates
 
@@ -69,12 +69,17 @@ def test_sarif_has_one_rule_per_finding_rule_and_locations(report_of: Report) ->
     contrast = by_rule["color-contrast-enhanced"]
     assert contrast["level"] == "error"
     assert by_rule["target-size-44"]["level"] == "warning"
-    location = contrast["locations"][0]["physicalLocation"]
-    assert location["artifactLocation"]["uri"] == "suites/accessibility/test_contrast.py"
-    assert location["region"]["startLine"] == 42
+    # A web finding is where the engine found it: the page and the element; the gate's test is related.
+    location = contrast["locations"][0]
+    assert location["physicalLocation"]["artifactLocation"] == {"uri": "search", "uriBaseId": "DEPLOYMENT"}
+    assert location["logicalLocations"] == [{"fullyQualifiedName": "button.cta", "kind": "element"}]
+    test = contrast["relatedLocations"][0]["physicalLocation"]
+    assert test["artifactLocation"]["uri"] == "suites/accessibility/test_contrast.py"
+    assert test["region"]["startLine"] == 42
     for result in run["results"]:
         assert rules[result["ruleIndex"]] == result["ruleId"]
-    assert by_rule["castmatch/gate"]["level"] == "warning"  # the P2 advisory gate without findings
+    advisory = [r for r in run["results"] if r["ruleId"] == "castmatch/gate" and not r["properties"]["blocking"]]
+    assert [r["level"] for r in advisory] == ["warning"]  # the P2 advisory gate
     json.dumps(log)
 
 
@@ -82,11 +87,16 @@ def test_html_is_escaped_self_contained_and_says_unsigned(report_of: Report, tmp
     (tmp_path / "evidence").mkdir()
     (tmp_path / "evidence" / "contrast.png").write_bytes(png())
     page = html.render(report_of(), base_dir=tmp_path)
-    assert "<script" not in page.lower().replace("&lt;script", "")
+    # One script: the page's own filter, allowed by its hash; every hostile <script> is text.
+    assert page.lower().replace("&lt;script", "").count("<script") == 1
+    assert f"<script>{html._script()}</script>" in page
+    assert f"script-src '{html.script_hash()}'" in page
     assert "&lt;script&gt;window.__pwned=1" in page
     assert "Unsigned report." in page
-    assert "data:image/png;base64," in page  # small screenshot inlined
-    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # no external requests
+    assert "data:image/jpeg;base64," in page  # the screenshot, as a thumbnail
+    assert not re.search(r"""src=["']?(https?:)?//""", page)  # no external requests
+    assert "<link" not in page
+    assert 'href="https://www.w3.org/WAI/WCAG22/Understanding/contrast-enhanced.html"' in page  # a link to read
     assert page.count("<h1") == 1
 
 
@@ -103,7 +113,7 @@ def test_html_links_large_and_refuses_escaping_evidence(
 ) -> None:
     big = tmp_path / "evidence" / "big.png"
     big.parent.mkdir()
-    big.write_bytes(png() + b"\0" * (html.INLINE_LIMIT + 1))
+    big.write_bytes(png() + b"\0" * (links.INLINE_LIMIT + 1))
     gate = GateResult(
         "suites/x.py::test_x",
         Priority.P1,

@@ -33,7 +33,11 @@ def test_high_issue_blocks_and_is_located(scanned: bandit.Scan) -> None:
     findings = bandit.judge(scanned, bandit.Baseline(), TODAY)
     errors = [f for f in findings if f.severity == "error"]
     assert [f.rule for f in errors] == ["bandit-B602"]
-    assert errors[0].page == "app.py:5"
+    assert errors[0].location == "app.py:5"
+    assert errors[0].page is None
+    assert str(errors[0].help_uri).startswith("https://bandit.readthedocs.io/")
+    project = bandit.judge(scanned, bandit.Baseline(), TODAY, project=scanned.root.parent)
+    assert [f.location for f in project if f.severity == "error"] == [f"{scanned.root.name}/app.py:5"]
     assert errors[0].criterion == "CWE-78"
     assert scanned.version
     assert scanned.metrics["loc"] > 0

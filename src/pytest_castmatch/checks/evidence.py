@@ -43,18 +43,28 @@ class GateLike(Protocol):
 
 
 class Evidence:
-    """Writes outlined screenshots into one folder and names them for the report."""
+    """Writes outlined screenshots into one folder and names them for the report.
 
-    def __init__(self, folder: Path, attach: Callable[[Path], str] | None = None, limit: int = 20) -> None:
-        self.folder = folder
+    The folder is asked for only when the first picture is taken, so a gate that finds nothing
+    leaves no empty evidence folder behind.
+    """
+
+    def __init__(self, folder: Path | Callable[[], Path], attach: Callable[[Path], str] | None = None,
+                 limit: int = 20) -> None:
+        self._folder = folder
         self._attach = attach
         self.limit = limit
         self.count = 0
 
+    @property
+    def folder(self) -> Path:
+        """Where the screenshots go."""
+        return self._folder() if callable(self._folder) else self._folder
+
     @classmethod
     def for_gate(cls, gate: GateLike, limit: int = 20) -> Evidence:
         """Evidence saved under the gate's evidence folder and attached to its report entry."""
-        return cls(gate.evidence_dir, gate.attach, limit)
+        return cls(lambda: gate.evidence_dir, gate.attach, limit)
 
     def shoot(self, page: Page, selector: str | None, label: str) -> tuple[str, ...]:
         """Screenshot the viewport with ``selector`` outlined; returns the report-relative path (or nothing).

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Page
 
+from pytest_castmatch.model import Series
+
 FRAME_MS = 1000 / 60
 ON_TIME_MS = FRAME_MS * 1.5
 
@@ -64,13 +66,13 @@ class FrameTimes:
     def median_ms(self) -> float:
         return statistics.median(self.deltas) if self.deltas else 0.0
 
-    def series(self) -> list[tuple[float, float]]:
+    def series(self) -> Series:
         """(elapsed ms, frame ms) points for the report's plot."""
         out, t = [], 0.0
         for d in self.deltas:
             t += d
             out.append((round(t, 1), round(d, 2)))
-        return out
+        return Series(tuple(out), "time between frames", "ms", x="ms")
 
     def merged(self, other: FrameTimes) -> FrameTimes:
         return FrameTimes(self.deltas + other.deltas, self.profile)

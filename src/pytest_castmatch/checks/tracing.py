@@ -31,9 +31,19 @@ class Evidence:
     problems: list[str] = field(default_factory=list)
 
 
-def start(context: BrowserContext, title: str) -> None:
-    """Start recording a trace (screenshots and DOM snapshots) for everything ``context`` does."""
-    context.tracing.start(title=title, screenshots=True, snapshots=True)
+def start(context: BrowserContext, title: str, *, detail: bool = True) -> bool:
+    """Start recording a trace for everything ``context`` does: its actions, console and network, and
+    with ``detail`` a DOM snapshot per action and a screencast.
+
+    Detail suits a user's journey, a few dozen actions; a check that presses Tab three hundred times
+    would spend seconds on snapshots. False when the context is traced already (pytest-playwright's
+    ``--tracing on``): that trace is left alone, and a failure's evidence is then the screenshot alone.
+    """
+    try:
+        context.tracing.start(title=title, screenshots=detail, snapshots=detail)
+    except PlaywrightError:
+        return False
+    return True
 
 
 def discard(context: BrowserContext) -> None:
@@ -48,8 +58,8 @@ def current_page(context: BrowserContext) -> Page | None:
     return pages[-1] if pages else None
 
 
-def capture(context: BrowserContext, folder: Path, stem: str) -> Evidence:
-    """Save ``<stem>.png`` (the current page), ``<stem>-trace.zip`` and the URL into ``folder``."""
+def capture(context: BrowserContext, folder: Path, stem: str, *, trace: bool = True) -> Evidence:
+    """Save ``<stem>.png`` (the current page), ``<stem>-trace.zip`` (when ``trace``) and the URL into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     found = Evidence()
     page = current_page(context)
@@ -63,22 +73,28 @@ def capture(context: BrowserContext, folder: Path, stem: str) -> Evidence:
             found.files.append(shot)
         except PlaywrightError as exc:
             found.problems.append(f"screenshot failed: {_first_line(exc)}")
-    trace = folder / f"{stem}-trace.zip"
+    if not trace:
+        return found
+    path = folder / f"{stem}-trace.zip"
     try:
-        context.tracing.stop(path=str(trace))
-        found.files.append(trace)
+        context.tracing.stop(path=str(path))
+        found.files.append(path)
     except PlaywrightError as exc:
         found.problems.append(f"trace not saved: {_first_line(exc)}")
     return found
 
 
-def finding(evidence: Evidence, attached: tuple[str, ...], attempt: int) -> Finding:
-    """A note for the gate's report entry: where the failure happened and what was kept."""
+def finding(evidence: Evidence, attached: tuple[str, ...], attempt: str) -> Finding:
+    """A note for the gate's report entry: where the failure happened and what was kept.
+
+    ``attempt`` names the attempt (and context) the evidence is of, as its files are named.
+    """
     where = evidence.url or "(no page)"
     extra = f"; {'; '.join(evidence.problems)}" if evidence.problems else ""
     return Finding(
         rule="failure-evidence",
-        message=f"attempt {attempt} failed on {where}; screenshot and trace attached{extra}",
+        message=f"{attempt.replace('-', ' ')} failed on {where}; kept "
+                f"{', '.join(p.name for p in evidence.files) or 'nothing'}{extra}",
         severity="note",
         page=evidence.url or None,
         evidence=attached,

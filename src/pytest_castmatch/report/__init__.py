@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_castmatch import attest
+from pytest_castmatch.model import Severity
 
 UNSIGNED_NOTICE = (
     "UNSIGNED: this report carries no signature, so nothing proves it is the gate's own output "
@@ -29,6 +30,13 @@ STATUS_TEXT = {
 }
 
 _BOUND = re.compile(r"(<=|>=)\s*(-?[0-9][0-9.e+-]*)")
+
+#: How a finding's severity reads in every view: a violation that fails its gate, an item that
+#: needs a person's review, a warning, or a note.
+SEVERITY_CLASSES = {
+    Severity.CRITICAL: "violation", Severity.HIGH: "violation", Severity.REVIEW: "review",
+    Severity.MEDIUM: "warning", Severity.LOW: "note", Severity.NOTE: "note",
+}
 
 
 class ReportError(Exception):
@@ -97,6 +105,14 @@ def format_value(value: float | None, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
+def format_samples(row: Mapping[str, Any]) -> str:
+    """How many observations a value stands on: ``n = 1,152`` or ``n = 1,152, 1,150 ok``; "" when unknown."""
+    samples, successes = row.get("samples"), row.get("successes")
+    if samples is None:
+        return ""
+    return f"n = {samples:,}" + ("" if successes is None else f", {successes:,} ok")
+
+
 def threshold_bounds(threshold: str) -> tuple[float | None, float | None]:
     """(min, max) parsed from the threshold text ``config.MetricSpec.threshold_text`` writes."""
     low = high = None
@@ -115,3 +131,42 @@ def threshold_bounds(threshold: str) -> tuple[float | None, float | None]:
 def owner_title(report: Mapping[str, Any], owner: str) -> str:
     """The owner's display title, falling back to its id."""
     return str(report.get("owners", {}).get(owner) or owner or "—")
+
+
+def severity_class(severity: object) -> str:
+    """``violation``, ``review``, ``warning`` or ``note`` for a finding severity (any name of one).
+
+    A severity no table knows reads as a violation: a report must not play down what it cannot read.
+    """
+    try:
+        return SEVERITY_CLASSES[Severity.parse(str(severity).strip())]
+    except ValueError:
+        return "violation"
+
+
+def blocking_subjects(report: Mapping[str, Any]) -> set[str]:
+    """Subjects (gate ids, ``metric:NAME``, ...) of the blocking reasons."""
+    return {str(r["subject"]) for r in blockers(report)}
+
+
+def metric_gates(report: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
+    """For each metric name, the gates that recorded a sample of it, in report order."""
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for gate in report["gates"]:
+        for sample in gate.get("metrics", ()):
+            listed = out.setdefault(str(sample["metric"]), [])
+            if not listed or listed[-1] is not gate:
+                listed.append(gate)
+    return out
+
+
+def deployment_of(report: Mapping[str, Any]) -> str:
+    """The deployment the run gated (its name or base URL), as far as the report records it."""
+    given = report.get("deployment")
+    if isinstance(given, Mapping):
+        given = given.get("name") or given.get("base_url") or given.get("url")
+    if not given and isinstance(report.get("settings"), Mapping):
+        given = report["settings"].get("base_url")
+    if not given:
+        given = report.get("environment", {}).get("deployment")
+    return str(given or "")

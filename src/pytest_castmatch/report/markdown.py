@@ -90,6 +90,9 @@ def render(report: Mapping[str, Any]) -> str:
         lines += _reason_table(report, notes)
         lines += ["", "</details>"]
 
+    flaky = [g["id"] for g in report["gates"] if g["outcome"] == "flaky"]
+    if flaky:
+        lines += ["", f"Flaky, a retry passed after a failure ({len(flaky)}): " + ", ".join(escape(g) for g in flaky)]
     counts = ", ".join(f"{n} {escape(outcome)}" for outcome, n in report["counts"].items()) or "no gates"
     pending = sum(1 for m in report.get("manual", []) if m.get("status") == "pending")
     lines += ["", f"Gates: {counts}. Manual checklist items pending sign-off: {pending}.", ""]

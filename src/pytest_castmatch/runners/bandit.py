@@ -154,16 +154,19 @@ def scan(target: Path, *, python: str = sys.executable, timeout: float = 300.0,
                 metrics=dict(report.get("metrics", {}).get("_totals", {})))
 
 
-def judge(result: Scan, baseline: Baseline, today: dt.date) -> list[Finding]:
+def judge(result: Scan, baseline: Baseline, today: dt.date, project: Path | None = None) -> list[Finding]:
     """Findings: blocking results not in the baseline are errors; expired acceptances are errors too.
 
     Results below the thresholds are reported as notes, accepted ones as warnings, and a baseline
-    entry that matches nothing any more is a warning (delete it, so it cannot hide a new hit).
+    entry that matches nothing any more is a warning (delete it, so it cannot hide a new hit). Each
+    finding is located at its file and line, relative to ``project`` (the repository root; default:
+    the scanned folder), and links bandit's page on its test.
     """
     found: list[Finding] = []
     used: set[Accepted] = set()
     for hit in result.results:
-        where = f"{_relative(hit.get('filename', ''), result.root)}:{hit.get('line_number', 0)}"
+        where = f"{_relative(hit.get('filename', ''), project or result.root)}:{hit.get('line_number', 0)}"
+        doc = str(hit.get("more_info") or "") or None
         label = (f"{hit.get('test_id')} {hit.get('test_name')} "
                  f"({str(hit.get('issue_severity')).lower()} severity, "
                  f"{str(hit.get('issue_confidence')).lower()} confidence): {hit.get('issue_text')}")
@@ -174,23 +177,24 @@ def judge(result: Scan, baseline: Baseline, today: dt.date) -> list[Finding]:
             used.add(accepted)
             if accepted.expires < today:
                 found.append(Finding("bandit-acceptance-expired", f"{label} — accepted by {accepted.owner} until "
-                                     f"{accepted.expires}, now expired: fix it or renew the entry", page=where,
-                                     criterion=criterion, context=str(hit.get("code", ""))))
+                                     f"{accepted.expires}, now expired: fix it or renew the entry", location=where,
+                                     criterion=criterion, context=str(hit.get("code", "")), help_uri=doc))
             else:
                 found.append(Finding("bandit-accepted", f"{label} — accepted by {accepted.owner} until "
-                                     f"{accepted.expires}: {accepted.reason}", severity="warning", page=where,
-                                     criterion=criterion))
+                                     f"{accepted.expires}: {accepted.reason}", severity="warning", location=where,
+                                     criterion=criterion, help_uri=doc))
             continue
         severity = "error" if baseline.blocks(hit) else "note"
-        found.append(Finding(f"bandit-{hit.get('test_id')}", label, severity=severity, page=where,
-                             criterion=criterion, context=str(hit.get("code", ""))[:400]))
+        found.append(Finding(f"bandit-{hit.get('test_id')}", label, severity=severity, location=where,
+                             criterion=criterion, context=str(hit.get("code", ""))[:400], help_uri=doc))
     for accepted in baseline.accepted:
         if accepted not in used:
             found.append(Finding("bandit-stale-acceptance", f"accepted {accepted.test_id} in {accepted.path} no longer "
-                                 "occurs — delete the entry", severity="warning", page=accepted.path))
+                                 "occurs — delete the entry", severity="warning", location=accepted.path))
     for error in result.errors:
         found.append(Finding("bandit-scan-error", f"bandit could not scan {error.get('filename')}: "
-                             f"{error.get('reason')}", page=str(error.get("filename"))))
+                             f"{error.get('reason')}",
+                             location=_relative(str(error.get("filename") or ""), project or result.root)))
     return found
 
 

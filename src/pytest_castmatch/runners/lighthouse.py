@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_castmatch import progress
 from pytest_castmatch.model import Finding
 from pytest_castmatch.runners import EngineMissing
 from pytest_castmatch.sut import CHROMIUM_FLAGS, find_chromium
@@ -320,12 +321,18 @@ class Worker:
 def _batch(worker: Worker, jobs: Sequence[tuple[Job, Path]], timeout: float) -> list[Run]:
     """Each job once, in order, on the worker (a dead worker fails the jobs left, it does not hang)."""
     out = []
-    for job, path in jobs:
+    for index, (job, path) in enumerate(jobs, 1):
         if worker.proc.poll() is not None:
             out.append(_parse(path, 0.0, worker.failure()))
             continue
+        progress.note("Lighthouse", f"page {index} of {len(jobs)}: {job.label} ({job.form_factor}), {path.name}")
         seconds, error = worker.run(job, path, timeout)
-        out.append(_parse(path, seconds, error))
+        run = _parse(path, seconds, error)
+        out.append(run)
+        lowest = min(run.scores.values(), default=None)
+        progress.note("Lighthouse", f"page {index} of {len(jobs)} done in {seconds:.1f} s: " + (
+            f"error {run.error[:80]}" if run.error else f"lowest category {lowest:g}" if lowest is not None
+            else "no scores"))
     return out
 
 

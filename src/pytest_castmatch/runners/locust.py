@@ -24,6 +24,7 @@ refused with ``LoadTargetRefused`` (a gate must never load-test production by ac
 from __future__ import annotations
 
 import contextlib
+import csv
 import importlib.util
 import ipaddress
 import json
@@ -42,6 +43,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pytest_castmatch import progress
+from pytest_castmatch.model import Series
 from pytest_castmatch.runners import EngineMissing
 
 LOCUSTFILE = Path(__file__).with_name("castmatch_locustfile.py")
@@ -248,8 +251,8 @@ class LoadResult:
         hold = self.hold()
         return sum(w.judged().requests for w in hold) / (len(hold) * self.plan.bucket_s) if hold else 0.0
 
-    def series(self, what: str) -> list[tuple[float, float]]:
-        """``(t, value)`` per window for ``gate.metric(series=...)``: users, rps, failures, p50, p95, p99."""
+    def series(self, what: str) -> Series:
+        """One figure per window for ``gate.metric(series=...)``: users, rps, failures, p50, p95, p99."""
         out = []
         for w in self.windows:
             judged = w.judged()
@@ -257,7 +260,31 @@ class LoadResult:
                      "failures": float(judged.failures), "p50": judged.p(0.50), "p95": judged.p(0.95),
                      "p99": judged.p(0.99)}[what]
             out.append((w.t, value))
-        return out
+        window = f"{self.plan.bucket_s:g} s window"
+        quantity, unit = {"users": ("users running", "users"), "rps": ("requests per second", "req/s"),
+                          "failures": (f"failed requests per {window}", "requests")}.get(
+                              what, (f"{what} latency per {window}", "ms"))
+        return Series(tuple(out), quantity, unit)
+
+
+def live_figures(history_csv: Path, plan: LoadPlan, elapsed: float) -> str:
+    """The running load in one line, from the newest row of Locust's ``*_stats_history.csv``."""
+    try:
+        with open(history_csv, newline="", encoding="utf-8") as handle:
+            rows = [row for row in csv.DictReader(handle) if row.get("Name") == "Aggregated"]
+    except OSError:
+        rows = []
+    head = f"{elapsed:.0f} s of about {plan.run_time_s} s"
+    if not rows:
+        return f"{head}: starting {plan.workers} worker(s) for {plan.users} users"
+    last = rows[-1]
+    # Requests over the last few seconds of rows: Locust's own current req/s lags by its 10 s window.
+    then = next((r for r in reversed(rows) if float(r["Timestamp"]) <= float(last["Timestamp"]) - 4), rows[0])
+    seconds = float(last["Timestamp"]) - float(then["Timestamp"])
+    rps = ((int(last["Total Request Count"]) - int(then["Total Request Count"])) / seconds if seconds
+           else float(last.get("Requests/s") or 0))
+    return (f"{head}: {last.get('User Count', '?')} of {plan.users} users, {rps:.0f} req/s, "
+            f"{last.get('Total Failure Count', '?')} failed of {last.get('Total Request Count', '?')} requests")
 
 
 def wait_ready(base_url: str, timeout: float = 60.0) -> None:
@@ -365,11 +392,15 @@ def run(plan: LoadPlan, out_dir: Path, env: dict[str, str] | None = None) -> Loa
                                               start_new_session=True, preexec_fn=_raise_fd_limit))
         sampler = _RssSampler([p.pid for p in procs])
         sampler.start()
-        try:
-            master.wait(timeout=plan.deadline_s)
-        except subprocess.TimeoutExpired:
-            raise LoadRunError(f"the load run exceeded its hard limit of {plan.deadline_s:.0f} s and was killed; "
-                               f"master log {out_dir / 'master.log'}:\n{_tail(out_dir / 'master.log')}") from None
+        deadline = started + plan.deadline_s
+        while master.poll() is None:
+            if time.monotonic() > deadline:
+                raise LoadRunError(f"the load run exceeded its hard limit of {plan.deadline_s:.0f} s and was "
+                                   f"killed; master log {out_dir / 'master.log'}:\n{_tail(out_dir / 'master.log')}")
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                master.wait(timeout=1.0)
+            progress.tick("Locust", lambda: live_figures(out_dir / "stats_stats_history.csv", plan,
+                                                          time.monotonic() - started))
         # Workers quit when the master tells them; give them a moment, then stop waiting.
         for proc in procs[1:]:
             with contextlib.suppress(subprocess.TimeoutExpired):
