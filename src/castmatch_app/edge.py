@@ -39,7 +39,7 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 UNLIMITED_PREFIXES = ("/static/", "/media/", "/healthz", "/readyz", "/metrics", "/sw.js", "/manifest.webmanifest",
                       "/favicon.ico", "/robots.txt", "/_test/")
 LOAD_WINDOW_S = 1.0
-LOAD_THRESHOLD_RPS = 20  # crash-under-load fails requests above this rate: any real load, even on a busy machine
+LOAD_THRESHOLD_RPS = 20  # the load defects start above this rate: any real load, even on a busy machine
 
 
 class TokenBuckets:
@@ -153,15 +153,24 @@ class Edge:
             if self.rt.settings.access_log:
                 self.log(scope, path, status_code, elapsed, request_id)
 
+    def loaded(self, now: float) -> bool:
+        """Whether more than LOAD_THRESHOLD_RPS requests arrived in the last LOAD_WINDOW_S (this one counted)."""
+        self.recent.append(now)
+        while self.recent and now - self.recent[0] > LOAD_WINDOW_S:
+            self.recent.popleft()
+        return len(self.recent) > LOAD_THRESHOLD_RPS
+
     def refuse(self, scope: Scope, headers: dict[bytes, bytes], path: str) -> tuple[int, dict[str, Any],
                                                                                    float] | None:
         now = time.monotonic()
-        if defects.active("crash-under-load") and not path.startswith(("/healthz", "/readyz", "/metrics")):
-            self.recent.append(now)
-            while self.recent and now - self.recent[0] > LOAD_WINDOW_S:
-                self.recent.popleft()
-            if len(self.recent) > LOAD_THRESHOLD_RPS and random.random() < 0.08:
+        crash, shed = defects.active("crash-under-load"), defects.active("api-fast-500")
+        if (crash or shed) and not path.startswith(("/healthz", "/readyz", "/metrics")) and self.loaded(now):
+            if crash and random.random() < 0.08:
                 return 500, {"error": {"code": "overloaded", "message": "worker crashed"}}, 0.0
+            if shed and path.startswith("/api/"):
+                # At once, without touching the endpoint: a fast failure that a percentile over every
+                # answer would count as a fast API.
+                return 500, {"error": {"code": "overloaded", "message": "shedding load"}}, 0.0
         limit = self.limit_class(path)
         if limit is None or limit not in self.limiters:
             return None

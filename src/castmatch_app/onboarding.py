@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 
 from castmatch_app import defects, generator, images
 from castmatch_app.render import csrf_ok, page, runtime, translator, visitor
-from castmatch_app.web import forbidden_form
+from castmatch_app.web import forbidden_form, not_found_page
 
 router = APIRouter(include_in_schema=False)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -46,6 +46,8 @@ def _step(request: Request, step: int, values: dict[str, Any], errors: dict[str,
 
 @router.get("/join", response_class=HTMLResponse)
 async def details_form(request: Request) -> Response:
+    if defects.active("key-page-404"):
+        return not_found_page(request)
     return _step(request, 1, _data(request), {})
 
 

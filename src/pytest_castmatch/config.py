@@ -47,6 +47,8 @@ class MetricSpec:
     max: float | None = None
     min: float | None = None
     launch: bool = False
+    #: The fewest valid observations a value needs to count as measured (a p99 needs about 100).
+    min_samples: int = 1
 
     def violates(self, value: float) -> bool:
         return (self.max is not None and value > self.max) or (self.min is not None and value < self.min)
@@ -198,6 +200,12 @@ class _Table:
             raise self.error(key, f"expected true or false, got {value!r}", f"write {key} = true")
         return value
 
+    def count(self, key: str, default: int) -> int:
+        value = self.integer(key, default)
+        if value < 1:
+            raise self.error(key, f"expected a whole number of at least 1, got {value!r}", f"write {key} = 100")
+        return value
+
     def priority(self, key: str = "priority") -> Priority:
         value = self.data.get(key)
         try:
@@ -265,7 +273,7 @@ def load_gates(path: Path) -> GateConfig:
         table = metrics_table.sub(name)
         if not METRIC_ID.fullmatch(name):
             raise table.error(name, "metric names are lower-case words joined by '_'", "e.g. [metrics.api_p99_ms]")
-        table.check_keys(["title", "owner", "priority", "unit", "max", "min", "launch"])
+        table.check_keys(["title", "owner", "priority", "unit", "max", "min", "launch", "min_samples"])
         spec = MetricSpec(
             name=name,
             title=table.string("title", name),
@@ -275,6 +283,7 @@ def load_gates(path: Path) -> GateConfig:
             max=table.number("max"),
             min=table.number("min"),
             launch=table.boolean("launch", False),
+            min_samples=table.count("min_samples", 1),
         )
         _check_threshold(table, spec)
         metrics[name] = spec

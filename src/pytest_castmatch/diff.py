@@ -60,6 +60,8 @@ def _labels(row: Mapping[str, Any]) -> str:
 def _metrics(report: Mapping[str, Any]) -> dict[tuple[str, str], Mapping[str, Any]]:
     out: dict[tuple[str, str], Mapping[str, Any]] = {}
     for row in report.get("metrics", []):
+        if row.get("value") is None:
+            continue  # not measured: no value to compare
         key = (str(row["metric"]), _labels(row))
         # Several gates may measure one metric with the same labels: keep the highest, as a
         # ceiling is what most thresholds are; the launch table already holds the decisive value.

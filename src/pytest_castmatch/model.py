@@ -220,26 +220,46 @@ class Series:
 
 @dataclass(frozen=True)
 class Sample:
-    """One measurement of a metric, optionally labelled (page, endpoint, theme...)."""
+    """One measurement of a metric, optionally labelled (page, endpoint, theme...).
+
+    ``samples`` is how many observations the value stands on (requests in a window, page loads,
+    Lighthouse runs; 1 for a single reading). ``successes`` is set for figures computed over
+    successful answers only (load latency, throughput, users): of the ``samples``, how many
+    succeeded. ``not_measured`` says why the value is no valid measurement (a window that failed
+    too often, a page that did not exist); ``value`` is then None when nothing could be computed.
+    """
 
     metric: str
-    value: float
+    value: float | None
     labels: tuple[tuple[str, str], ...] = ()
     unit: str | None = None
     series: tuple[tuple[float, float], ...] = ()
     #: What ``series`` plots when it is not this metric over seconds (see :class:`Series`).
     series_axes: tuple[tuple[str, str], ...] = ()
+    samples: int = 1
+    successes: int | None = None
+    not_measured: str = ""
 
     def __post_init__(self) -> None:
-        if not math.isfinite(self.value):
+        if self.value is None:
+            if not self.not_measured:
+                raise ValueError(f"metric {self.metric!r}: no value and no reason why it was not measured")
+        elif not math.isfinite(self.value):
             raise ValueError(f"metric {self.metric!r}: value must be a finite number, got {self.value!r}")
+        if self.samples < 0 or (self.successes is not None and not 0 <= self.successes <= self.samples):
+            raise ValueError(f"metric {self.metric!r}: {self.successes} successes of {self.samples} samples")
 
     @property
     def label_text(self) -> str:
         return ",".join(f"{k}={v}" for k, v in self.labels)
 
+    @property
+    def valid(self) -> int:
+        """The observations the value is computed from: the successes where counted, else every sample."""
+        return self.samples if self.successes is None else self.successes
+
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"metric": self.metric, "value": self.value}
+        out: dict[str, Any] = {"metric": self.metric, "value": self.value, "samples": self.samples}
         if self.labels:
             out["labels"] = dict(self.labels)
         if self.unit is not None:
@@ -248,17 +268,26 @@ class Sample:
             out["series"] = [list(point) for point in self.series]
         if self.series_axes:
             out["series_axes"] = dict(self.series_axes)
+        if self.successes is not None:
+            out["successes"] = self.successes
+        if self.not_measured:
+            out["not_measured"] = self.not_measured
         return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Sample:
+        value = data["value"]
+        successes = data.get("successes")
         return cls(
             metric=str(data["metric"]),
-            value=float(data["value"]),
+            value=None if value is None else float(value),
             labels=tuple(sorted((str(k), str(v)) for k, v in data.get("labels", {}).items())),
             unit=data.get("unit"),
             series=tuple((float(t), float(v)) for t, v in data.get("series", ())),
             series_axes=tuple(sorted((str(k), str(v)) for k, v in data.get("series_axes", {}).items())),
+            samples=int(data.get("samples", 1)),
+            successes=None if successes is None else int(successes),
+            not_measured=str(data.get("not_measured", "")),
         )
 
 
@@ -382,6 +411,9 @@ class LaunchMetricRow:
     unit: str
     status: str  # "met" | "missed" | "not-measured" | "not-in-scope" | "waived"
     value: float | None = None
+    #: Observations behind the deciding value (and, for load figures, how many succeeded).
+    samples: int | None = None
+    successes: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -393,6 +425,8 @@ class LaunchMetricRow:
             "unit": self.unit,
             "status": self.status,
             "value": self.value,
+            "samples": self.samples,
+            "successes": self.successes,
         }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from pytest_castmatch.config import GateConfig
 from pytest_castmatch.model import Finding, Sample, Series, non_negative_unit
+from pytest_castmatch.verdict import unmeasured
 
 
 def evidence_slug(nodeid: str) -> str:
@@ -62,12 +63,21 @@ class Gate:
         unit: str | None = None,
         labels: Mapping[str, str] | None = None,
         series: Sequence[tuple[float, float]] | Series = (),
+        samples: int = 1,
+        successes: int | None = None,
+        not_measured: str = "",
     ) -> Sample:
         """Record a measurement; it is judged against ``[metrics.NAME]`` in gates.toml.
 
         ``series`` shows the measurement over the run in the report: plain ``(seconds, value)``
         points of the metric itself, or a :class:`~pytest_castmatch.model.Series` that says what
         its points are (failed requests per window, frame times, the n-th inference).
+        ``samples`` is how many observations ``value`` stands on (requests, loads, runs); for a
+        figure computed over successful answers only, ``successes`` says how many of them succeeded.
+        ``not_measured`` says why ``value`` is no valid measurement (a window that failed too often,
+        pages that could not be visited): the value is then dropped and the metric recorded as not
+        measured. A metric not measured, or with fewer valid observations than its ``min_samples``,
+        fails the gate and is never "met".
         """
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise ValueError(f"gate.metric({name!r}, ...): value must be a finite number, got {value!r}")
@@ -79,11 +89,14 @@ class Gate:
         points = series.points if isinstance(series, Series) else series
         sample = Sample(
             metric=name,
-            value=float(value),
+            value=None if not_measured else float(value),
             labels=tuple(sorted((str(k), str(v)) for k, v in (labels or {}).items())),
             unit=unit_name,
             series=tuple((float(t), float(v)) for t, v in points),
             series_axes=tuple(sorted(series.axes().items())) if isinstance(series, Series) else (),
+            samples=samples,
+            successes=successes,
+            not_measured=not_measured,
         )
         self.samples.append(sample)
         return sample
@@ -123,7 +136,9 @@ class Gate:
             where = f" [{s.label_text}]" if s.labels else ""
             if spec is None:
                 out.append(f"metric {s.metric!r} is not declared in gates.toml — add [metrics.{s.metric}]")
-            elif spec.violates(s.value):
+            elif why := unmeasured(spec, s):
+                out.append(f"{s.metric}{where} was not measured: {why}")
+            elif s.value is not None and spec.violates(s.value):
                 out.append(f"{s.metric}{where} = {s.value:g} {spec.unit}, needs {spec.threshold_text()}")
         return out
 

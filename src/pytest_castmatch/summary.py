@@ -32,9 +32,12 @@ def terminal_lines(report: Mapping[str, Any], report_path: str = "") -> list[str
     if report.get("launch_metrics"):
         lines.append("")
         lines.append("launch metrics:")
+        from pytest_castmatch.report import format_samples
+
         for m in report["launch_metrics"]:
             value = "—" if m["value"] is None else f"{m['value']:g}"
-            lines.append(f"  {m['status']:<13} {m['title']}: {value} (needs {m['threshold']})")
+            count = f"; {n}" if (n := format_samples(m)) else ""
+            lines.append(f"  {m['status']:<13} {m['title']}: {value} (needs {m['threshold']}{count})")
         if not missing:
             lines.append("  all launch metrics met")
     blockers = [r for r in verdict["reasons"] if r["blocking"]]

@@ -107,7 +107,7 @@ def judge(
     reasons: list[Reason] = []
     live, waiver_rows = judge_waivers(config, gates, facts, waivers, today, reasons)
     waived = _Waivers(live)
-    matrix = judge_gates(gates, waived, reasons)
+    matrix = judge_gates(config, gates, waived, reasons)
     samples = _samples_by_metric(gates)
     metric_rows = judge_samples(config, samples, reasons)
     launch_rows = judge_launch_metrics(config, samples, facts.scope, waived, reasons)
@@ -192,9 +192,12 @@ def _waiver_problem(
 
 
 def judge_gates(
-    gates: Sequence[GateResult], waived: _Waivers, reasons: list[Reason]
+    config: GateConfig, gates: Sequence[GateResult], waived: _Waivers, reasons: list[Reason]
 ) -> dict[str, dict[str, dict[str, int]]]:
-    """A reason for each gate that did not pass or has findings that need review; the priority x owner matrix."""
+    """A reason for each gate that did not pass or has findings that need review; the priority x owner matrix.
+
+    A gate that passed while it recorded a measurement that is none (see :func:`unmeasured`) did not pass.
+    """
     matrix: dict[str, dict[str, dict[str, int]]] = {}
     for g in gates:
         cell = matrix.setdefault(g.priority.value, {}).setdefault(
@@ -203,11 +206,12 @@ def judge_gates(
         review = sum(1 for f in g.findings if f.severity is Severity.REVIEW)
         if review:
             _review_reason(g, review, waived, reasons)
-        if g.passed:
+        hollow = _hollow(config, g) if g.passed else ""
+        if g.passed and not hollow:
             cell["passed"] += 1
             continue
-        why = _WHY.get(g.outcome, g.outcome.value)
-        detail = _one_line(g.message)
+        why = f"passed without a valid measurement: {hollow}" if hollow else _WHY.get(g.outcome, g.outcome.value)
+        detail = "" if hollow else _one_line(g.message)
         message = f"{why}: {detail}" if detail else why
         if not g.priority.blocking:
             cell["advisory"] += 1
@@ -245,7 +249,8 @@ def _samples_by_metric(gates: Sequence[GateResult]) -> dict[str, list[tuple[Samp
 
 def _invalid(sample: Sample, spec: MetricSpec | None) -> bool:
     """A negative measurement in a unit that cannot be negative: broken, never met."""
-    return sample.value < 0 and (non_negative_unit(sample.unit) or (spec is not None and non_negative_unit(spec.unit)))
+    return sample.value is not None and sample.value < 0 and (
+        non_negative_unit(sample.unit) or (spec is not None and non_negative_unit(spec.unit)))
 
 
 def judge_samples(
@@ -263,7 +268,9 @@ def judge_samples(
                                       f"{name}] with its owner, priority and threshold"))
             else:
                 row |= {"threshold": spec.threshold_text(), "owner": spec.owner, "priority": spec.priority.value}
-                row["status"] = "missed" if spec.violates(sample.value) else "met"
+                row["status"] = sample_status(spec, sample)
+                if row["status"] == "not-measured":
+                    row["not_measured"] = unmeasured(spec, sample)
             if _invalid(sample, spec):
                 row["status"] = "invalid"
                 unit = sample.unit or (spec.unit if spec else "")
@@ -284,8 +291,9 @@ def judge_launch_metrics(
     """Each declared metric against its threshold (worst valid value); a launch metric nobody measured blocks."""
     rows: list[LaunchMetricRow] = []
     for spec in sorted(config.metrics.values(), key=lambda m: m.name):
-        values = [s.value for s, _ in samples.get(spec.name, []) if not _invalid(s, spec)]
-        status, value = _metric_status(spec, values, scope)
+        status, decisive = _metric_status(spec, [s for s, _ in samples.get(spec.name, []) if not _invalid(s, spec)],
+                                          scope)
+        value = decisive.value if decisive is not None and status != "not-measured" else None
         target = f"metric:{spec.name}"
         if status == "missed" and spec.priority.blocking:
             metric_waiver = waived(target)
@@ -302,12 +310,16 @@ def judge_launch_metrics(
             reasons.append(Reason("metric", target, f"{spec.title} is {_num(value)}, needs "
                                   f"{spec.threshold_text()}", spec.owner, spec.priority.value, blocking=False))
         elif status == "not-measured" and spec.launch:
-            reasons.append(Reason("metric", target, f"launch metric {spec.title!r} was not measured — "
-                                  "a launch cannot be judged on a missing measurement", spec.owner,
+            why = unmeasured(spec, decisive) if decisive is not None else ""
+            reasons.append(Reason("metric", target, f"launch metric {spec.title!r} was not measured"
+                                  + (f" ({why})" if why else "")
+                                  + " — a launch cannot be judged on a missing measurement", spec.owner,
                                   spec.priority.value))
         if spec.launch:
             rows.append(LaunchMetricRow(spec.name, spec.title, spec.owner, spec.priority.value,
-                                        spec.threshold_text(), spec.unit, status, value))
+                                        spec.threshold_text(), spec.unit, status, value,
+                                        decisive.samples if decisive else None,
+                                        decisive.successes if decisive else None))
     return rows
 
 
@@ -380,8 +392,60 @@ def _target_owner(target: str, gates: Sequence[GateResult], config: GateConfig) 
     return next((g.owner for g in gates if g.id == target), None)
 
 
-def _metric_status(spec: MetricSpec, values: list[float], scope: Scope) -> tuple[str, float | None]:
-    if not values:
+def unmeasured(spec: MetricSpec | None, sample: Sample) -> str:
+    """Why ``sample`` is no valid measurement of its metric; empty when it is one.
+
+    A value marked not measured, one with zero valid observations, or one with fewer than the
+    metric's ``min_samples`` can never be "met": a p99 over a handful of answers, or over none,
+    measures nothing.
+    """
+    if sample.not_measured:
+        return sample.not_measured
+    if sample.valid == 0:
+        return (f"none of its {sample.samples} samples succeeded" if sample.successes is not None
+                else "it has no samples")
+    need = spec.min_samples if spec is not None else 1
+    if sample.valid < need:
+        return (f"{sample.valid} valid samples, fewer than the {need} it needs "
+                f"([metrics.{sample.metric}] min_samples)")
+    return ""
+
+
+def sample_status(spec: MetricSpec, sample: Sample) -> str:
+    """One sample's status under its metric's threshold: "met", "missed" or "not-measured"."""
+    if unmeasured(spec, sample) or sample.value is None:
+        return "not-measured"
+    return "missed" if spec.violates(sample.value) else "met"
+
+
+def _hollow(config: GateConfig, gate: GateResult) -> str:
+    """Why a gate's recorded measurements are void (a passed gate with one cannot count as passed)."""
+    for sample in gate.samples:
+        why = unmeasured(config.metrics.get(sample.metric), sample)
+        if why:
+            where = f" [{sample.label_text}]" if sample.labels else ""
+            return f"{sample.metric}{where}: {why}"
+    return ""
+
+
+def _metric_status(spec: MetricSpec, entries: list[Sample], scope: Scope) -> tuple[str, Sample | None]:
+    """The metric's status over all its samples and the sample that decides it.
+
+    A missed valid sample decides first (its value is known to fail); then any sample that is not
+    a valid measurement makes the metric not measured; otherwise the worst valid value decides.
+    """
+    if not entries:
         return ("not-measured" if scope.full else "not-in-scope"), None
-    worst = spec.worst(values)
-    return ("missed" if spec.violates(worst) else "met"), worst
+    # A stable order, so the deciding sample never depends on the order gates arrived in.
+    ordered = sorted(entries, key=lambda s: (s.valid, s.label_text, s.not_measured, s.samples, s.value or 0.0))
+    status = {id(s): sample_status(spec, s) for s in ordered}
+    valid = [s for s in ordered if status[id(s)] != "not-measured"]
+    missed = [s for s in valid if status[id(s)] == "missed"]
+    if missed:
+        worst = spec.worst(s.value for s in missed if s.value is not None)
+        return "missed", next(s for s in missed if s.value == worst)
+    void = [s for s in ordered if status[id(s)] == "not-measured"]
+    if void:
+        return "not-measured", void[0]
+    worst = spec.worst(s.value for s in valid if s.value is not None)
+    return "met", next(s for s in valid if s.value == worst)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks import keyboard
+from pytest_castmatch.checks import keyboard, navigation
 from pytest_castmatch.checks.evidence import Evidence
 from pytest_castmatch.recorder import Gate
 
@@ -18,7 +18,8 @@ def test_keyboard_operation(page: Page, gate: Gate, inventory_pages: list[str]) 
     evidence = Evidence.for_gate(gate)
     page.emulate_media(reduced_motion="reduce")  # a rotating carousel must not move focus targets mid-walk
     for path in inventory_pages:
-        page.goto(path, wait_until="load")
+        if gate.check(navigation.visit(page, path)):
+            continue
         gate.check(keyboard.skip_link(page, evidence=evidence))
         gate.check(keyboard.reachability(page, evidence=evidence))
         gate.check(keyboard.operable(page))
@@ -31,5 +32,6 @@ def test_focus_appearance(page: Page, gate: Gate, inventory_pages: list[str]) ->
     evidence = Evidence.for_gate(gate)
     page.emulate_media(reduced_motion="reduce")
     for path in inventory_pages:
-        page.goto(path, wait_until="load")
+        if gate.check(navigation.visit(page, path)):
+            continue
         gate.check(keyboard.focus_appearance(page, evidence=evidence))

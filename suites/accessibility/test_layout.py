@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks import layout
+from pytest_castmatch.checks import layout, navigation
 from pytest_castmatch.checks.evidence import Evidence
 from pytest_castmatch.recorder import Gate
 
@@ -17,7 +17,8 @@ def test_reflow_at_320px(page: Page, gate: Gate, inventory_pages: list[str]) -> 
     evidence = Evidence.for_gate(gate)
     page.set_viewport_size({"width": layout.REFLOW[0], "height": layout.REFLOW[1]})
     for path in inventory_pages:
-        page.goto(path, wait_until="load")
+        if gate.check(navigation.visit(page, path)):
+            continue
         gate.check(layout.reflow(page, evidence=evidence))
 
 
@@ -38,5 +39,6 @@ def test_text_resized_to_200_percent(page: Page, gate: Gate, inventory_pages: li
     evidence = Evidence.for_gate(gate)
     page.emulate_media(reduced_motion="reduce")
     for path in inventory_pages:
-        page.goto(path, wait_until="load")
+        if gate.check(navigation.visit(page, path)):
+            continue
         gate.check(layout.text_resize(page, evidence=evidence))

@@ -17,10 +17,20 @@ CONTENT_PAGES = ("/", "/talent", "/talent?q=dance&area=andheri", "/talent/1", "/
                  "/no-such-page")
 
 
+#: Pages that answer with a status of their own, not a 2xx (the not-found page answers 404).
+DECLARED_STATUS: dict[str, tuple[int, ...]] = {"/no-such-page": (404,)}
+
+
 @pytest.fixture(scope="session")
 def content_pages() -> tuple[str, ...]:
     """The pages every content gate reads."""
     return CONTENT_PAGES
+
+
+@pytest.fixture(scope="session")
+def declared_status() -> dict[str, tuple[int, ...]]:
+    """Path -> the statuses that page must answer with, where that is not a 2xx (``navigation.visit(expect=)``)."""
+    return dict(DECLARED_STATUS)
 
 
 @pytest.fixture(scope="session")

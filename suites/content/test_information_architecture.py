@@ -10,7 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import FilePayload, Page
 
-from pytest_castmatch.checks import sitemap
+from pytest_castmatch.checks import navigation, sitemap
 from pytest_castmatch.model import Finding
 
 MAX_CLICKS = 3
@@ -46,7 +46,8 @@ def test_sitemap_matches_navigation_and_depth(gate: Any, castmatch_base_url: str
 @pytest.mark.owner("ux-wireframe")
 def test_onboarding_first_time_flow_completes(page: Page, gate: Any) -> None:
     """From the home page's join link, each onboarding step leads to the next and ends on a confirmation."""
-    page.goto("/?lang=en")
+    if gate.check(navigation.visit(page, "/?lang=en")):
+        return
     page.locator("header a[href='/join'], main a[href='/join']").first.click()
     page.wait_for_load_state()
     findings: list[Finding] = []
@@ -67,9 +68,9 @@ def test_onboarding_first_time_flow_completes(page: Page, gate: Any) -> None:
         elif field == "#photo":
             photo: FilePayload = {"name": "headshot.png", "mimeType": "image/png", "buffer": _png()}
             page.set_input_files(field, files=[photo])
-        with page.expect_navigation() as navigation:
+        with page.expect_navigation() as step:
             page.locator("main form button[type=submit]").first.click()
-        response = navigation.value
+        response = step.value
         status = response.status if response is not None else 0
         if status >= 400 or page.locator("[aria-invalid=true]").count():
             findings.append(Finding(rule="onboarding-dead-end", page=page.url, selector=f"step {n} ({name})",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks import l10n
+from pytest_castmatch.checks import l10n, navigation
 from pytest_castmatch.model import Finding
 
 TRANSLATED_PAGES = ("/", "/talent", "/talent/1", "/join", "/signin")
@@ -28,10 +28,12 @@ def test_hindi_complete_and_rendered(page: Page, gate: Any, served_catalogues: d
             gate.check([Finding(rule="missing-translation", selector=f"{lang}:{key}",
                                      message=f"the app reports {key!r} missing from its {lang} catalogue")])
     for path in TRANSLATED_PAGES:
-        page.goto(f"{path}?lang=hi")
+        if gate.check(navigation.visit(page, f"{path}?lang=hi")):
+            continue
         text = page.locator("body").inner_text() + "\n" + page.title()
         gate.check(l10n.untranslated_on_page(text, "hi", messages, page=page.url))
-    page.goto("/?lang=hi")
+    if gate.check(navigation.visit(page, "/?lang=hi")):
+        return
     gate.check(l10n.glyph_coverage(page, page.locator("h1").first.inner_text() or DEVANAGARI_SAMPLE,
                                    selector="h1"))
     gate.check(l10n.glyph_coverage(page, DEVANAGARI_SAMPLE, selector="main p"))
@@ -44,5 +46,6 @@ def test_urdu_right_to_left(page: Page, gate: Any, width: int) -> None:
     """Urdu pages declare and render dir=rtl, never scroll sideways and clip no text (desktop and phone)."""
     page.set_viewport_size({"width": width, "height": 800})
     for path in TRANSLATED_PAGES:
-        page.goto(f"{path}?lang=ur")
+        if gate.check(navigation.visit(page, f"{path}?lang=ur")):
+            continue
         gate.check(l10n.rtl_layout(page))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks import targets
+from pytest_castmatch.checks import navigation, targets
 from pytest_castmatch.checks.evidence import Evidence
 from pytest_castmatch.recorder import Gate
 
@@ -21,5 +21,6 @@ def test_touch_targets_are_44px(page: Page, gate: Gate, inventory_pages: list[st
     for width, height in VIEWPORTS:
         page.set_viewport_size({"width": width, "height": height})
         for path in inventory_pages:
-            page.goto(path, wait_until="load")
+            if gate.check(navigation.visit(page, path)):
+                continue
             gate.check(targets.enhanced(page, viewport=f"{width}x{height}", evidence=evidence))

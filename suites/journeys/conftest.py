@@ -70,7 +70,8 @@ SignIn = Callable[[Page, journeys.Journey, Account, str], bool]
 
 def _sign_in(page: Page, journey: journeys.Journey, account: Account, next_path: str = "/") -> bool:
     journey.step = "sign in"
-    page.goto(f"/signin?next={next_path}")
+    if not journey.opens(f"/signin?next={next_path}"):
+        return False
     page.locator("#username").fill(account.username)
     page.locator("#password").fill(account.password)
     page.locator("form[action='/signin'] [type=submit]").click()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks import journeys, sitemap
+from pytest_castmatch.checks import journeys, navigation, sitemap
 from pytest_castmatch.model import Finding
 from pytest_castmatch.recorder import Gate
 
@@ -37,14 +37,15 @@ def _summary(page: Page) -> str:
 
 @pytest.mark.p0
 @pytest.mark.owner("ux-wireframe")
-@pytest.mark.flaky(reruns=1)
+@pytest.mark.flaky(reruns=1, rerun_except=journeys.NOT_RETRIED)
 @pytest.mark.parametrize("journey_device", journeys.CORE_MATRIX, indirect=True)
 def test_filters_survive_deep_links_and_back(journey_page: Page, journey_device: str, gate: Gate) -> None:
     page = journey_page
     j = journeys.Journey(page, gate.check, name=f"search navigation on {journey_device}")
 
     j.step = "filter twice"
-    page.goto("/talent")
+    if not j.opens("/talent"):
+        return
     summaries: dict[str, str] = {}
     for label, filters in (("first", FIRST), ("second", SECOND)):
         before = _summary(page)
@@ -86,7 +87,8 @@ def test_filters_survive_deep_links_and_back(journey_page: Page, journey_device:
             return
 
     j.step = "deep link to the filtered search"
-    page.goto(filtered_url)
+    if not j.opens(filtered_url):
+        return
     diff = journeys.state_differences(SECOND, journeys.form_state(page, SEARCH_FORM))
     j.expect(not diff, "deep-link-form", f"the deep link {journeys.page_path(filtered_url)} does not restore the "
              f"filters: {'; '.join(diff)}", SEARCH_FORM)
@@ -94,24 +96,24 @@ def test_filters_survive_deep_links_and_back(journey_page: Page, journey_device:
              f"the deep link shows {_summary(page)!r}, the journey showed {summaries['second']!r}")
 
     j.step = "deep link to the profile"
-    response = page.goto(href)
-    j.expect(response is not None and response.status == 200, "deep-link-profile",
-             f"{href} opened directly answered {response.status if response else 'nothing'}")
+    if not j.opens(href):
+        return
     j.expect(page.locator("h1").first.inner_text().strip() == name, "deep-link-profile-name",
              f"{href} opened directly does not show {name!r}")
 
 
 @pytest.mark.p1
 @pytest.mark.owner("frontend-ui")
-@pytest.mark.flaky(reruns=1)
+@pytest.mark.flaky(reruns=1, rerun_except=journeys.NOT_RETRIED)
 @pytest.mark.parametrize("journey_device", journeys.CORE_MATRIX, indirect=True)
 def test_unknown_url_shows_friendly_404(journey_page: Page, journey_device: str, gate: Gate) -> None:
     page = journey_page
     j = journeys.Journey(page, gate.check, name=f"unknown URL on {journey_device}")
     j.step = "open a mistyped link"
     for path in ("/talnet?area=bandra", "/talent/99999999x/photos"):
-        response = page.goto(path)
-        gate.check(journeys.error_page_findings(page, response.status if response else None, 404, "friendly-404"))
+        if not j.opens(path, expect=(404,)):
+            return
+        gate.check(journeys.error_page_findings(page, 404, 404, "friendly-404"))
     j.step = "find the way back"
     back = page.locator("main a[href='/']").first
     if j.sees(back, "way-back", "the 404 page has no link back to the home page"):
@@ -122,19 +124,20 @@ def test_unknown_url_shows_friendly_404(journey_page: Page, journey_device: str,
 
 @pytest.mark.p1
 @pytest.mark.owner("ux-wireframe")
-@pytest.mark.flaky(reruns=1)
+@pytest.mark.flaky(reruns=1, rerun_except=journeys.NOT_RETRIED)
 def test_sitemap_matches_navigation(journey_page: Page, castmatch_base_url: str, gate: Gate) -> None:
     page = journey_page
-    page.goto("/")
+    if gate.check(navigation.visit(page, "/")):
+        return
     html = page.content()
-    navigation = sitemap.navigation_paths(html)
-    assert navigation, "the home page has no header, navigation or footer links to compare with the sitemap"
+    linked = sitemap.navigation_paths(html)
+    assert linked, "the home page has no header, navigation or footer links to compare with the sitemap"
     try:
         with urllib.request.urlopen(f"{castmatch_base_url}/sitemap.xml", timeout=10) as response:
             listed = sitemap.sitemap_paths(response.read().decode("utf-8"))
     except (urllib.error.URLError, OSError, ValueError) as exc:
         pytest.fail(f"{castmatch_base_url}/sitemap.xml cannot be read: {exc}", pytrace=False)
-    gate.check(journeys.sitemap_lists_navigation(listed, navigation))
+    gate.check(journeys.sitemap_lists_navigation(listed, linked))
     # Every page the sitemap lists (without the per-talent entries) must open.
     for path in [p for p in listed if not p.startswith("/talent/")][:40]:
         status = page.request.get(path, max_redirects=0).status

@@ -28,13 +28,14 @@ ANNOUNCED = "[role=status]:not(:empty), [role=alert]:not(:empty), [aria-live=pol
 
 @pytest.mark.p0
 @pytest.mark.owner("frontend-ui")
-@pytest.mark.flaky(reruns=1)
+@pytest.mark.flaky(reruns=1, rerun_except=journeys.NOT_RETRIED)
 @pytest.mark.parametrize("journey_device", journeys.CORE_MATRIX, indirect=True)
 def test_offline_shell_and_booking(journey_page: Page, journey_context: BrowserContext, journey_device: str,
                                    gate: Gate, director: Any, sign_in: Callable[..., bool]) -> None:
     page = journey_page
     j = journeys.Journey(page, gate.check, name=f"offline on {journey_device}")
-    page.goto("/offline")
+    if not j.opens("/offline"):
+        return
     offline_heading = page.locator("h1").first.inner_text().strip()
     if not sign_in(page, j, director, "/"):
         return
@@ -48,7 +49,8 @@ def test_offline_shell_and_booking(journey_page: Page, journey_context: BrowserC
              f"(/: {cached[0]}, /offline: {cached[1]})")
 
     j.step = "start a booking, then lose the network"
-    page.goto("/auditions/new?talent=3")
+    if not j.opens("/auditions/new?talent=3"):
+        return
     if not j.sees(page.locator("#role"), "booking-form", "the booking form did not open"):
         return
     day = (dt.date.today() + dt.timedelta(days=90)).isoformat()
@@ -71,17 +73,17 @@ def test_offline_shell_and_booking(journey_page: Page, journey_context: BrowserC
 
         j.step = "open the home page offline"
         try:
-            page.goto("/")
-            j.sees(page.locator("h1"), "offline-shell", "the home page shell does not render offline")
+            if j.opens("/"):
+                j.sees(page.locator("h1"), "offline-shell", "the home page shell does not render offline")
         except PlaywrightError as exc:
             j.fail("offline-shell", f"the home page does not load offline: {str(exc).splitlines()[0]}")
 
         j.step = "open a page never visited, offline"
         try:
-            page.goto(f"/talent?q={uuid.uuid4().hex[:8]}")
-            shown = page.locator("h1").first.inner_text(timeout=journeys.STEP_TIMEOUT_MS).strip()
-            j.expect(shown == offline_heading, "offline-page",
-                     f"an uncached page offline shows {shown!r}, not the offline page {offline_heading!r}")
+            if j.opens(f"/talent?q={uuid.uuid4().hex[:8]}"):
+                shown = page.locator("h1").first.inner_text(timeout=journeys.STEP_TIMEOUT_MS).strip()
+                j.expect(shown == offline_heading, "offline-page",
+                         f"an uncached page offline shows {shown!r}, not the offline page {offline_heading!r}")
         except PlaywrightError as exc:
             j.fail("offline-page", f"an uncached page offline does not show the offline page: "
                    f"{str(exc).splitlines()[0]}")

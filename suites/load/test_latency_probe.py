@@ -21,19 +21,23 @@ ENDPOINTS = (
     "/api/v1/roles/3",
     "/api/v1/roles/3/talent",
 )
+#: 13 rounds from each of 8 threads: 104 answers per endpoint, enough for a p99 (min_samples); each
+#: thread is a client of its own, and 78 requests stay within one client's API rate-limit burst.
+ROUNDS, CONCURRENCY = 13, 8
+
 
 @pytest.mark.p1
 @pytest.mark.owner("backend-api")
-def test_api_latency_probe(castmatch_base_url: str, gate: Gate) -> None:
-    """Every public endpoint answers, with p50/p95/p99 under the probe thresholds."""
-    results = latency.probe(castmatch_base_url, ENDPOINTS, rounds=15, concurrency=4, warmup_path="/offline")
+def test_api_latency_probe(castmatch_base_url: str, gate: Gate, min_availability: float) -> None:
+    """Every public endpoint answers, with p50/p95/p99 of its successful answers under the probe thresholds."""
+    results = latency.probe(castmatch_base_url, ENDPOINTS, rounds=ROUNDS, concurrency=CONCURRENCY,
+                            warmup_path="/offline")
     gate.check(latency.findings(results, castmatch_base_url))
     for r in results:
-        if not r.count:
-            continue
-        labels = {"endpoint": r.path.split("?")[0], "requests": str(r.count)}
-        gate.metric("api_probe_p50_ms", round(r.percentile(0.50), 2), labels=labels)
-        gate.metric("api_probe_p95_ms", round(r.percentile(0.95), 2), labels=labels)
-        gate.metric("api_probe_p99_ms", round(r.percentile(0.99), 2), labels=labels,
-                    series=Series(tuple((float(i), round(t, 2)) for i, t in enumerate(r.timings_ms)),
-                                  "time of each request", "ms", x="sample"))
+        labels = {"endpoint": r.path.split("?")[0], "requests": str(r.sent)}
+        why = latency.too_many_errors(r.sent, r.count, min_availability)
+        series = Series(tuple((float(i), round(t, 2)) for i, t in enumerate(r.timings_ms)),
+                        "time of each successful request", "ms", x="sample")
+        for name, fraction in (("api_probe_p50_ms", 0.50), ("api_probe_p95_ms", 0.95), ("api_probe_p99_ms", 0.99)):
+            gate.metric(name, round(r.percentile(fraction), 2), labels=labels, samples=r.sent, successes=r.count,
+                        not_measured=why, series=series if fraction == 0.99 else ())

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_castmatch.checks import latency
 from pytest_castmatch.config import GateConfig
-from pytest_castmatch.model import Finding
+from pytest_castmatch.model import Finding, Series
 from pytest_castmatch.recorder import Gate
 from pytest_castmatch.runners import locust as load
 
@@ -33,25 +34,38 @@ def _no_hold(result: load.LoadResult) -> list[Finding]:
                             "there is no steady state to judge")]
 
 
+def record(gate: Gate, name: str, value: float, window: load.Tally, min_availability: float, *,
+           labels: dict[str, str], series: Series | None = None) -> None:
+    """Record a figure taken over ``window``'s successful requests, with its counts; not measured
+    when the window failed too often for its successful answers to stand for the service."""
+    gate.metric(name, value, labels=labels, series=series or (), samples=window.requests,
+                successes=window.successes,
+                not_measured=latency.too_many_errors(window.requests, window.successes, min_availability))
+
+
 @pytest.mark.p0
 @pytest.mark.owner("backend-api")
-def test_api_p99_under_load(load_run: load.LoadResult, gate: Gate) -> None:
-    """p99 of every endpoint, and of all together, stays under the launch threshold while the users hold."""
+def test_api_p99_under_load(load_run: load.LoadResult, gate: Gate, min_availability: float) -> None:
+    """p99 of every endpoint, and of all together, stays under the launch threshold while the users hold.
+
+    Percentiles are taken over successful answers only, and each says how many it had.
+    """
     gate.engine("locust", load.locust_version())
     gate.check(_no_hold(load_run))
     for name, tally in sorted(load_run.hold_endpoints().items()):
-        gate.metric("api_p99_ms", tally.p(0.99), labels={"endpoint": name, "phase": "hold"})
+        record(gate, "api_p99_ms", tally.p(0.99), tally, min_availability,
+               labels={"endpoint": name, "phase": "hold"})
     total = load_run.hold_total()
     if total.requests:
-        gate.metric("api_p99_ms", total.p(0.99), labels={"endpoint": "all", "phase": "hold"},
-                    series=load_run.series("p99"))
+        record(gate, "api_p99_ms", total.p(0.99), total, min_availability,
+               labels={"endpoint": "all", "phase": "hold"}, series=load_run.series("p99"))
     attach_run(gate, load_run)
 
 
 @pytest.mark.p1
 @pytest.mark.owner("backend-api")
-def test_throughput_holds_under_load(load_run: load.LoadResult, gate: Gate) -> None:
-    """The app serves what the users ask for: achieved requests/s over the rate the users offer.
+def test_throughput_holds_under_load(load_run: load.LoadResult, gate: Gate, min_availability: float) -> None:
+    """The app serves what the users ask for: successful requests/s over the rate the users offer.
 
     Each user waits its think time and then asks again, so an app that keeps up serves about
     users / mean think time requests a second; one that slows under load serves far fewer.
@@ -59,9 +73,9 @@ def test_throughput_holds_under_load(load_run: load.LoadResult, gate: Gate) -> N
     gate.check(_no_hold(load_run))
     low, high = load_run.plan.think
     offered = load_run.plan.users / ((low + high) / 2)
-    gate.metric("load_throughput_ratio", round(load_run.hold_rps / offered, 3),
-                labels={"offered_rps": f"{offered:.0f}", "achieved_rps": f"{load_run.hold_rps:.0f}"},
-                series=load_run.series("rps"))
+    record(gate, "load_throughput_ratio", round(load_run.hold_rps / offered, 3), load_run.hold_total(),
+           min_availability, labels={"offered_rps": f"{offered:.0f}", "achieved_rps": f"{load_run.hold_rps:.0f}"},
+           series=load_run.series("rps"))
 
 
 @pytest.mark.p0
@@ -72,9 +86,9 @@ def test_availability_under_load(load_run: load.LoadResult, gate: Gate) -> None:
     if not whole.requests:
         gate.check([Finding(rule="load-no-requests", message="the load run sent no requests", severity="error")])
         return
-    gate.metric("availability_percent", round(100.0 * (whole.requests - whole.failures) / whole.requests, 4),
+    gate.metric("availability_percent", round(100.0 * whole.successes / whole.requests, 4),
                 labels={"requests": str(whole.requests), "failures": str(whole.failures)},
-                series=load_run.series("failures"))
+                series=load_run.series("failures"), samples=whole.requests)
     gate.check(Finding(rule="load-request-failed", severity="note",
                        message=f"{e['occurrences']} x {e['method']} {e['name']}: {e['error']}"[:300])
                for e in load_run.errors[:10])
@@ -82,8 +96,12 @@ def test_availability_under_load(load_run: load.LoadResult, gate: Gate) -> None:
 
 @pytest.mark.p0
 @pytest.mark.owner("devops")
-def test_concurrent_users_held(load_run: load.LoadResult, gate: Gate, castmatch_config: GateConfig) -> None:
-    """The target number of users is reached and held to the end of the run.
+def test_concurrent_users_held(load_run: load.LoadResult, gate: Gate, castmatch_config: GateConfig,
+                               min_availability: float) -> None:
+    """The target number of users is reached and held to the end of the run, and they were served.
+
+    Users who only got errors were not held by the service: the figure is not measured when the
+    run's requests failed more often than the availability threshold allows.
 
     ``concurrent_users`` (the launch metric, 20,000) is recorded only by a launch-scale run
     (CASTMATCH_LOAD_USERS at or above the launch target, usually distributed); a smaller run
@@ -92,12 +110,14 @@ def test_concurrent_users_held(load_run: load.LoadResult, gate: Gate, castmatch_
     """
     plan = load_run.plan
     held = load_run.users_held
-    gate.metric("load_users_reached_percent", round(100.0 * held / plan.users, 2),
-                labels={"target": str(plan.users), "held": str(held), "workers": str(load_run.workers_connected)},
-                series=load_run.series("users"))
+    whole = load_run.whole_run()
+    record(gate, "load_users_reached_percent", round(100.0 * held / plan.users, 2), whole, min_availability,
+           labels={"target": str(plan.users), "held": str(held), "workers": str(load_run.workers_connected)},
+           series=load_run.series("users"))
     launch = castmatch_config.metrics.get("concurrent_users")
     if launch is not None and launch.min is not None and plan.users >= launch.min:
-        gate.metric("concurrent_users", held, labels={"target": str(plan.users)}, series=load_run.series("users"))
+        record(gate, "concurrent_users", held, whole, min_availability, labels={"target": str(plan.users)},
+               series=load_run.series("users"))
     elif launch is not None:
         gate.check([Finding(rule="load-not-launch-scale", severity="note",
                             message=f"held {held} of {plan.users} users; the launch target of {launch.min:g} "

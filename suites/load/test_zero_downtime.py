@@ -27,6 +27,7 @@ import psutil  # type: ignore[import-untyped]  # a Locust dependency
 import pytest
 
 from pytest_castmatch import sut
+from pytest_castmatch.checks import latency
 from pytest_castmatch.config import GateConfig
 from pytest_castmatch.model import Finding
 from pytest_castmatch.recorder import Gate
@@ -166,7 +167,7 @@ def rolling_restart(app: App, start_after: float, clients: HeldConnections) -> l
 @pytest.mark.p0
 @pytest.mark.owner("devops")
 def test_rolling_restart_loses_no_request(multiworker_app: App, castmatch_config: GateConfig, gate: Gate,
-                                          tmp_path: Path) -> None:
+                                          tmp_path: Path, min_availability: float) -> None:
     """Under moderate load, restarting every worker one by one fails no request and keeps p99 in bounds."""
     plan = load.LoadPlan(host=multiworker_app.url, users=30, spawn_rate=30, run_time_s=20, workers=1,
                          think=(0.5, 1.0), warmup_s=2, allowed_hosts=tuple(castmatch_config.load_hosts))
@@ -191,13 +192,16 @@ def test_rolling_restart_loses_no_request(multiworker_app: App, castmatch_config
     assert isinstance(result, load.LoadResult)
     whole = result.whole_run()
     assert whole.requests > 0, "the load run sent no requests"
-    gate.metric("restart_failed_requests", whole.failures + len(clients.failed),
+    gate.metric("restart_failed_requests", whole.failures + len(clients.failed), samples=whole.requests + clients.sent,
                 labels={"requests": str(whole.requests + clients.sent), "workers": str(WORKERS),
                         "kept_alive_failed": f"{len(clients.failed)}/{clients.sent}"},
                 series=result.series("failures"))
-    # p99 from the end of the warm-up on (the app was just started); every restart falls after it.
+    # p99 of the successful answers from the end of the warm-up on (the app was just started); every
+    # restart falls after it. A window that lost requests has no p99 worth the name.
     held = result.hold_total()
-    gate.metric("restart_p99_ms", held.p(0.99), labels={"requests": str(held.requests)}, series=result.series("p99"))
+    gate.metric("restart_p99_ms", held.p(0.99), labels={"requests": str(held.requests)}, series=result.series("p99"),
+                samples=held.requests, successes=held.successes,
+                not_measured=latency.too_many_errors(held.requests, held.successes, min_availability))
     gate.check(Finding(rule="restart-request-failed", severity="note",
                        message=f"{e['occurrences']} x {e['method']} {e['name']}: {e['error']}"[:300])
                for e in result.errors[:10])

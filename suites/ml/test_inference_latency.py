@@ -135,7 +135,7 @@ def test_recommendation_inference_p99(benchmark: BenchmarkFixture, recommender: 
     gate.metric("ml_inference_p99_ms", round(_nearest_rank(timings_ms, 0.99), 3),
                 labels={"rounds": str(len(timings_ms)), "model": "recommend top-10"},
                 series=Series(tuple((float(i), round(t, 3)) for i, t in enumerate(timings_ms[:500])),
-                              "time of each inference", "ms", x="sample"))
+                              "time of each inference", "ms", x="sample"), samples=len(timings_ms))
     if not BASELINE.exists():
         pytest.fail(f"no stored benchmark baseline at {BASELINE}; {RECORD}", pytrace=False)
     stored = json.loads(BASELINE.read_text())

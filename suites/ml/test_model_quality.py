@@ -55,8 +55,8 @@ def test_precision_and_recall_at_10(variant: str, gate: Any, castmatch_base_url:
     assert sources == {"model"}, f"the model did not answer every query (sources {sources}); quality is unmeasured"
     score = mlquality.score_ranking(results, labels, K)
     labels_ = {"variant": variant, "queries": str(score.queries)}
-    gate.metric("ml_precision_at_10", round(score.precision, 4), labels=labels_, unit="ratio")
-    gate.metric("ml_recall_at_10", round(score.recall, 4), labels=labels_, unit="ratio")
+    gate.metric("ml_precision_at_10", round(score.precision, 4), labels=labels_, unit="ratio", samples=score.queries)
+    gate.metric("ml_recall_at_10", round(score.recall, 4), labels=labels_, unit="ratio", samples=score.queries)
 
 
 @pytest.mark.p0

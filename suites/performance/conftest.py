@@ -26,14 +26,15 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Request
 
-from pytest_castmatch.checks import assets, frames, vitals
+from pytest_castmatch.checks import assets, frames, navigation, vitals
 from pytest_castmatch.config import GateConfig, MetricSpec
+from pytest_castmatch.model import Finding
 from pytest_castmatch.runners import lighthouse
 
 KEY_PAGES: dict[str, str] = {
@@ -119,6 +120,7 @@ class _Pending:
     stack: contextlib.ExitStack
     started: float
     loaded: float
+    missing: list[Finding]
 
 
 class Probes:
@@ -208,13 +210,19 @@ class Probes:
             requests = assets.listen(page)
             stack.enter_context(frames.cpu_throttled(page, PHONE_CPU_SLOWDOWN if profile == "mobile" else 1.0))
             started = time.perf_counter()
-            page.goto(KEY_PAGES[label], wait_until="load")
-            return _Pending(label, profile, context, page, requests, stack, started, time.perf_counter())
+            missing = navigation.visit(page, KEY_PAGES[label])
+            return _Pending(label, profile, context, page, requests, stack, started, time.perf_counter(), missing)
         except BaseException:
             stack.close()
             raise
 
     def _finish(self, load: _Pending) -> Probe:
+        if load.missing:
+            # Not the page asked for (a 404, a 500): measure nothing on it; every gate reads the finding.
+            with load.stack:
+                url, status = load.page.url, tuple(load.missing)
+            return Probe(load.label, load.profile, assets.PageLoad(url, (), page_status=status), {},
+                         vitals.Vitals(url, {}, page_status=status))
         with load.stack:
             # The full settle time after this page's own load event, however long the others took.
             left = SETTLE_MS / 1000 - (time.perf_counter() - load.loaded)
@@ -275,6 +283,8 @@ class LighthouseBatch:
     seconds: float
     #: The worker's timestamped events (seconds since it started): where the batch's time went.
     log: tuple[tuple[float, str], ...] = ()
+    #: Key pages that did not answer as they should (their page-status finding): not audited.
+    missing: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
 
 
 def _runs(setting: tuple[str, int]) -> int:
@@ -291,18 +301,26 @@ def _runs(setting: tuple[str, int]) -> int:
 
 @pytest.fixture(scope="session")
 def lighthouse_batch(castmatch_base_url: str, tmp_path_factory: pytest.TempPathFactory,
-                     request: pytest.FixtureRequest) -> LighthouseBatch:
-    """Lighthouse over the key pages this run gates, in one batch (EngineMissing, so the gates error, if absent)."""
+                     request: pytest.FixtureRequest, probes: Probes) -> LighthouseBatch:
+    """Lighthouse over the key pages this run gates, in one batch (EngineMissing, so the gates error, if absent).
+
+    A page whose probe load did not answer as it should is not audited: its gate reports the page
+    status (an audit of a 404 page measures the error page, and takes Lighthouse 15-20 s to refuse).
+    """
     engine = lighthouse.find_engine()
     wanted = {item.callspec.params["key_page"] for item in request.session.items
               if isinstance(item, pytest.Function) and item.originalname == "test_lighthouse_scores"
               and hasattr(item, "callspec") and "key_page" in item.callspec.params}
-    jobs = [lighthouse.Job(label, castmatch_base_url + path, LIGHTHOUSE_FORM_FACTOR[label])
-            for label, path in KEY_PAGES.items() if label in wanted or not wanted]
+    labels = [label for label in KEY_PAGES if label in wanted or not wanted]
+    missing = {label: status for label in labels
+               if (status := probes.get(label, LIGHTHOUSE_FORM_FACTOR[label]).load.page_status)}
+    jobs = [lighthouse.Job(label, castmatch_base_url + KEY_PAGES[label], LIGHTHOUSE_FORM_FACTOR[label])
+            for label in labels if label not in missing]
     started = time.perf_counter()
     log: list[tuple[float, str]] = []
     runs = _runs(LIGHTHOUSE_RUNS)
     max_runs = max(runs, _runs(LIGHTHOUSE_MAX_RUNS))
     results = lighthouse.run(jobs, tmp_path_factory.mktemp("lighthouse"), runs=runs, max_runs=max_runs,
-                             threshold=LIGHTHOUSE_THRESHOLD, engine=engine, log=log)
-    return LighthouseBatch(engine, {r.job.label: r for r in results}, time.perf_counter() - started, tuple(log))
+                             threshold=LIGHTHOUSE_THRESHOLD, engine=engine, log=log) if jobs else []
+    return LighthouseBatch(engine, {r.job.label: r for r in results}, time.perf_counter() - started, tuple(log),
+                           missing)

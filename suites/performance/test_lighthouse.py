@@ -17,17 +17,23 @@ THRESHOLD = 95.0
 @pytest.mark.owner("frontend-ui")
 def test_lighthouse_scores(gate: Gate, key_page: str, lighthouse_batch: Any) -> None:
     """Median Lighthouse category scores of the page; the lowest is the launch metric."""
-    result: lighthouse.Result = lighthouse_batch.results[key_page]
     gate.engine("lighthouse", lighthouse_batch.engine.version)
+    if key_page in lighthouse_batch.missing:
+        gate.check(lighthouse_batch.missing[key_page])  # the page did not answer: nothing to audit
+        return
+    result: lighthouse.Result = lighthouse_batch.results[key_page]
     job = result.job
     gate.check(lighthouse.findings(result, THRESHOLD))
     scores = result.scores()
     labels = {"page": key_page, "form_factor": job.form_factor}
+    runs = {c: sum(1 for r in result.runs if c in r.scores) for c in scores}
     for category, score in scores.items():
-        gate.metric("lighthouse_category_score", score, labels={**labels, "category": category})
+        gate.metric("lighthouse_category_score", score, labels={**labels, "category": category},
+                    samples=runs[category])
     if scores:
         lowest = min(scores, key=lambda c: scores[c])
-        gate.metric("lighthouse_score", scores[lowest], labels={**labels, "category": lowest})
+        gate.metric("lighthouse_score", scores[lowest], labels={**labels, "category": lowest},
+                    samples=runs[lowest])
     rep = result.representative()
     for src in (rep.json_path, rep.html_path) if rep else ():
         if src.is_file():

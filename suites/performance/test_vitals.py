@@ -22,7 +22,8 @@ def test_core_web_vitals(gate: Gate, probes: Any, key_page: str, form_factor: st
     label = f"{key_page} ({form_factor})"
     gate.check(probe.vitals.findings(label))
     for name, (value, unit) in sorted(probe.vitals.metrics().items()):
-        gate.metric(name, value, unit=unit, labels={"page": key_page, "form_factor": form_factor})
+        gate.metric(name, value, unit=unit, labels={"page": key_page, "form_factor": form_factor},
+                    samples=probe.vitals.loads)
     out = gate.evidence_dir / f"vitals-{key_page}-{form_factor}.json"
     out.write_text(vitals.to_json(probe.vitals))
     gate.attach(out)

@@ -17,7 +17,8 @@ REQUIRED = [
     "theme-flash", "render-blocking-script", "huge-image", "late-banner-cls", "font-no-display",
     "janky-animation", "broken-shortlist-button", "lost-filter-on-back", "sw-no-cache", "double-submit",
     "degraded-model", "drifted-data", "unbalanced-ab", "backup-loses-rows", "no-request-id", "missing-metrics",
-    "no-graceful-shutdown", "api-v0-no-deprecation", "vague-errors", "click-here-links",
+    "no-graceful-shutdown", "api-v0-no-deprecation", "vague-errors", "click-here-links", "key-page-404",
+    "api-fast-500",
 ]
 
 

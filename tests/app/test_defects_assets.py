@@ -97,6 +97,7 @@ CHECKS: dict[str, Check] = {
     "missing-hindi-key": lambda c: '<span lang="en"' in c.get("/?lang=hi").text,
     "broken-rtl": lambda c: 'dir="rtl"' not in c.get("/?lang=ur").text,
     "plain-404": lambda c: "<html" not in c.get("/no-such-page").text,
+    "key-page-404": lambda c: c.get("/join").status_code == 404,
     "sitemap-missing-page": lambda c: "/talent</loc>" not in c.get("/sitemap.xml").text,
     "no-static-cache-headers": lambda c: c.get(rt(c).assets.url("css/app.css")).headers["cache-control"]
     == "no-store",

@@ -46,6 +46,16 @@ def crashes_under_load(c: TestClient) -> bool:
     return any(r is not None and r[0] == 500 for r in refused)
 
 
+def sheds_api_under_load(c: TestClient) -> bool:
+    edge = c.app
+    scope = {"type": "http", "path": "/api/v1/search", "headers": [], "client": ("127.0.0.1", 1)}
+    with defects.using(rt(c).settings.defects):
+        api = [edge.refuse(scope, {}, "/api/v1/search") for _ in range(30)]  # type: ignore[attr-defined]
+        page = edge.refuse(scope, {}, "/talent")  # type: ignore[attr-defined]
+    # Past the load threshold every API request fails at once; pages still answer.
+    return page is None and all(r is not None and r[0] == 500 for r in api[-5:])
+
+
 def never_limited(c: TestClient) -> bool:
     return all(c.get("/api/v1/talent/1").status_code == 200 for _ in range(12))
 
@@ -175,6 +185,7 @@ CHECKS: dict[str, Check] = {
     "slow-api": lambda c: timed(c, "/api/v1/search?q=sitar") > 0.2,
     "no-cache": uncached,
     "crash-under-load": crashes_under_load,
+    "api-fast-500": sheds_api_under_load,
     "missing-security-header": lambda c: "content-security-policy" not in c.get("/").headers,
     "reflected-xss": lambda c: "<script>alert(7)</script>" in c.get("/talent?q=<script>alert(7)</script>").text,
     "sql-injection": injectable,

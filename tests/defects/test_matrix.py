@@ -22,17 +22,24 @@ import pytest
 from castmatch_app.defects import CATALOGUE, Defect
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Defects that must show more than a red gate: a metric that reads "not measured" (never "met"),
+#: or the finding that says why nothing was measured.
+NOT_MEASURED = {"api-fast-500": "api_p99_ms"}
+FINDING = {"key-page-404": "page-status"}
 
 
-def run_gates(targets: list[str], report_dir: Path, defects: str = "") -> tuple[int, dict[str, Any], str]:
+def run_gates(targets: list[str], report_dir: Path, defects: str = "", *, options: tuple[str, ...] = (),
+              environment: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
     """Run gates as a user would, in a subprocess (Locust and Playwright must not share one)."""
     # The outer run's xdist variables would make the inner run believe it is an xdist worker
     # (pytest-benchmark then switches itself off); the inner run is a user's own, fresh run.
     env = {k: v for k, v in os.environ.items()
            if k != "CASTMATCH_DEFECTS" and not k.startswith(("PYTEST_XDIST_", "PYTEST_CURRENT_TEST"))}
+    env.update(environment or {})
     if defects:
         env["CASTMATCH_DEFECTS"] = defects
-    cmd = [sys.executable, "-m", "pytest", *targets, "-p", "no:cacheprovider", "-q", "--gate-report", str(report_dir)]
+    cmd = [sys.executable, "-m", "pytest", *targets, "-p", "no:cacheprovider", "-q", "--gate-report", str(report_dir),
+           *options]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
     report_file = report_dir / "report.json"
     assert report_file.exists(), f"no report from {' '.join(cmd)}:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
@@ -65,6 +72,13 @@ def test_defect_turns_its_gate_red(defect: Defect, tmp_path: Path) -> None:
     if defect.priority in ("p0", "p1"):
         assert status != 0
         assert report["verdict"]["decision"] == "NO-GO"
+    if defect.name in NOT_MEASURED:
+        metric = NOT_MEASURED[defect.name]
+        statuses = {m["status"] for m in report["launch_metrics"] + report["metrics"] if m["metric"] == metric}
+        assert statuses == {"not-measured"}, f"{defect.name}: {metric} is {statuses}\n{out[-3000:]}"
+    if defect.name in FINDING:
+        rules = {f["rule"] for g in red for f in g["findings"]}
+        assert FINDING[defect.name] in rules, f"{defect.name}: red gates report {sorted(rules)}"
 
 
 # Timing gates (Lighthouse, p99 under load, frame rate) measure the machine as well as the app:

@@ -87,6 +87,8 @@ TINY_SUITE = """
 import pytest
 from pathlib import Path
 
+from pytest_castmatch.checks import journeys
+
 ATTEMPTS = Path(__file__).with_name("attempts.txt")
 
 @pytest.mark.p0
@@ -108,6 +110,18 @@ def test_journey_passes(journey_page, gate):
 def test_page_gate_fails(page, gate):
     page.goto("/")
     assert page.title() == "Elsewhere", "the page is not where the gate expected"
+MISSING = Path(__file__).with_name("missing.txt")
+
+@pytest.mark.p0
+@pytest.mark.owner("testing-qa")
+@pytest.mark.flaky(reruns=1, rerun_except=journeys.NOT_RETRIED)
+def test_journey_to_a_missing_page(journey_page, gate):
+    MISSING.write_text(MISSING.read_text() + "x" if MISSING.exists() else "x")
+    j = journeys.Journey(journey_page, gate.check, name="sign-up")
+    j.step = "open the form"
+    if not j.opens("/join"):
+        return
+    journey_page.locator("#name").fill("never reached")
 """
 
 
@@ -141,7 +155,8 @@ def test_flaky_journey_keeps_the_failed_attempts_evidence(tmp_path: Path, site: 
     gates = {g["id"].split("::")[-1]: g for g in report["gates"]}
     assert {name: g["outcome"] for name, g in gates.items()} == {
         "test_journey_fails_once": "flaky", "test_journey_passes": "passed",
-        "test_page_gate_fails[chromium]": "failed"}, proc.stdout[-3000:]
+        "test_page_gate_fails[chromium]": "failed",
+        "test_journey_to_a_missing_page": "failed"}, proc.stdout[-3000:]
     assert proc.returncode != 0
     assert report["verdict"]["decision"] == "NO-GO"
 
@@ -155,6 +170,12 @@ def test_flaky_journey_keeps_the_failed_attempts_evidence(tmp_path: Path, site: 
     page_gate = gates["test_page_gate_fails[chromium]"]
     assert sorted(Path(p).name for p in page_gate["evidence"]) == ["attempt-1-trace.zip", "attempt-1.png"]
     assert all((report_dir / p).stat().st_size > 0 for p in page_gate["evidence"])
+    # A page that does not exist stops the journey at once: one clear failure, never retried.
+    missing = gates["test_journey_to_a_missing_page"]
+    assert (project / "suites" / "journeys" / "missing.txt").read_text() == "x"
+    status = [f for f in missing["findings"] if f["rule"] == "page-status"]
+    assert [(f["page"], f["message"]) for f in status] == [
+        ("/join", "sign-up, step 'open the form': page answered 404 (expected 2xx): nothing was measured on it")]
     # A passing attempt keeps nothing: its trace is dropped, and no folder is left for it.
     assert gates["test_journey_passes"]["evidence"] == []
     assert not list((report_dir / "evidence").glob("*test_journey_passes*"))

@@ -19,15 +19,25 @@ def test_probe_times_each_endpoint_and_reports_failures(local_service: str) -> N
     results = latency.probe(local_service, ["/fast", "/slow", "/broken"], rounds=5, concurrency=3,
                             warmup_path="/fast")
     by_path = {r.path: r for r in results}
-    assert [r.count for r in results] == [15, 15, 15]
+    assert [r.sent for r in results] == [15, 15, 15]
     assert by_path["/slow"].percentile(0.50) >= 50.0
     assert by_path["/fast"].percentile(0.50) < 50.0
     assert by_path["/fast"].failed == 0
-    assert by_path["/broken"].failed == 15
+    # A fast 500 is no latency of the endpoint: nothing of /broken is timed.
+    assert (by_path["/broken"].failed, by_path["/broken"].count, by_path["/broken"].timings_ms) == (15, 0, [])
     found = latency.findings(results, local_service)
     assert [f.rule for f in found] == ["latency-probe-errors"]
     assert "/broken: 15 of 15" in found[0].message
     assert found[0].severity == "error"
+
+
+def test_a_window_that_failed_too_often_is_no_measurement() -> None:
+    assert latency.too_many_errors(10_000, 10_000, 99.99) == ""
+    assert latency.too_many_errors(10_000, 9_999, 99.99) == ""  # exactly 99.99 % answered
+    assert latency.too_many_errors(10_000, 9_998, 99.99) == (
+        "2 of 10000 requests failed: 99.98 % answered, below the 99.99 % availability threshold")
+    assert latency.too_many_errors(120, 0, 99.99).startswith("120 of 120 requests failed: 0 % answered")
+    assert latency.too_many_errors(0, 0, 99.99) == "no requests were sent in its window"
 
 
 def test_unreachable_service_is_a_finding_not_a_pass() -> None:

@@ -75,6 +75,11 @@ def test_master_and_two_workers_on_loopback(local_service: str, tmp_path: Path) 
     similar = sum(w.endpoints.get("/api/v1/talent/{id}/similar", load.Tally()).requests for w in result.windows)
     assert whole.failures == similar > 0
     assert hold["/api/v1/search"].failures == 0
+    # Percentiles come from successful answers only: the failed /similar requests left no latency behind.
+    similar_hold = hold["/api/v1/talent/{id}/similar"]
+    assert similar_hold.successes == 0
+    assert similar_hold.histogram == {}
+    assert sum(hold["/api/v1/search"].histogram.values()) == hold["/api/v1/search"].successes > 0
     assert len(result.series("p99").points) == len(result.windows) >= 5
     users = result.series("users")
     assert [t for t, _ in users.points] == sorted(t for t, _ in users.points)

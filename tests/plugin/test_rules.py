@@ -299,6 +299,63 @@ def test_a_metric_over_its_threshold_fails_the_gate_and_blocks(project: GateProj
     assert ("metric", "metric:api_p99_ms") in _kinds(project)
 
 
+def test_a_percentile_over_no_successful_answer_is_not_measured_and_blocks(project: GateProject) -> None:
+    # A fast p99 over 200 answers that all failed: the measurement of a failure, never a pass.
+    project.suite("test_fast_errors", """
+        import pytest
+
+        @pytest.mark.p0
+        @pytest.mark.owner("backend-api")
+        def test_api(gate):
+            gate.metric("api_p99_ms", 6.0, samples=200, successes=0)
+    """)
+    result = project.pytester.runpytest("-m", "p0")
+    result.stdout.fnmatch_lines(["*api_p99_ms was not measured: none of its 200 samples succeeded*"])
+    assert project.outcomes() == {"test_api": "failed"}
+    row = project.report()["launch_metrics"][0]
+    assert (row["status"], row["value"], row["samples"], row["successes"]) == ("not-measured", None, 200, 0)
+    assert ("metric", "metric:api_p99_ms") in _kinds(project)
+    assert result.ret != 0
+
+
+def test_a_figure_marked_not_measured_says_why_and_keeps_no_value(project: GateProject) -> None:
+    project.suite("test_window", """
+        import pytest
+
+        @pytest.mark.p0
+        @pytest.mark.owner("backend-api")
+        def test_api(gate):
+            gate.metric("api_p99_ms", 6.0, samples=500, successes=450, not_measured="50 of 500 requests failed")
+    """)
+    project.pytester.runpytest("-m", "p0")
+    report = project.report()
+    (sample,) = report["gates"][0]["metrics"]
+    assert (sample["value"], sample["samples"], sample["successes"]) == (None, 500, 450)
+    assert report["metrics"][0]["status"] == "not-measured"
+    reason = next(r for r in project.blockers() if r["subject"] == "metric:api_p99_ms")
+    assert "was not measured (50 of 500 requests failed)" in reason["message"]
+
+
+def test_min_samples_in_gates_toml_decides_when_a_value_is_measured(project: GateProject) -> None:
+    config = project.root / "baselines" / "gates.toml"
+    config.write_text(config.read_text().replace("launch = true\n", "launch = true\nmin_samples = 100\n", 1))
+    project.suite("test_counts", """
+        import pytest
+
+        @pytest.mark.p0
+        @pytest.mark.owner("backend-api")
+        @pytest.mark.parametrize("n", [99, 100])
+        def test_api(gate, n):
+            gate.metric("api_p99_ms", 50.0, samples=n, labels={"n": str(n)})
+    """)
+    result = project.pytester.runpytest("-m", "p0")
+    result.stdout.fnmatch_lines(["*99 valid samples, fewer than the 100 it needs*min_samples*"])
+    assert project.outcomes() == {"test_api[99]": "failed", "test_api[100]": "passed"}
+    statuses = {r["labels"]["n"]: r["status"] for r in project.report()["metrics"]}
+    assert statuses == {"99": "not-measured", "100": "met"}
+    assert project.report()["launch_metrics"][0]["status"] == "not-measured"
+
+
 def test_an_undeclared_metric_fails_with_the_fix(project: GateProject) -> None:
     project.suite("test_typo", """
         import pytest

@@ -39,6 +39,8 @@ def test_the_shipped_gates_file_declares_twelve_teams_and_seven_launch_metrics()
          "gates.toml:7: [metrics.m] maxx: unknown key — did you mean 'max'?"),
         ("schema = 1\n[owners.a]\ntitle = 'A'\n[metrics.m]\nowner = 'a'\npriority = 'p0'\nmax = '200'\n",
          "gates.toml:7: [metrics.m] max: expected a number, got '200' — write max = 200"),
+        ("schema = 1\n[owners.a]\ntitle = 'A'\n[metrics.m]\nowner = 'a'\npriority = 'p0'\nmax = 1\nmin_samples = 0\n",
+         "gates.toml:8: [metrics.m] min_samples: expected a whole number of at least 1, got 0 — write min_samples"),
         ("schema = 2\n", "gates.toml:1: [top level] schema: unsupported schema 2 — this plugin reads schema = 1"),
         ("schema = 1\n",
          "gates.toml:1: [top level] owners: no owners declared — add at least one [owners.<team>] table"),

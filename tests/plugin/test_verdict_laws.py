@@ -21,7 +21,8 @@ CONFIG = GateConfig(
     launch_date=dt.date(2025, 1, 13),
     owners={o: Owner(o, o) for o in OWNERS},
     metrics={
-        "api_p99_ms": MetricSpec("api_p99_ms", "API p99", "backend-api", Priority.P0, "ms", max=200, launch=True),
+        "api_p99_ms": MetricSpec("api_p99_ms", "API p99", "backend-api", Priority.P0, "ms", max=200, launch=True,
+                                 min_samples=100),
         "bundle_kb": MetricSpec("bundle_kb", "bundle", "devops", Priority.P2, "kB", max=100),
     },
 )
@@ -34,7 +35,8 @@ gates = st.builds(
     outcome=st.sampled_from(list(Outcome)),
     samples=st.lists(
         st.builds(Sample, metric=st.sampled_from(["api_p99_ms", "bundle_kb"]),
-                  value=st.floats(0, 400, allow_nan=False)),
+                  value=st.floats(0, 400, allow_nan=False), samples=st.sampled_from([0, 1, 99, 100, 5000]),
+                  not_measured=st.sampled_from(["", "the window failed too often"])),
         max_size=2,
     ).map(tuple),
 )
@@ -103,7 +105,8 @@ def test_a_listed_gate_missing_from_the_run_never_yields_go(
     judged = data.draw(st.lists(st.sampled_from(listed), unique_by=lambda e: e.id))
     owners = data.draw(st.lists(st.sampled_from(OWNERS), unique=True))
     selection = inventory.Selection(owners=tuple(owners))
-    gates = [GateResult(e.id, e.priority, e.owner, Outcome.PASSED, samples=(Sample("api_p99_ms", 100.0),))
+    gates = [GateResult(e.id, e.priority, e.owner, Outcome.PASSED,
+                        samples=(Sample("api_p99_ms", 100.0, samples=100),))
              for e in judged]
     check = inventory.compare({e.id: e for e in listed}, gates, selection, file="baselines/gates.lock")
     verdict = judge(CONFIG, gates, dataclasses.replace(run_facts, inventory=check)).verdict
@@ -113,3 +116,20 @@ def test_a_listed_gate_missing_from_the_run_never_yields_go(
         assert not verdict.go
     elif judged and run_facts.complete and not run_facts.interrupted and (run_facts.signed or not run_facts.scope.full):
         assert verdict.go, verdict.blockers  # the law is not kept by blocking everything
+
+
+@given(st.lists(gates, max_size=8), facts)
+def test_a_launch_metric_is_met_only_when_every_sample_of_it_is_a_valid_measurement(
+    run: list[GateResult], run_facts: RunFacts
+) -> None:
+    run = _unique(run)
+    judgement = judge(CONFIG, run, run_facts)
+    (row,) = judgement.launch_metrics
+    api = [s for g in run for s in g.samples if s.metric == "api_p99_ms"]
+    if row.status == "met":
+        assert api
+        assert all(s.samples >= 100 and not s.not_measured for s in api)
+    if judgement.verdict.go:
+        # A blocking gate with a void measurement never counts as passed.
+        assert not any(s.samples < (100 if s.metric == "api_p99_ms" else 1) or s.not_measured
+                       for g in run if g.priority.blocking for s in g.samples)

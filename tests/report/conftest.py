@@ -84,7 +84,8 @@ def sample_gates(config: GateConfig, *, hostile: bool = True, api_ms: float | No
                 owner=spec.owner,
                 outcome=Outcome.PASSED,
                 duration=1.5,
-                samples=(Sample(spec.name, value, unit=spec.unit or None, series=series),),
+                samples=(Sample(spec.name, value, unit=spec.unit or None, series=series,
+                                samples=max(spec.min_samples, 1200)),),
                 location=f"suites/metrics/test_{spec.name}.py:10",
             )
         )

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from pytest_castmatch import attest, diff, publish
+from pytest_castmatch import attest, diff, publish, summary
 from pytest_castmatch.config import GateConfig
-from pytest_castmatch.model import Finding, GateResult, Outcome, Priority
+from pytest_castmatch.model import Finding, GateResult, Outcome, Priority, Sample
 from pytest_castmatch.report import html, links, markdown, read_document, sarif
 
 from .conftest import HOSTILE, HOSTILE_MD, png, sample_gates
@@ -214,3 +214,38 @@ def test_a_clean_signed_full_run_reads_go_for_launch(gate_config: GateConfig, re
     assert 'class="verdict launch"' in page
     assert "Unsigned report." not in page
     assert sarif.render(report)["runs"][0]["properties"]["verdict"] == "GO for launch"
+
+
+def test_every_view_says_how_many_samples_a_launch_metric_stands_on(gate_config: GateConfig,
+                                                                    report_of: Report) -> None:
+    gates = [g for g in sample_gates(gate_config) if g.priority is not Priority.P1]
+    load = GateResult("suites/load/test_load.py::test_api_p99_under_load", Priority.P0, "backend-api",
+                      Outcome.PASSED, samples=(Sample("api_p99_ms", 56.0, unit="ms", samples=1152, successes=1150),))
+    gates = [g for g in gates if not any(s.metric == "api_p99_ms" for s in g.samples)] + [load]
+    report = report_of(gates, signed=True)
+    row = next(r for r in report["launch_metrics"] if r["metric"] == "api_p99_ms")
+    assert (row["status"], row["value"], row["samples"], row["successes"]) == ("met", 56.0, 1152, 1150)
+    assert "56 ms \\(n = 1,152, 1,150 ok\\)" in markdown.render(report)
+    assert "n = 1,152, 1,150 ok" in html.render(report)
+    assert any("56 (needs <= 200 ms; n = 1,152, 1,150 ok)" in line for line in summary.terminal_lines(report))
+
+
+def test_a_metric_not_measured_reads_so_in_every_view(gate_config: GateConfig, report_of: Report) -> None:
+    gates = [g for g in sample_gates(gate_config) if g.priority is not Priority.P1]
+    why = "1152 of 1152 requests failed: 0 % answered, below the 99.99 % availability threshold"
+    load = GateResult("suites/load/test_load.py::test_api_p99_under_load", Priority.P0, "backend-api",
+                      Outcome.FAILED, samples=(Sample("api_p99_ms", None, samples=1152, successes=0,
+                                                      not_measured=why),))
+    gates = [g for g in gates if not any(s.metric == "api_p99_ms" for s in g.samples)] + [load]
+    report = report_of(gates, signed=True)
+    row = next(r for r in report["launch_metrics"] if r["metric"] == "api_p99_ms")
+    assert (row["status"], row["value"], row["samples"], row["successes"]) == ("not-measured", None, 1152, 0)
+    metric_row = next(r for r in report["metrics"] if r["metric"] == "api_p99_ms")
+    assert (metric_row["status"], metric_row["not_measured"]) == ("not-measured", why)
+    reason = next(r for r in report["verdict"]["reasons"] if r["subject"] == "metric:api_p99_ms")
+    assert reason["blocking"]
+    assert why in reason["message"]
+    assert "**NOT MEASURED**" in markdown.render(report)
+    assert "n = 1,152, 0 ok" in html.render(report)
+    # Nothing to compare with a measured value: the trend leaves it out rather than invent a move.
+    assert not [d for d in diff.compare(report_of(), report).deltas if d.metric == "api_p99_ms"]

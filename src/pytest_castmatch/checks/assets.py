@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Request
 
+from pytest_castmatch.checks import navigation
 from pytest_castmatch.model import Finding
 
 STATIC_TYPES = frozenset({"script", "stylesheet", "image", "font"})
@@ -79,6 +80,8 @@ class PageLoad:
     url: str
     resources: tuple[Resource, ...]
     dom: dict[str, Any] = field(default_factory=dict)
+    #: Set when the page did not answer as it should: nothing else was measured, every rule reports this.
+    page_status: tuple[Finding, ...] = ()
 
     def of_kind(self, kind: str) -> list[Resource]:
         return [r for r in self.resources if r.kind == kind]
@@ -124,13 +127,17 @@ def snapshot(page: Page, requests: list[Request]) -> PageLoad:
 def record(page: Page, url: str, *, settle_ms: int = 300, timeout_ms: int = 30_000) -> PageLoad:
     """Load ``url`` in ``page`` (use a fresh context: a warm cache hides transfer sizes)."""
     requests = listen(page)
-    page.goto(url, wait_until="load", timeout=timeout_ms)
+    if missing := navigation.visit(page, url, timeout=timeout_ms):
+        return PageLoad(page.url, (), page_status=tuple(missing))
     page.wait_for_timeout(settle_ms)
     return snapshot(page, requests)
 
 
 def budgets(load: PageLoad) -> dict[str, float]:
     """Compressed JS and CSS kilobytes, image kilobytes and the request count of one load."""
+    if load.page_status:
+        return {}
+
     def kb(kind: str) -> float:
         return round(sum(r.transfer_bytes for r in load.of_kind(kind)) / 1024, 2)
 
@@ -140,6 +147,8 @@ def budgets(load: PageLoad) -> dict[str, float]:
 
 def render_blocking(load: PageLoad, label: str, *, max_stylesheets: int = 1) -> list[Finding]:
     """Scripts must never block the first paint; at most ``max_stylesheets`` same-origin CSS files may."""
+    if load.page_status:
+        return list(load.page_status)
     out: list[Finding] = []
     sync = set(load.dom.get("syncScripts", ()))
     for r in load.resources:
@@ -165,6 +174,8 @@ def render_blocking(load: PageLoad, label: str, *, max_stylesheets: int = 1) -> 
 
 def images(load: PageLoad, label: str, *, max_image_kb: float = 150.0) -> list[Finding]:
     """Images are WebP/AVIF (or SVG), carry width and height, and stay within a byte budget."""
+    if load.page_status:
+        return list(load.page_status)
     out: list[Finding] = []
     by_url = {r.url: r for r in load.of_kind("image")}
     for img in load.dom.get("images", ()):
@@ -190,6 +201,8 @@ def images(load: PageLoad, label: str, *, max_image_kb: float = 150.0) -> list[F
 
 def lazy_loading(load: PageLoad, label: str) -> list[Finding]:
     """Images below the fold load lazily; images in the first viewport must not (it delays LCP)."""
+    if load.page_status:
+        return list(load.page_status)
     out: list[Finding] = []
     fold = float(load.dom.get("viewport", 0))
     for img in load.dom.get("images", ()):
@@ -212,6 +225,8 @@ def lazy_loading(load: PageLoad, label: str) -> list[Finding]:
 
 def fonts(load: PageLoad, label: str) -> list[Finding]:
     """Every @font-face sets font-display (swap/optional/fallback); web fonts fetched are preloaded."""
+    if load.page_status:
+        return list(load.page_status)
     out: list[Finding] = []
     for face in load.dom.get("faces", ()):
         display = str(face.get("display") or "").strip()
@@ -241,6 +256,8 @@ def _max_age(cache_control: str) -> int | None:
 
 def cache_headers(load: PageLoad, label: str, *, exclude: Iterable[str] = ("/sw.js",)) -> list[Finding]:
     """Same-origin static assets carry a long-lived Cache-Control (a day or more, or immutable)."""
+    if load.page_status:
+        return list(load.page_status)
     out: list[Finding] = []
     skip = tuple(exclude)
     for r in load.resources:
@@ -258,6 +275,8 @@ def cache_headers(load: PageLoad, label: str, *, exclude: Iterable[str] = ("/sw.
 def code_split(load: PageLoad, label: str, matched: Mapping[str, bool]) -> list[Finding]:
     """A page loads only its own code: each script named in ``matched`` (path fragment -> does the page
     have the element that script drives) may load only where that element exists."""
+    if load.page_status:
+        return list(load.page_status)
     out: list[Finding] = []
     for r in load.of_kind("script"):
         path = urlsplit(r.url).path

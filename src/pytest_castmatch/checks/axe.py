@@ -25,6 +25,7 @@ from typing import Any
 
 from playwright.sync_api import Page
 
+from pytest_castmatch.checks import navigation
 from pytest_castmatch.checks.evidence import Evidence, page_path, shoot
 from pytest_castmatch.model import Finding
 
@@ -257,7 +258,8 @@ def scan_themes(
 ) -> list[Finding]:
     """Load ``url`` once and scan it in each colour scheme (axe stays injected across themes)."""
     out: list[Finding] = []
-    page.goto(url, wait_until="load")
+    if missing := navigation.visit(page, url):
+        return missing
     for theme in themes:
         page.emulate_media(color_scheme=theme)  # type: ignore[arg-type]
         out.extend(findings(page, theme=theme, baseline=baseline, evidence=evidence))

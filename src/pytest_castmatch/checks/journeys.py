@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 
+from pytest_castmatch.checks import navigation
 from pytest_castmatch.checks.probes import STACK_TRACE
 from pytest_castmatch.model import Finding
 
@@ -37,6 +38,8 @@ DESKTOP_VIEWPORT = {"width": 1280, "height": 800}
 ENGINES: tuple[str, ...] = ("chromium", "firefox", "webkit")
 #: How long a person reasonably waits for a visible reaction before the step counts as broken.
 STEP_TIMEOUT_MS = 5_000
+#: ``@pytest.mark.flaky(rerun_except=...)``: a page that does not exist is no flake; one failure, no retry.
+NOT_RETRIED = rf"\[{navigation.RULE}\]"
 
 
 def context_options(device: str, descriptors: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -98,6 +101,19 @@ class Journey:
         self.criterion = criterion
         self.step = "start"
         self.broken = 0
+
+    def opens(self, url: str, *, expect: Collection[int] = ()) -> bool:
+        """Navigate to ``url``; a page that does not answer 2xx (or a status in ``expect``) breaks the step.
+
+        The journey then stops at once with that one finding, instead of waiting out every later
+        step on a page that is not there.
+        """
+        missing = navigation.visit(self.page, url, expect=expect)
+        if not missing:
+            return True
+        self.broken += 1
+        self.record([replace(f, message=f"{self.name}, step '{self.step}': {f.message}") for f in missing])
+        return False
 
     def fail(self, rule: str, message: str, selector: str | None = None, criterion: str | None = None) -> bool:
         """Record a broken step; always returns False."""

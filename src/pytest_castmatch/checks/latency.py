@@ -21,7 +21,7 @@ from pytest_castmatch.model import Finding
 
 @dataclass
 class EndpointLatency:
-    """What the probe measured for one path (times in milliseconds)."""
+    """What the probe measured for one path (times in milliseconds, of successful answers only)."""
 
     path: str
     timings_ms: list[float] = field(default_factory=list)
@@ -29,7 +29,13 @@ class EndpointLatency:
     errors: list[str] = field(default_factory=list)
 
     @property
+    def sent(self) -> int:
+        """Every request of the probe to this path: answered or not."""
+        return sum(self.statuses.values()) + len(self.errors)
+
+    @property
     def count(self) -> int:
+        """Successful answers (below 400): the timings the percentiles are taken over."""
         return len(self.timings_ms)
 
     @property
@@ -38,8 +44,27 @@ class EndpointLatency:
         return len(self.errors) + sum(n for status, n in self.statuses.items() if status >= 400)
 
     def percentile(self, fraction: float) -> float:
-        """Nearest-rank percentile of the timings (0 when nothing was timed)."""
+        """Nearest-rank percentile of the successful answers' timings (0 when none succeeded).
+
+        A failed answer is left out: a fast 404 or 500 says nothing of how fast the endpoint serves.
+        """
         return nearest_rank(self.timings_ms, fraction)
+
+
+def too_many_errors(sent: int, successes: int, min_availability_percent: float) -> str:
+    """Why a latency, throughput or users figure over a window is no measurement; empty when it is one.
+
+    The figure is taken over the window's successful answers, so it means something only while the
+    window itself is available: a window whose share of successful answers is below the availability
+    threshold (gates.toml ``availability_percent``) measured a failure, not a service.
+    """
+    if sent == 0:
+        return "no requests were sent in its window"
+    available = round(100.0 * successes / sent, 4)
+    if available < min_availability_percent:
+        return (f"{sent - successes} of {sent} requests failed: {available:g} % answered, below the "
+                f"{min_availability_percent:g} % availability threshold")
+    return ""
 
 
 def nearest_rank(values: Sequence[float], fraction: float) -> float:
@@ -128,7 +153,8 @@ def probe(base_url: str, paths: Sequence[str], *, rounds: int = 20, concurrency:
                         continue
                     elapsed = (time.perf_counter() - started) * 1000
                     with lock:
-                        results[path].timings_ms.append(elapsed)
+                        if status < 400:
+                            results[path].timings_ms.append(elapsed)
                         results[path].statuses[status] = results[path].statuses.get(status, 0) + 1
         finally:
             client.close()
@@ -150,7 +176,7 @@ def findings(results: Sequence[EndpointLatency], base_url: str) -> list[Finding]
             detail = "; ".join(filter(None, [codes, *sorted(set(r.errors))[:3]])) or "no response"
             out.append(Finding(
                 rule="latency-probe-errors",
-                message=f"{r.path}: {r.failed} of {r.count + len(r.errors)} probe requests failed ({detail})",
+                message=f"{r.path}: {r.failed} of {r.sent} probe requests failed ({detail})",
                 severity="error", page=base_url + r.path,
                 context="statuses: " + ", ".join(f"{s} x{n}" for s, n in sorted(r.statuses.items())),
             ))

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from playwright.sync_api import Page
 
+from pytest_castmatch.checks import navigation
 from pytest_castmatch.checks.evidence import SELECTOR_JS, Evidence, page_path, shoot
 from pytest_castmatch.model import Finding
 
@@ -169,7 +170,8 @@ def breakpoints(page: Page, url: str, *, sizes: Sequence[tuple[int, int]] = BREA
     apply at once and the page's own resize handling is part of what is tested.
     """
     out: list[Finding] = []
-    page.goto(url, wait_until="load")
+    if missing := navigation.visit(page, url):
+        return missing
     for w, h in sizes:
         page.set_viewport_size({"width": w, "height": h})
         page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(null))))")

@@ -16,6 +16,7 @@ from typing import Any
 
 from playwright.sync_api import Page
 
+from pytest_castmatch.checks import navigation
 from pytest_castmatch.checks.evidence import SELECTOR_JS, Evidence, page_path, shoot
 from pytest_castmatch.model import Finding
 
@@ -213,8 +214,11 @@ def within_tokens(page: Page, allowed_ms: Sequence[float], *, evidence: Evidence
     return out
 
 
-def open_for_motion(page: Page, url: str, *, reduce: bool) -> None:
-    """Install a controllable clock, set the motion preference, then load ``url``."""
+def open_for_motion(page: Page, url: str, *, reduce: bool) -> list[Finding]:
+    """Install a controllable clock, set the motion preference, then load ``url``.
+
+    Returns the page-status finding when the page did not answer as it should (measure nothing then).
+    """
     page.clock.install()
     page.emulate_media(reduced_motion="reduce" if reduce else "no-preference")
-    page.goto(url, wait_until="load")
+    return navigation.visit(page, url)

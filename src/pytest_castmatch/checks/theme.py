@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import BrowserContext, Page
 
+from pytest_castmatch.checks import navigation
 from pytest_castmatch.checks.evidence import Evidence, page_path, shoot
 from pytest_castmatch.model import Finding
 
@@ -32,7 +33,8 @@ def saved_theme_flash(context: BrowserContext, page: Page, url: str, theme: str,
     context.add_cookies([{"name": cookie, "value": theme, "url": url}])
     context.add_init_script(_FIRST_FRAME)
     page.emulate_media(color_scheme=system)  # type: ignore[arg-type]
-    page.goto(url, wait_until="load")
+    if missing := navigation.visit(page, url):
+        return missing
     page.wait_for_timeout(50)  # let load handlers (a late theme repair) run and paint
     early: list[list[str]] = page.evaluate("() => window.__cmEarly || []")
     settled = page.evaluate("() => getComputedStyle(document.body).backgroundColor")

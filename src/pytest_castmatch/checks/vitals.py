@@ -21,6 +21,7 @@ from typing import Any
 
 from playwright.sync_api import Page
 
+from pytest_castmatch.checks import navigation
 from pytest_castmatch.model import Finding
 
 #: web-vitals name -> our metric name and unit.
@@ -96,6 +97,13 @@ class Vitals:
     seconds: float = 0.0
     errors: tuple[str, ...] = field(default=())
     runs: tuple[dict[str, float], ...] = ()  # each load's values when this is a median
+    #: Set when the page did not answer as it should: no vital was measured on it.
+    page_status: tuple[Finding, ...] = ()
+
+    @property
+    def loads(self) -> int:
+        """How many page loads the values stand on (a median of several, or one)."""
+        return 0 if self.page_status else max(len(self.runs), 1)
 
     def metrics(self) -> dict[str, tuple[float, str]]:
         """Our metric names with value and unit, for ``gate.metric``."""
@@ -103,6 +111,8 @@ class Vitals:
 
     def findings(self, page_label: str) -> list[Finding]:
         """A vital that was never reported fails closed: nothing measured is nothing passed."""
+        if self.page_status:
+            return list(self.page_status)
         out = [Finding(criterion="Core Web Vitals",
                        rule="vitals-error", message=e, page=page_label) for e in self.errors]
         for name in METRICS:
@@ -165,7 +175,8 @@ def measure(page: Page, url: str, *, settle_ms: int = 1500, interact_selector: s
     """
     prepare(page, library)
     started = time.perf_counter()
-    page.goto(url, wait_until="load", timeout=timeout_ms)
+    if missing := navigation.visit(page, url, timeout=timeout_ms):
+        return Vitals(page.url, {}, page_status=tuple(missing))
     page.wait_for_timeout(settle_ms)
     return collect(page, interact_selector=interact_selector, started=started)
 
@@ -176,7 +187,8 @@ def median(loads: list[Vitals]) -> Vitals:
     values = {n: float(statistics.median(v.values[n] for v in loads)) for n in names}
     errors = tuple(e for v in loads for e in v.errors)
     return Vitals(loads[0].url, values, loads[0].longtasks, sum(v.seconds for v in loads), errors,
-                  runs=tuple(v.values for v in loads))
+                  runs=tuple(v.values for v in loads),
+                  page_status=next((v.page_status for v in loads if v.page_status), ()))
 
 
 def to_json(vitals: Vitals) -> str:

@@ -16,6 +16,7 @@ from pytest_castmatch.report import (
     UNSIGNED_NOTICE,
     advisories,
     blockers,
+    format_samples,
     format_value,
     owner_title,
     short_commit,
@@ -70,7 +71,8 @@ def render(report: Mapping[str, Any]) -> str:
                 escape(row["title"]),
                 escape(owner_title(report, row["owner"])),
                 escape(row["threshold"]),
-                escape(format_value(row["value"], row["unit"])),
+                escape(" ".join(filter(None, [format_value(row["value"], row["unit"]),
+                                              f"({n})" if (n := format_samples(row)) else ""]))),
                 f"**{escape(status)}**" if row["status"] in ("missed", "not-measured") else escape(status),
             )
         )

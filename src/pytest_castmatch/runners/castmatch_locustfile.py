@@ -9,7 +9,8 @@ account, so the app's per-client rate limits see many clients (as in production)
 loopback address hammering the API.
 
 Statistics per time window: each worker sorts its requests into ``--castmatch-bucket``-second
-windows (count, failures, a rounded latency histogram) and ships them to the master with its
+windows (count, failures, a rounded latency histogram of the successful ones: a fast error says
+nothing of how fast the service answers) and ships them to the master with its
 regular report; the master merges them, samples the user count once per window, and at exit
 writes everything as JSON to ``--castmatch-out``. The same files work for one machine or many.
 """
@@ -46,7 +47,7 @@ BOOKING_KEYS = 20
 # A seeded casting director of the reference app (castmatch_app's docstring lists the accounts).
 DIRECTOR = ("arjun@castmatch.test", "Arjun-Casting-2025")
 
-# window index -> request name -> [requests, failures, {rounded ms: count}]
+# window index -> request name -> [requests, failures, {rounded ms: count of successful requests}]
 _windows: dict[int, dict[str, list[Any]]] = {}
 _users: dict[int, int] = {}
 _meta: dict[str, Any] = {}
@@ -101,8 +102,10 @@ def _on_request(name: str, response_time: float, exception: BaseException | None
     if window is None:
         window = _windows[index][name] = [0, 0, defaultdict(int)]
     window[0] += 1
-    window[1] += 1 if exception else 0
-    window[2][_round_ms(response_time)] += 1
+    if exception:
+        window[1] += 1
+    else:
+        window[2][_round_ms(response_time)] += 1
 
 
 def _start(environment: Environment, **_: Any) -> None:

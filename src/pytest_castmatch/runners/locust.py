@@ -149,11 +149,16 @@ def percentile(histogram: dict[int, int], fraction: float) -> float:
 
 @dataclass
 class Tally:
-    """Requests, failures and a latency histogram (rounded ms -> count) of one endpoint or window."""
+    """Requests, failures and the latency histogram (rounded ms -> count) of the successful requests,
+    for one endpoint or window: percentiles are taken over successful answers only."""
 
     requests: int = 0
     failures: int = 0
     histogram: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def successes(self) -> int:
+        return self.requests - self.failures
 
     def add(self, other: Tally) -> None:
         self.requests += other.requests
@@ -162,6 +167,7 @@ class Tally:
             self.histogram[ms] = self.histogram.get(ms, 0) + n
 
     def p(self, fraction: float) -> float:
+        """The latency percentile of the successful requests (0 when none succeeded)."""
         return percentile(self.histogram, fraction)
 
 
@@ -248,15 +254,17 @@ class LoadResult:
 
     @property
     def hold_rps(self) -> float:
+        """Successful requests per second over the hold phase (a failed answer serves nobody)."""
         hold = self.hold()
-        return sum(w.judged().requests for w in hold) / (len(hold) * self.plan.bucket_s) if hold else 0.0
+        return sum(w.judged().successes for w in hold) / (len(hold) * self.plan.bucket_s) if hold else 0.0
 
     def series(self, what: str) -> Series:
-        """One figure per window for ``gate.metric(series=...)``: users, rps, failures, p50, p95, p99."""
+        """One figure per window for ``gate.metric(series=...)``: users, rps (successful requests per
+        second), failures, and p50, p95, p99 of the successful requests."""
         out = []
         for w in self.windows:
             judged = w.judged()
-            value = {"users": float(w.users or 0), "rps": judged.requests / self.plan.bucket_s,
+            value = {"users": float(w.users or 0), "rps": judged.successes / self.plan.bucket_s,
                      "failures": float(judged.failures), "p50": judged.p(0.50), "p95": judged.p(0.95),
                      "p99": judged.p(0.99)}[what]
             out.append((w.t, value))
