@@ -126,7 +126,7 @@ def test_error_pages_hide_stack_traces(gate: Gate, client: Client, app_faults: A
             findings.append(Finding("error-detail-leak", f"{where} shows internal error details", page=where,
                                     criterion="OWASP ASVS 7.4.1", context=reply.text[:300]))
     gate.check(findings)
-    gate.metric("security_high_findings", sum(f.severity == "error" for f in findings), labels={"source": "errors"})
+    gate.metric("security_high_findings", sum(f.severity.fails for f in findings), labels={"source": "errors"})
     gate.metric("security_probes_run", len(replies), labels={"probe": "error-pages"})
 
 

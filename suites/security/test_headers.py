@@ -24,6 +24,6 @@ def test_security_headers_on_pages_and_api(gate: Gate, castmatch_base_url: str,
     paths = [*castmatch_config.pages, *API_PATHS]
     findings, checked = headers.audit(castmatch_base_url, paths)
     gate.check(findings)
-    gate.metric("security_high_findings", sum(f.severity == "error" for f in findings), labels={"source": "headers"})
+    gate.metric("security_high_findings", sum(f.severity.fails for f in findings), labels={"source": "headers"})
     gate.metric("security_probes_run", checked, labels={"probe": "headers"})
     gate.metric("security_check_seconds", time.monotonic() - started, labels={"check": "headers"})

@@ -41,7 +41,7 @@ def _onboarding_until_upload(client: Client) -> dict[str, str]:
 
 def _record(gate: Gate, source: str, out: probes.Probed, started: float) -> None:
     gate.check(out.findings)
-    gate.metric("security_high_findings", sum(f.severity == "error" for f in out.findings), labels={"source": source})
+    gate.metric("security_high_findings", sum(f.severity.fails for f in out.findings), labels={"source": source})
     gate.metric("security_probes_run", out.tried, labels={"probe": source})
     gate.metric("security_check_seconds", time.monotonic() - started, labels={"check": source})
 

@@ -35,7 +35,7 @@ def test_bandit_finds_no_high_severity_issue(gate: Gate, request: pytest.Fixture
     findings = bandit.judge(scan, baseline, dt.date.today(), project=request.config.rootpath)
     gate.check(findings)
     gate.attach(bandit.write_sarif(scan, baseline, gate.evidence_dir / "bandit.sarif"))
-    high = sum(1 for f in findings if f.severity == "error")
+    high = sum(1 for f in findings if f.severity.fails)
     gate.metric("security_high_findings", high, labels={"source": "bandit"})
     gate.metric("security_probes_run", int(scan.metrics.get("loc", 0)), labels={"probe": "bandit-lines-scanned"})
     gate.metric("security_check_seconds", time.monotonic() - started, labels={"check": "bandit"})

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page
 
 from pytest_castmatch.checks import axe
+from pytest_castmatch.model import Finding
 
 # A plain axe.run with the tags and nothing else, as axe's own documentation shows it.
 PLAIN_RUN = """(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
@@ -120,3 +121,9 @@ def test_incomplete_or_unknown_owner_entries_are_rejected(tmp_path: Path) -> Non
 
 def test_a_missing_baseline_file_is_empty(tmp_path: Path) -> None:
     assert axe.load_baseline(tmp_path / "none.toml") == []
+
+
+def test_the_launch_count_takes_every_failing_severity_and_only_axe_rules() -> None:
+    found = [Finding(rule="axe/color-contrast", severity=s, message="m") for s in ("critical", "high", "review")]
+    found.append(Finding(rule="keyboard/trap", severity="critical", message="m"))
+    assert axe.counts(found) == {"axe/color-contrast": 2}

@@ -270,6 +270,6 @@ def counts(found: Iterable[Finding]) -> Mapping[str, int]:
     """Blocking violations per rule (what the launch metric counts)."""
     tally: dict[str, int] = {}
     for f in found:
-        if f.severity == "error" and f.rule.startswith("axe/"):
+        if f.severity.fails and f.rule.startswith("axe/"):
             tally[f.rule] = tally.get(f.rule, 0) + 1
     return tally
