@@ -5,11 +5,15 @@ options, drops its ``resultTypes``; here the bundled ``axe.min.js`` is injected 
 ``axe.run`` is called with our own options. AAA rules (``color-contrast-enhanced``...) only run when
 their tag is selected, so the tags are explicit.
 
-A scan does the same rule work as a plain ``axe.run`` and reports the same violations, minus three
-costs that change no violation (see ``_SETUP`` and ``RUN_OPTIONS``): colour strings parsed once per
-run instead of once per node, no CSSOM preload (only the experimental ``css-orientation-lock`` reads
-it, and the tags never select experimental rules), and no serialising of passed or inapplicable rules
-that would be thrown away.
+A scan does the same rule work as a plain ``axe.run`` and reports the same violations and incomplete
+results, minus three costs that change neither (see ``_SETUP`` and ``RUN_OPTIONS``): colour strings
+parsed once per run instead of once per node, no CSSOM preload (only the experimental
+``css-orientation-lock`` reads it, and the tags never select experimental rules), and no serialising
+of passed or inapplicable rules that would be thrown away.
+
+A violation is an error; an incomplete result (axe could not decide: text over a gradient or a
+picture, partly hidden text) is a needs-review item, never dropped. A page is scanned in its dark
+theme only where it has one, and a problem found in both themes is reported once.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks import navigation
+from pytest_castmatch.checks import NEEDS_REVIEW, contrast, navigation
 from pytest_castmatch.checks.evidence import Evidence, page_path, shoot
+from pytest_castmatch.checks.theme import colours, colours_differ
 from pytest_castmatch.model import Finding
 
 #: Every WCAG 2.x level up to AAA, plus Deque's best practices.
@@ -65,9 +70,9 @@ def axe_version() -> str:
 #: experimental ``css-orientation-lock`` alone (see ``run_options``). ``resultTypes`` keeps one node
 #: per passed rule, and the reporter drops those too (``_SETUP``).
 RUN_OPTIONS: Mapping[str, Any] = {
-    "resultTypes": ["violations"],
+    "resultTypes": ["violations", "incomplete"],
     "preload": {"assets": ["media"]},
-    "reporter": "castmatch-violations",
+    "reporter": "castmatch-results",
 }
 
 
@@ -88,9 +93,9 @@ def run_options(tags: Sequence[str]) -> dict[str, Any]:
 # derive everything else). The memo lives for one run only, a parse that throws is not memoised (it
 # throws again, with axe's own bookkeeping), and outside our runs the method behaves as before.
 #
-# Reporter: axe's own v1 reporter, given only the rules that have violations and none of their
-# passes: the violations it returns are the ones ``axe.run`` returns, without first computing a unique
-# selector and a failure summary for a node of every other rule.
+# Reporter: axe's own v1 reporter, given only the rules that have violations or incomplete results and
+# none of their passes: what it returns is what ``axe.run`` returns for those two result types,
+# without first computing a unique selector and a summary for a node of every other rule.
 _SETUP = """() => {
   const engine = window.axe;
   let memo = null;
@@ -109,10 +114,11 @@ _SETUP = """() => {
     };
   }
   const v1 = engine.getReporter('v1');
-  engine.addReporter('castmatch-violations', (results, options, done) => {
-    const failed = results.filter((rule) => rule.violations && rule.violations.length)
-      .map((rule) => Object.assign({}, rule, {passes: [], incomplete: [], inapplicable: []}));
-    v1(failed, options, (report) => done(report.violations));
+  engine.addReporter('castmatch-results', (results, options, done) => {
+    const kept = results
+      .filter((rule) => (rule.violations && rule.violations.length) || (rule.incomplete && rule.incomplete.length))
+      .map((rule) => Object.assign({}, rule, {passes: [], inapplicable: []}));
+    v1(kept, options, (report) => done({violations: report.violations, incomplete: report.incomplete}));
   });
   window.__castmatchAxe = {
     engine,
@@ -143,15 +149,23 @@ def inject(page: Page) -> bool:
     return True
 
 
-def run(page: Page, tags: Sequence[str] = WCAG_AAA_TAGS, context: Any = None) -> list[dict[str, Any]]:
-    """Run axe once over the page (injecting it if needed) and return its violations."""
+@dataclass(frozen=True)
+class Results:
+    """What one axe run found: violations, and incomplete results (axe could not decide)."""
+
+    violations: list[dict[str, Any]]
+    incomplete: list[dict[str, Any]]
+
+
+def run(page: Page, tags: Sequence[str] = WCAG_AAA_TAGS, context: Any = None) -> Results:
+    """Run axe once over the page (injecting it if needed): its violations and incomplete results."""
     options = run_options(tags)
     # One round trip when axe is already in the document; the injection only on a miss.
     result = page.evaluate(_RUN, [context, options])
     if result is None:
         inject(page)
         result = page.evaluate(_RUN, [context, options])
-    return list(result)
+    return Results(list(result["violations"]), list(result["incomplete"]))
 
 
 def criterion(tags: Iterable[str]) -> str | None:
@@ -214,6 +228,63 @@ def expired_entries(baseline: Iterable[BaselineEntry], today: dt.date | None = N
     ]
 
 
+def _target(node: Mapping[str, Any]) -> str:
+    return " ".join(str(t) if isinstance(t, str) else " >>> ".join(t) for t in node.get("target", []))
+
+
+def _reason(node: Mapping[str, Any]) -> str:
+    """Why axe could not decide: the first message of the node's checks."""
+    for key in ("any", "all", "none"):
+        for check in node.get(key, []):
+            if check.get("message"):
+                return str(check["message"])
+    return "axe could not decide"
+
+
+#: axe's contrast rules and the criterion each speaks for.
+CONTRAST = {"color-contrast": "WCAG 1.4.3", "color-contrast-enhanced": "WCAG 1.4.6"}
+
+
+def _message_key(node: Mapping[str, Any]) -> str:
+    for key in ("any", "all", "none"):
+        for check in node.get(key, []):
+            data = check.get("data")
+            if isinstance(data, dict) and data.get("messageKey"):
+                return str(data["messageKey"])
+    return ""
+
+
+def _contrast_results(page: Page, node: Mapping[str, Any], aaa: bool) -> list[tuple[str, str, str]] | None:
+    """(rule, severity, message) for an undecided contrast node measured on its pixels; None when the
+    pixels cannot tell (the node stays a needs-review item as axe left it)."""
+    key = _message_key(node)
+    if key == "equalRatio":
+        return []  # text painted in its background's colour is not visual presentation of text
+    targets = node.get("target", [])
+    if key not in contrast.PIXEL_DECIDABLE or len(targets) != 1 or not isinstance(targets[0], str):
+        return None
+    judged = contrast.judge(page, targets[0])
+    if judged is None:
+        return None
+    def need(enhanced: bool) -> str:
+        return f"{(4.5 if judged.large else 7) if enhanced else (3 if judged.large else 4.5):g}:1"
+
+    aa = judged.level(enhanced=False)
+    if aa == "fail":
+        return [("color-contrast", "error", f"text contrast is {judged.describe()}; needs {need(False)}")]
+    out = []
+    if aa == "review":
+        out.append(("color-contrast", NEEDS_REVIEW,
+                    f"needs review: text contrast is {judged.describe()}; parts of it are below {need(False)}"))
+    aaa_level = judged.level(enhanced=True) if aaa else "pass"
+    if aaa_level == "fail":
+        out.append(("color-contrast-enhanced", "error", f"text contrast is {judged.describe()}; needs {need(True)}"))
+    elif aaa_level == "review" and aa != "review":
+        out.append(("color-contrast-enhanced", NEEDS_REVIEW,
+                    f"needs review: text contrast is {judged.describe()}; parts of it are below {need(True)}"))
+    return out
+
+
 def findings(
     page: Page,
     *,
@@ -223,28 +294,48 @@ def findings(
     evidence: Evidence | None = None,
     today: dt.date | None = None,
 ) -> list[Finding]:
-    """axe violations on the page as it is now, one finding per rule and element.
+    """axe's results on the page as it is now, one finding per rule and element.
 
-    A violation covered by a live baseline entry is reported as a note; everything else is an error.
+    A violation is an error. An incomplete result is a needs-review item, except undecided text
+    contrast that its rendered pixels decide (see :mod:`contrast`). Any of them covered by a live
+    baseline entry is a note.
     """
     path = page_path(page)
     day = today or dt.date.today()
+    results = run(page, tags)
+    # (rule, criterion, severity, selector, message, detail) before the baseline is applied.
+    raw: list[tuple[str, str | None, str, str, str, str]] = []
+    for rule_result in results.violations:
+        rule = str(rule_result["id"])
+        for node in rule_result.get("nodes", []):
+            raw.append((rule, criterion(rule_result.get("tags", [])), "error", _target(node),
+                        f"{rule_result.get('help', rule)} ({rule_result.get('impact') or 'n/a'})",
+                        str(node.get("failureSummary", ""))))
+    judged: set[str] = set()
+    for rule_result in results.incomplete:
+        rule = str(rule_result["id"])
+        for node in rule_result.get("nodes", []):
+            selector = _target(node)
+            decided = None
+            if rule in CONTRAST:
+                if selector in judged:
+                    continue
+                judged.add(selector)
+                decided = _contrast_results(page, node, aaa="wcag2aaa" in tags)
+            if decided is None:
+                raw.append((rule, criterion(rule_result.get("tags", [])), NEEDS_REVIEW, selector,
+                            f"needs review: {rule_result.get('help', rule)}: {_reason(node)}", ""))
+            else:
+                raw.extend((r, CONTRAST[r], sev, selector, msg, "") for r, sev, msg in decided)
     out = []
-    for violation in run(page, tags):
-        rule = str(violation["id"])
-        for node in violation.get("nodes", []):
-            selector = " ".join(str(t) if isinstance(t, str) else " >>> ".join(t) for t in node.get("target", []))
-            entry = next((e for e in baseline if e.matches(path, rule, selector) and e.expires >= day), None)
-            severity = "note" if entry else "error"
-            message = f"{violation.get('help', rule)} ({violation.get('impact') or 'n/a'})"
-            if entry:
-                message += f" — baselined by {entry.owner} until {entry.expires}: {entry.reason}"
-            pic = () if entry else shoot(evidence, page, selector, f"{theme}-{rule}-{path}")
-            out.append(Finding(
-                rule=f"axe/{rule}", message=message, severity=severity, criterion=criterion(violation.get("tags", [])),
-                page=path, selector=selector, context=f"theme={theme} {node.get('failureSummary', '')}".strip()[:500],
-                evidence=pic,
-            ))
+    for rule, crit, severity, selector, message, detail in raw:
+        entry = next((e for e in baseline if e.matches(path, rule, selector) and e.expires >= day), None)
+        if entry:
+            severity = "note"
+            message += f" — baselined by {entry.owner} until {entry.expires}: {entry.reason}"
+        pic = () if entry else shoot(evidence, page, selector, f"{theme}-{rule}-{path}")
+        out.append(Finding(rule=f"axe/{rule}", message=message, severity=severity, criterion=crit, page=path,
+                           selector=selector, context=f"theme={theme} {detail}".strip()[:500], evidence=pic))
     return out
 
 
@@ -255,21 +346,74 @@ def scan_themes(
     themes: Sequence[str] = ("light", "dark"),
     baseline: Sequence[BaselineEntry] = (),
     evidence: Evidence | None = None,
+    toggle: str | None = None,
 ) -> list[Finding]:
-    """Load ``url`` once and scan it in each colour scheme (axe stays injected across themes)."""
+    """Load ``url`` once and scan it in each colour theme it has (axe stays injected across themes).
+
+    The dark theme is scanned only where the page has one: its colours change under
+    ``prefers-color-scheme: dark``, or, when ``toggle`` names the page's theme switch, after pressing
+    it (and pressing it again to leave the page as it was). A problem found in several themes is one
+    finding naming them all.
+    """
     out: list[Finding] = []
     if missing := navigation.visit(page, url):
         return missing
-    for theme in themes:
-        page.emulate_media(color_scheme=theme)  # type: ignore[arg-type]
-        out.extend(findings(page, theme=theme, baseline=baseline, evidence=evidence))
+    light: list[str] | None = None
+    for name in themes:
+        page.emulate_media(color_scheme=name)  # type: ignore[arg-type]
+        if name == "light":
+            light = colours(page)
+        elif name == "dark" and light is not None and not colours_differ(light, colours(page)):
+            if toggle and page.locator(toggle).count():
+                out.extend(_scan_toggled(page, light, toggle, baseline, evidence))
+            continue
+        out.extend(findings(page, theme=name, baseline=baseline, evidence=evidence))
+    return merge_themes(out)
+
+
+def _scan_toggled(page: Page, light: list[str], toggle: str, baseline: Sequence[BaselineEntry],
+                  evidence: Evidence | None) -> list[Finding]:
+    page.emulate_media(color_scheme="light")
+    page.locator(toggle).first.click()
+    page.wait_for_load_state("load")
+    differs = colours_differ(light, colours(page))
+    found = findings(page, theme="dark", baseline=baseline, evidence=evidence) if differs else []
+    page.locator(toggle).first.click()
+    page.wait_for_load_state("load")
+    return found
+
+
+def merge_themes(found: Iterable[Finding]) -> list[Finding]:
+    """One finding per (rule, page, element, severity): the themes it was found in joined in its context."""
+    merged: dict[tuple[str, str | None, str | None, str], Finding] = {}
+    themes: dict[tuple[str, str | None, str | None, str], list[str]] = {}
+    for f in found:
+        key = (f.rule, f.page, f.selector, f.severity)
+        name = (f.context or "").split(" ", 1)[0].removeprefix("theme=")
+        if key not in merged:
+            merged[key] = f
+            themes[key] = [name]
+        elif name not in themes[key]:
+            themes[key].append(name)
+    out = []
+    for key, f in merged.items():
+        rest = (f.context or "").split(" ", 1)[1] if " " in (f.context or "") else ""
+        context = f"theme={','.join(themes[key])} {rest}".strip()
+        out.append(Finding(rule=f.rule, message=f.message, severity=f.severity, criterion=f.criterion, page=f.page,
+                           selector=f.selector, context=context, evidence=f.evidence))
     return out
 
 
-def counts(found: Iterable[Finding]) -> Mapping[str, int]:
-    """Blocking violations per rule (what the launch metric counts)."""
+def counts(found: Iterable[Finding], severity: str | None = None) -> Mapping[str, int]:
+    """Unique problems per rule: blocking violations of every failing severity (what the launch metric
+    counts) by default, one severity (``NEEDS_REVIEW`` for the items awaiting review) when given. The
+    same element's problem in two themes or two scans counts once."""
+    seen: set[tuple[str, str | None, str | None]] = set()
     tally: dict[str, int] = {}
     for f in found:
-        if f.severity.fails and f.rule.startswith("axe/"):
+        key = (f.rule, f.page, f.selector)
+        wanted = f.severity.fails if severity is None else f.severity == severity
+        if wanted and f.rule.startswith("axe/") and key not in seen:
+            seen.add(key)
             tally[f.rule] = tally.get(f.rule, 0) + 1
     return tally
