@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from tests.checks import corpus  # noqa: E402
 
 from pytest_castmatch import sut  # noqa: E402
-from pytest_castmatch.checks import axe, keyboard, layout, motion, structure, targets  # noqa: E402
+from pytest_castmatch.checks import axe, focus, keyboard, layout, motion, structure, targets  # noqa: E402
 from pytest_castmatch.checks.evidence import page_path  # noqa: E402
 from pytest_castmatch.config import load_gates  # noqa: E402
 
@@ -82,7 +82,7 @@ def costs(page: Page, base: str, pages: list[str]) -> None:
         "targets 2.5.5": lambda url: (page.goto(url), targets.enhanced(page)),
         "keyboard (walk, skip, order)": lambda url: (page.goto(url), keyboard.skip_link(page),
                                                     keyboard.reachability(page), keyboard.operable(page)),
-        "focus appearance 2.4.13": lambda url: (page.goto(url), keyboard.focus_appearance(page)),
+        "focus visible and appearance": lambda url: (page.goto(url), focus.focus_appearance(page)),
         "reflow 320": lambda url: (page.goto(url), layout.reflow(page), desktop()),
         "breakpoints x8": lambda url: (layout.breakpoints(page, url), desktop()),
         "text 200%": lambda url: (page.goto(url), layout.text_resize(page)),

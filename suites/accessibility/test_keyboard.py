@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks import keyboard, navigation
+from pytest_castmatch.checks import focus, keyboard, navigation
 from pytest_castmatch.checks.evidence import Evidence
 from pytest_castmatch.recorder import Gate
 
@@ -28,10 +28,10 @@ def test_keyboard_operation(page: Page, gate: Gate, inventory_pages: list[str]) 
 @pytest.mark.p0
 @pytest.mark.owner("design-review-qa")
 def test_focus_appearance(page: Page, gate: Gate, inventory_pages: list[str]) -> None:
-    """Every kind of focusable control shows a focus indicator meeting WCAG 2.4.13 (AAA)."""
+    """Every kind of focusable control shows a focus indicator (WCAG 2.4.7) meeting 2.4.13 (AAA)."""
     evidence = Evidence.for_gate(gate)
     page.emulate_media(reduced_motion="reduce")
     for path in inventory_pages:
         if gate.check(navigation.visit(page, path)):
             continue
-        gate.check(keyboard.focus_appearance(page, evidence=evidence))
+        gate.check(focus.focus_appearance(page, evidence=evidence))

@@ -1,28 +1,27 @@
 """Keyboard operation: every control reachable by Tab and Shift+Tab in an order that follows the
-layout, no keyboard trap, a working skip link (WCAG 2.1.1, 2.1.2, 2.4.1, 2.4.3), custom controls
-operable with Enter/Space and closable with Escape, and a visible focus indicator that meets
-2.4.13 Focus Appearance (AAA): a changed area at least as large as a 2 CSS px perimeter of the
-control, with a 3:1 contrast between its focused and unfocused pixels.
+layout, no keyboard trap, a working skip link (WCAG 2.1.1, 2.1.2, 2.4.1, 2.4.3), and custom controls
+operable with Enter/Space and closable with Escape. Whether focus can be seen is :mod:`focus`'s.
+
+A walk goes on when focus falls to the document mid-page (an element that drops focus is reported,
+and Tab goes on from where it fell, as a user's next press would); "unreachable" means never reached.
+Focus that cannot move on is a trap unless the page says how to leave it and that works: a key named
+in its text ("Press Ctrl+M to exit"), shown at once or behind a help control inside the trap.
 """
 
 # ruff: noqa: E501 - the page scripts below are JavaScript, kept readable on long lines
 
 from __future__ import annotations
 
-import io
 import itertools
-from dataclasses import dataclass
-from typing import Any
+import re
+from dataclasses import dataclass, field
 
-from PIL import Image
-from playwright._impl._api_structures import Clip
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from pytest_castmatch.checks.evidence import SELECTOR_JS, Evidence, page_path, shoot
+from pytest_castmatch.checks.focus import MAX_STEPS, Stop, active, focus_appearance, reset
 from pytest_castmatch.model import Finding
-
-#: Most Tab presses spent on one page before the walk is cut short (reported, never silently).
-MAX_STEPS = 150
 
 _FOCUSABLES = SELECTOR_JS + r"""
 () => {
@@ -48,21 +47,6 @@ _FOCUSABLES = SELECTOR_JS + r"""
 }
 """
 
-_ACTIVE = SELECTOR_JS + r"""
-() => {
-  let el = document.activeElement;
-  while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
-  if (!el || el === document.body || el === document.documentElement) return null;
-  const r = el.getBoundingClientRect();
-  return {selector: window.__cmSelector(el), x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height,
-          tag: el.localName, kind: el.localName + '|' + (el.type || '') + '|' + (el.getAttribute('class') || '') + '|' +
-          (el.getAttribute('role') || ''), role: el.getAttribute('role') || '', native: el.matches(
-          'a[href], button, input, select, textarea, summary'), expanded: el.getAttribute('aria-expanded'),
-          href: el.getAttribute('href') || ''};
-}
-"""
-
-
 _CUSTOM = SELECTOR_JS + r"""
 () => Array.from(document.querySelectorAll('[role=button],[role=link],[role=checkbox],[role=switch],[role=tab],[role=menuitem]'))
   .filter((e) => !e.matches('a[href],button,input,select,textarea,summary') && e.tabIndex >= 0 && e.getClientRects().length)
@@ -70,50 +54,138 @@ _CUSTOM = SELECTOR_JS + r"""
 """
 
 
-@dataclass(frozen=True)
-class Stop:
-    """One focus stop of the Tab walk (document coordinates)."""
-
-    selector: str
-    x: float
-    y: float
-    w: float
-    h: float
-    kind: str
-    data: dict[str, Any]
+#: How focus is left, when a page says how: "press Ctrl+M", "use Alt + Shift + X", "press Escape".
+_INSTRUCTION = re.compile(
+    r"\b(?:press|use|hit|type)\s+(?:the\s+)?((?:(?:ctrl|control|alt|option|shift|meta|cmd|command)\s*\+\s*)*"
+    r"(?:esc(?:ape)?\b|f\d{1,2}\b|tab\b|enter\b|[a-z0-9]\b))", re.I)
+_MODIFIERS = {"ctrl": "Control", "control": "Control", "alt": "Alt", "option": "Alt", "shift": "Shift",
+              "meta": "Meta", "cmd": "Meta", "command": "Meta"}
+_HELP = re.compile(r"\b(help|how to|instructions?|keyboard|shortcuts?)\b", re.I)
 
 
-def _active(page: Page) -> Stop | None:
-    d: dict[str, Any] | None = page.evaluate(_ACTIVE)
-    if d is None:
+def key_from_instruction(text: str) -> str | None:
+    """``"Ctrl+M"`` -> ``"Control+m"`` (a Playwright key), or None when ``text`` names no key."""
+    parts = [p.strip().lower() for p in text.split("+") if p.strip()]
+    if not parts:
         return None
-    return Stop(str(d["selector"]), float(d["x"]), float(d["y"]), float(d["w"]), float(d["h"]), str(d["kind"]), d)
+    *mods, key = parts
+    if any(m not in _MODIFIERS for m in mods):
+        return None
+    named = {"esc": "Escape", "escape": "Escape", "tab": "Tab", "enter": "Enter"}
+    main = named.get(key) or (key.upper() if re.fullmatch(r"f\d{1,2}", key) else key)
+    return "+".join([*(_MODIFIERS[m] for m in mods), main])
 
 
-def _reset(page: Page) -> None:
-    # Start the sequential navigation from the top of the document, as a fresh page load does.
-    # A focused-then-removed marker at the top of <body> moves the sequential focus navigation
-    # starting point there; blur() alone leaves it where the last focus was.
-    page.evaluate("() => { const m = document.createElement('span'); m.tabIndex = -1; "
-                  "document.body.prepend(m); m.focus(); m.remove(); window.scrollTo(0, 0); }")
+@dataclass
+class Walk:
+    """A Tab (or Shift+Tab) walk: the stops in order, how it ended, and where focus fell to the
+    document on the way (the stop after which it fell)."""
+
+    stops: list[Stop] = field(default_factory=list)
+    end: str = "left"
+    drops: list[str] = field(default_factory=list)
+    #: Where focus went round and round (a trap): the stops it kept coming back to.
+    loop: list[str] = field(default_factory=list)
 
 
-def tab_walk(page: Page, key: str = "Tab", max_steps: int = MAX_STEPS) -> tuple[list[Stop], str]:
-    """Press ``key`` until focus leaves the page or comes back round; returns the stops and how it ended."""
-    stops: list[Stop] = []
-    seen: dict[str, int] = {}
-    for _ in range(max_steps):
+def tab_walk(page: Page, key: str = "Tab", max_steps: int = MAX_STEPS, start: str | None = None) -> Walk:
+    """Press ``key`` until focus leaves the page or comes back round.
+
+    Focus that falls to the document mid-walk is not the end: the next press goes on from where it
+    fell (and, if that lands on the document again, from the last focused element). Only a press
+    that finds nothing new ends the walk. ``start`` names the element focused before the first press,
+    which counts as already reached.
+    """
+    walk = Walk()
+    seen: dict[str, int] = {start: 0} if start else {}
+    presses = 0
+    while presses < max_steps:
         page.keyboard.press(key)
-        stop = _active(page)
+        presses += 1
+        stop = active(page)
         if stop is None:
-            return stops, "left"
-        if stops and stop.selector == stops[-1].selector:
-            return stops, "stuck"
+            page.keyboard.press(key)
+            presses += 1
+            stop = active(page)
+            if stop is None and walk.stops:
+                try:
+                    page.focus(walk.stops[-1].selector, timeout=1000)
+                except PlaywrightError:
+                    return walk
+                page.keyboard.press(key)
+                presses += 1
+                stop = active(page)
+            if stop is None or stop.selector in seen:
+                return walk  # past the last control: focus left the page
+            if walk.stops and not _went_round(page, walk.stops[-1].selector, stop.selector, backwards=key != "Tab"):
+                walk.drops.append(walk.stops[-1].selector)
+        if walk.stops and stop.selector == walk.stops[-1].selector:
+            walk.end, walk.loop = "stuck", [stop.selector]
+            return walk
         if stop.selector in seen:
-            return stops, "cycle" if seen[stop.selector] > 0 else "wrapped"
-        seen[stop.selector] = len(stops)
-        stops.append(stop)
-    return stops, "limit"
+            # Back at the first stop by one move of focus is the sequence wrapping round; anywhere
+            # else, or after a script moved focus again, it is focus pulled round: a cycle.
+            pulled = len(stop.data.get("moved") or []) > 1
+            if seen[stop.selector] == 0 and not pulled:
+                walk.end = "wrapped"
+                return walk
+            walk.end, walk.loop = "cycle", [s.selector for s in walk.stops[seen[stop.selector]:]]
+            return walk
+        seen[stop.selector] = len(walk.stops)
+        walk.stops.append(stop)
+    walk.end = "limit"
+    return walk
+
+
+def _went_round(page: Page, before: str, after: str, *, backwards: bool) -> bool:
+    """Whether focus that left the page between ``before`` and ``after`` went round the document's
+    end (back to its start, as past the last control) rather than falling mid-page."""
+    return bool(page.evaluate(
+        "([a, b, back]) => { const x = document.querySelector(a), y = document.querySelector(b); if (!x || !y) return false; "
+        "const p = x.compareDocumentPosition(y); return back ? !!(p & Node.DOCUMENT_POSITION_FOLLOWING) "
+        ": !!(p & Node.DOCUMENT_POSITION_PRECEDING); }", [before, after, backwards]))
+
+
+def escape(page: Page, trapped: list[str]) -> str | None:
+    """How focus leaves the ``trapped`` elements, when the page says how and it works; else None.
+
+    Escape (a standard way out) is tried first; then each key the page's text names, with focus in
+    the trap; then the same after activating a help control inside the trap (instructions shown on
+    demand).
+    """
+    inside = set(trapped)
+
+    def tried(key: str) -> bool:
+        try:
+            page.focus(trapped[-1], timeout=1000)
+            page.keyboard.press(key)
+        except PlaywrightError:
+            return False
+        now = active(page)
+        return now is not None and now.selector not in inside
+
+    if tried("Escape"):
+        return "Escape"
+    for attempt in range(2):
+        text = str(page.evaluate("() => document.body ? document.body.innerText : ''"))
+        for match in _INSTRUCTION.finditer(text):
+            key = key_from_instruction(match.group(1))
+            if key and tried(key):
+                return f"{key} (the page says: {match.group(0)!r})"
+        if attempt:
+            break
+        names = page.evaluate("(sels) => sels.map((s) => { const e = document.querySelector(s); "
+                              "return e ? e.textContent + ' ' + (e.getAttribute('aria-label') || '') : ''; })", trapped)
+        helpers = [sel for sel, name in zip(trapped, names, strict=True) if _HELP.search(str(name))]
+        if not helpers:
+            break
+        for sel in helpers:
+            try:
+                page.focus(str(sel), timeout=1000)
+                page.keyboard.press("Enter")
+            except PlaywrightError:
+                continue
+    return None
 
 
 def reachability(page: Page, *, evidence: Evidence | None = None) -> list[Finding]:
@@ -121,43 +193,54 @@ def reachability(page: Page, *, evidence: Evidence | None = None) -> list[Findin
     path = page_path(page)
     expected = [str(d["selector"]) for d in page.evaluate(_FOCUSABLES)]
     out: list[Finding] = []
-    _reset(page)
-    forward, end = tab_walk(page)
+    reset(page)
+    walk = tab_walk(page)
+    forward, end = walk.stops, walk.end
     if end in ("stuck", "cycle"):
         where = forward[-1].selector if forward else "body"
-        out.append(Finding(rule="keyboard-trap", criterion="WCAG 2.1.2", page=path, selector=where,
-                           message=f"focus cannot move on from {where} with Tab ({end} after {len(forward)} stops)",
-                           evidence=shoot(evidence, page, where, f"trap-{path}")))
-    elif end == "limit":
+        way_out = escape(page, walk.loop or [where])
+        if way_out is None:
+            out.append(Finding(rule="keyboard-trap", criterion="WCAG 2.1.2", page=path, selector=where,
+                               message=f"focus cannot move on from {where} with Tab ({end} after {len(forward)} stops) "
+                                       "and the page says of no other way out that works",
+                               evidence=shoot(evidence, page, where, f"trap-{path}")))
+            out.extend(_order(forward, path, evidence, page))
+            return out
+        out.append(Finding(rule="keyboard-trap-documented", severity="note", page=path, selector=where,
+                           message=f"Tab cannot move on from {where}; the page's own way out works: {way_out}"))
+        return out + _order(forward, path, evidence, page)
+    if end == "limit":
         out.append(Finding(rule="keyboard-walk-limit", severity="warning", page=path,
                            message=f"stopped after {MAX_STEPS} Tab presses; later controls were not checked"))
+        return out + _order(forward, path, evidence, page)
+    for after in walk.drops:
+        out.append(Finding(rule="focus-lost", severity="warning", criterion="WCAG 2.4.3", page=path, selector=after or None,
+                           message=f"focus fell to the page itself after {after or 'the start'}; Tab went on from there"))
     reached = {s.selector for s in forward}
-    if end not in ("stuck", "cycle", "limit"):
-        for sel in expected:
-            if sel not in reached:
-                out.append(Finding(rule="keyboard-unreachable", criterion="WCAG 2.1.1", page=path, selector=sel,
-                                   message="focusable element is never reached with Tab",
-                                   evidence=shoot(evidence, page, sel, f"unreachable-{path}")))
-        # Walk back from the last stop (Tab past the end may leave the page or wrap round).
-        back: list[Stop] = []
-        back_end = "left"
-        if forward:
-            page.focus(forward[-1].selector)
-            back, back_end = tab_walk(page, "Shift+Tab")
-        if back_end in ("stuck", "cycle"):
-            where = back[-1].selector if back else "body"
-            out.append(Finding(rule="keyboard-trap", criterion="WCAG 2.1.2", page=path, selector=where,
-                               message=f"focus cannot move back from {where} with Shift+Tab"))
-        else:
-            want = [s.selector for s in reversed(forward[:-1])]
-            got = [s.selector for s in back][: len(want)]
-            if got != want:
-                first = next((i for i, (g, w) in enumerate(zip(got, want, strict=False)) if g != w), len(got))
-                out.append(Finding(
-                    rule="keyboard-reverse-order", criterion="WCAG 2.4.3", page=path,
-                    selector=got[first] if first < len(got) else None,
-                    message=f"Shift+Tab does not retrace the Tab order: step {first + 1} goes to "
-                            f"{got[first] if first < len(got) else 'nothing'}, expected {want[first]}"))
+    for sel in expected:
+        if sel not in reached:
+            out.append(Finding(rule="keyboard-unreachable", criterion="WCAG 2.1.1", page=path, selector=sel,
+                               message="focusable element is never reached with Tab",
+                               evidence=shoot(evidence, page, sel, f"unreachable-{path}")))
+    # Walk back from the last stop (Tab past the end may leave the page or wrap round).
+    back = Walk()
+    if forward:
+        page.focus(forward[-1].selector)
+        back = tab_walk(page, "Shift+Tab", start=forward[-1].selector)
+    if back.end in ("stuck", "cycle"):
+        where = back.stops[-1].selector if back.stops else "body"
+        out.append(Finding(rule="keyboard-trap", criterion="WCAG 2.1.2", page=path, selector=where,
+                           message=f"focus cannot move back from {where} with Shift+Tab"))
+    else:
+        want = [s.selector for s in reversed(forward[:-1])]
+        got = [s.selector for s in back.stops][: len(want)]
+        if got != want:
+            first = next((i for i, (g, w) in enumerate(zip(got, want, strict=False)) if g != w), len(got))
+            out.append(Finding(
+                rule="keyboard-reverse-order", criterion="WCAG 2.4.3", page=path,
+                selector=got[first] if first < len(got) else None,
+                message=f"Shift+Tab does not retrace the Tab order: step {first + 1} goes to "
+                        f"{got[first] if first < len(got) else 'nothing'}, expected {want[first]}"))
     out.extend(_order(forward, path, evidence, page))
     return out
 
@@ -183,18 +266,19 @@ def _order(stops: list[Stop], path: str, evidence: Evidence | None, page: Page) 
 def skip_link(page: Page, *, evidence: Evidence | None = None) -> list[Finding]:
     """The first Tab stop is a link to the main content and following it moves focus there (2.4.1)."""
     path = page_path(page)
-    _reset(page)
+    reset(page)
     page.keyboard.press("Tab")
     # Let a focus transition (even a 1 ms reduced-motion one) finish before judging visibility.
     page.wait_for_timeout(60)
-    first = _active(page)
+    first = active(page, settle=0)
     href = str(first.data.get("href", "")) if first else ""
     if first is None or not href.startswith("#") or len(href) < 2:
         return [Finding(rule="skip-link", criterion="WCAG 2.4.1", page=path,
                         selector=first.selector if first else None,
                         message="the first Tab stop is not a link that skips to the main content")]
-    target = page.evaluate("(id) => { const t = document.getElementById(id); return t ? "
-                           "window.__cmSelector(t) : null; }", href[1:])
+    # A fragment names an element by id, or an <a name> anchor (HTML's indicated part of the document).
+    target = page.evaluate("(id) => { const t = document.getElementById(id) || Array.from(document.getElementsByName(id))"
+                           ".find((e) => e.localName === 'a'); return t ? window.__cmSelector(t) : null; }", href[1:])
     if target is None:
         return [Finding(rule="skip-link", criterion="WCAG 2.4.1", page=path, selector=first.selector,
                         message=f"skip link points at {href}, which does not exist")]
@@ -203,7 +287,10 @@ def skip_link(page: Page, *, evidence: Evidence | None = None) -> list[Finding]:
         "return r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth; }", first.selector)
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
-    after = _active(page)
+    after = active(page)
+    if after is None:  # focus fell to the page on the way: the next press goes on from where it fell
+        page.keyboard.press("Tab")
+        after = active(page)
     inside = after is not None and bool(page.evaluate(
         "([t, a]) => { const tt = document.querySelector(t), aa = document.querySelector(a); "
         "return !!(tt && aa && (tt.contains(aa) || (tt.compareDocumentPosition(aa) & Node.DOCUMENT_POSITION_FOLLOWING))); }",
@@ -217,87 +304,6 @@ def skip_link(page: Page, *, evidence: Evidence | None = None) -> list[Finding]:
         out.append(Finding(rule="skip-link", criterion="WCAG 2.4.1", page=path, selector=first.selector,
                            message=f"after following the skip link, Tab goes to {after.selector if after else 'nothing'}"
                                    f", not into {target}"))
-    return out
-
-
-def _luminance(rgb: bytes) -> float:
-    def chan(c: int) -> float:
-        v = c / 255
-        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
-    return 0.2126 * chan(rgb[0]) + 0.7152 * chan(rgb[1]) + 0.0722 * chan(rgb[2])
-
-
-def contrast_changed_pixels(before: bytes, after: bytes, ratio: float = 3.0) -> int:
-    """How many pixels changed between two same-size PNGs with at least ``ratio`` contrast."""
-    a = Image.open(io.BytesIO(before)).convert("RGB")
-    b = Image.open(io.BytesIO(after)).convert("RGB")
-    if a.size != b.size:
-        return 0
-    cache: dict[bytes, float] = {}
-    count = 0
-    da, db = a.tobytes(), b.tobytes()
-    for i in range(0, len(da), 3):
-        pa, pb = da[i:i + 3], db[i:i + 3]
-        if pa == pb:
-            continue
-        la = cache.get(pa)
-        if la is None:
-            la = cache[pa] = _luminance(pa)
-        lb = cache.get(pb)
-        if lb is None:
-            lb = cache[pb] = _luminance(pb)
-        hi, lo = max(la, lb), min(la, lb)
-        if (hi + 0.05) / (lo + 0.05) >= ratio:
-            count += 1
-    return count
-
-
-def focus_appearance(page: Page, *, evidence: Evidence | None = None, margin: int = 8) -> list[Finding]:
-    """WCAG 2.4.13 for one control of each kind reached by Tab: focused vs unfocused pixels."""
-    path = page_path(page)
-    out: list[Finding] = []
-    checked: set[str] = set()
-    seen: set[str] = set()
-    _reset(page)
-    for _ in range(MAX_STEPS):
-        page.keyboard.press("Tab")
-        cur = _active(page)
-        if cur is None or cur.selector in seen:
-            break
-        seen.add(cur.selector)
-        if cur.kind in checked or cur.w < 1 or cur.h < 1:
-            continue
-        checked.add(cur.kind)
-        page.wait_for_timeout(30)
-        page.evaluate("(s) => document.querySelector(s).scrollIntoView({block: 'center', behavior: 'instant'})",
-                      cur.selector)
-        box = page.evaluate("(s) => { const r = document.querySelector(s).getBoundingClientRect(); "
-                            "return [r.left, r.top, r.width, r.height]; }", cur.selector)
-        vw, vh = page.evaluate("() => [innerWidth, innerHeight]")
-        x0, y0 = max(0.0, box[0] - margin), max(0.0, box[1] - margin)
-        clip = Clip(x=x0, y=y0, width=min(vw - x0, box[2] + 2 * margin), height=min(vh - y0, box[3] + 2 * margin))
-        if clip["width"] < 1 or clip["height"] < 1:
-            continue
-        focused = page.screenshot(clip=clip, animations="disabled", caret="hide")
-        page.evaluate("(s) => document.querySelector(s).blur()", cur.selector)
-        unfocused = page.screenshot(clip=clip, animations="disabled", caret="hide")
-        # Refocus so the Tab sequence continues from here (the last input was a key press, so
-        # :focus-visible still applies).
-        page.focus(cur.selector)
-        changed = contrast_changed_pixels(unfocused, focused)
-        # The area of a 2 CSS px thick perimeter of the control, counting only the sides whose
-        # indicator can be on screen: a control at the page's top-left corner has its outline cut
-        # by the viewport edge there, which no page can avoid. At least two sides always count.
-        w, h = box[2], box[3]
-        sides_w = (box[1] - margin >= 0) + (box[1] + h + margin <= vh)
-        sides_h = (box[0] - margin >= 0) + (box[0] + w + margin <= vw)
-        needed = max(2 * (w * sides_w + h * sides_h), 2 * (w + h))
-        if changed < needed:
-            out.append(Finding(
-                rule="focus-appearance", criterion="WCAG 2.4.13", page=path, selector=cur.selector,
-                message=f"focus indicator changes {changed} px at 3:1 contrast; needs {needed:.0f} px "
-                        f"(a 2 CSS px perimeter of {w:.0f} x {h:.0f}, sides on screen)",
-                evidence=shoot(evidence, page, cur.selector, f"focus-{path}")))
     return out
 
 
