@@ -22,43 +22,69 @@ BREAKPOINTS: tuple[tuple[int, int], ...] = (
     (360, 740), (740, 360), (768, 1024), (1024, 768), (1024, 1366), (1366, 1024), (1440, 900), (900, 1440),
 )
 
+# Whether the page scrolls sideways, and the elements that make it: each element that reaches past
+# the window's edge (outside any box that scrolls or clips it) is taken out of the layout for a
+# moment, and it widens the page when the page then narrows. Content parked before the start edge
+# (a skip link at left: -1000em) cannot make a page scroll and is never blamed.
 _OVERFLOW = SELECTOR_JS + r"""
 () => {
   const doc = document.documentElement;
   const width = doc.clientWidth;
+  const rtl = getComputedStyle(doc).direction === 'rtl';
   const offenders = [];
-  if (doc.scrollWidth > width + 1) {
+  const wide = doc.scrollWidth;
+  if (wide > width + 1) {
+    const past = (r) => (rtl ? r.left < -1 : r.right > width + 1) && r.width > 0;
+    const candidates = [];
     for (const el of document.body.querySelectorAll('*')) {
       const r = el.getBoundingClientRect();
-      if ((r.right <= width + 1 && r.left >= -1) || r.width === 0) continue;
+      if (!past(r)) continue;
       // Inside a box that scrolls or clips horizontally: that box's business, not the page's.
       let contained = false;
       for (let n = el.parentElement; n && n !== document.body; n = n.parentElement) {
-        const ox = getComputedStyle(n).overflowX;
-        if (ox !== 'visible') { contained = true; break; }
+        if (getComputedStyle(n).overflowX !== 'visible') { contained = true; break; }
       }
       if (contained) continue;
-      // Report the outermost element that sticks out, not each of its children.
-      const pr = el.parentElement ? el.parentElement.getBoundingClientRect() : null;
-      if (pr && (pr.right > width + 1 || pr.left < -1) && el.parentElement !== document.body) continue;
-      offenders.push({selector: window.__cmSelector(el), right: Math.round(r.left < -1 ? width - r.left : r.right)});
+      // The outermost element that sticks out, not each of its children.
+      const parent = el.parentElement;
+      if (parent && parent !== document.body && past(parent.getBoundingClientRect())) continue;
+      candidates.push(el);
+    }
+    for (const el of candidates.slice(0, 12)) {
+      const old = el.getAttribute('style');
+      el.style.setProperty('display', 'none', 'important');
+      const without = doc.scrollWidth;
+      if (old === null) el.removeAttribute('style'); else el.setAttribute('style', old);
+      const r = el.getBoundingClientRect();
+      if (without < wide) offenders.push({selector: window.__cmSelector(el), right: Math.round(rtl ? width - r.left : r.right)});
+    }
+    if (!offenders.length) for (const el of candidates.slice(0, 3)) {
+      const r = el.getBoundingClientRect();
+      offenders.push({selector: window.__cmSelector(el), right: Math.round(rtl ? width - r.left : r.right)});
     }
   }
   return {scrollWidth: doc.scrollWidth, width, offenders: offenders.slice(0, 10)};
 }
 """
 
-# Leaf boxes (text, controls, images) that are visible; overlaps between two of them that are not
-# nested, and text that spills out of a box that clips it.
+# Leaf content (text runs, controls, images) that is visible. Two pieces overlap when what they
+# paint meets (text is measured by its line boxes, not its element's box, so a paragraph flowing
+# beside a float overlaps nothing) and one of them is what is painted on top there. Text is cut
+# off when a box that hides overflow ends before it does (WCAG 1.4.4's "clipped by overflow", with
+# the cases that clip on purpose: a one-line box whose line height fills it, an ellipsis).
 _COLLISIONS = SELECTOR_JS + r"""
 () => {
-  const LEAF = 'a, button, input, select, textarea, img, svg, video, label, h1, h2, h3, h4, h5, h6, p, li, dt, dd, td, th, span, strong, em, small, code';
+  const LEAF = 'a, button, input, select, textarea, img, svg, video, label, h1, h2, h3, h4, h5, h6, p, li, dt, dd, td, th, span, strong, em, small, code, div';
+  const CONTROL = 'a, button, input, select, textarea, img, svg, video';
   const doc = document.documentElement;
   const items = [];
   const clipped = [];
-  function visibleClip(el) {
+  const hides = (v) => v === 'hidden' || v === 'clip';
+  // The part of the window the element's content can show in: inside every box (its own, for its
+  // text) that does not let overflow show.
+  function visibleClip(el, self) {
     let box = {l: -Infinity, t: -Infinity, r: Infinity, b: Infinity};
-    for (let n = el.parentElement; n && n !== doc; n = n.parentElement) {
+    for (let n = self ? el : el.parentElement; n && n !== doc; n = n.parentElement) {
       const s = getComputedStyle(n);
       if (s.overflowX !== 'visible' || s.overflowY !== 'visible') {
         const r = n.getBoundingClientRect();
@@ -67,29 +93,61 @@ _COLLISIONS = SELECTOR_JS + r"""
     }
     return box;
   }
+  function textRects(el) {
+    const out = [];
+    const range = document.createRange();
+    for (const node of el.childNodes) {
+      if (node.nodeType !== 3 || !node.textContent.trim()) continue;
+      range.selectNodeContents(node);
+      for (const r of range.getClientRects()) if (r.width > 0 && r.height > 0) out.push(r);
+    }
+    return out;
+  }
+  const hiddenAway = (el, cs) => cs.position === 'absolute' && (cs.clip.startsWith('rect') || el.getBoundingClientRect().width <= 1);
+  // Which box that hides overflow cuts the text off, if one does.
+  function cutBy(el, rects) {
+    for (let n = el; n && n !== doc; n = n.parentElement) {
+      const s = getComputedStyle(n);
+      const hx = hides(s.overflowX), hy = hides(s.overflowY);
+      // Text a box lets the user scroll to is not cut off in that direction (one hidden direction
+      // makes the other "auto"); beyond a box that scrolls, what clips clips that box, not the text.
+      const scrolls = /(auto|scroll)/.test(s.overflowX) || /(auto|scroll)/.test(s.overflowY);
+      if (!hx && !hy) { if (scrolls) return null; continue; }
+      const r = n.getBoundingClientRect();
+      if (r.width <= 1 || r.height <= 1) return null;  // a visually hidden box, on purpose
+      const box = {l: r.left + n.clientLeft, t: r.top + n.clientTop, r: r.left + n.clientLeft + n.clientWidth, b: r.top + n.clientTop + n.clientHeight};
+      const ellipsis = s.whiteSpace.startsWith('nowrap') && s.textOverflow !== 'clip';
+      const lineHeight = s.lineHeight === 'normal' ? 1.2 * parseFloat(s.fontSize) : parseFloat(s.lineHeight);
+      // A one-line box on purpose: its line fills it and the text's letters fit in it.
+      const oneLine = lineHeight >= r.height - 0.5 && parseFloat(s.fontSize) <= r.height + 1;
+      for (const t of rects) {
+        if (hx && !ellipsis && (t.right > box.r + 2 || t.left < box.l - 2)) return n;
+        if (hy && !oneLine && (t.bottom > box.b + 2 || t.top < box.t - 2)) return n;
+      }
+      if (scrolls) return null;
+    }
+    return null;
+  }
   for (const el of document.body.querySelectorAll(LEAF)) {
     if (el.closest('[aria-hidden=true], [inert], [hidden], svg') && el.localName !== 'svg') continue;
     const cs = getComputedStyle(el);
-    if (cs.visibility !== 'visible' || Number(cs.opacity) === 0) continue;
-    if (cs.position === 'absolute' && (cs.clip.startsWith('rect') || el.getBoundingClientRect().width <= 1)) continue;
-    const hasText = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
-    const isLeaf = hasText || el.matches('a, button, input, select, textarea, img, svg, video');
-    if (!isLeaf) continue;
-    const clip = visibleClip(el);
-    const rects = Array.from(cs.display === 'inline' ? el.getClientRects() : [el.getBoundingClientRect()])
-      .map((r) => ({l: Math.max(r.left, clip.l), t: Math.max(r.top, clip.t), r: Math.min(r.right, clip.r), b: Math.min(r.bottom, clip.b)}))
+    if (cs.visibility !== 'visible' || Number(cs.opacity) === 0 || cs.display === 'none') continue;
+    if (hiddenAway(el, cs)) continue;
+    const text = textRects(el);
+    const control = el.matches(CONTROL);
+    if (!text.length && !control) continue;
+    const clip = visibleClip(el, !control);
+    const own = control ? Array.from(cs.display === 'inline' ? el.getClientRects() : [el.getBoundingClientRect()]) : text;
+    const rects = own.map((r) => ({l: Math.max(r.left, clip.l), t: Math.max(r.top, clip.t), r: Math.min(r.right, clip.r), b: Math.min(r.bottom, clip.b)}))
       .filter((r) => r.r - r.l > 1 && r.b - r.t > 1);
     if (!rects.length) continue;
     items.push({el, rects});
-    // Text that its own box cuts off.
-    if (hasText && (cs.overflowX !== 'visible' || cs.overflowY !== 'visible') && cs.textOverflow !== 'ellipsis'
-        && (el.scrollWidth > el.clientWidth + 2 || el.scrollHeight > el.clientHeight + 2))
-      clipped.push({selector: window.__cmSelector(el), kind: 'clipped-text'});
+    if (text.length && cutBy(el, text)) clipped.push({selector: window.__cmSelector(el), kind: 'clipped-text'});
   }
   // Text or controls that spill outside the visible box of a parent that does not scroll.
-  for (const {el, rects} of items) {
+  for (const {el} of items) {
     const parent = el.parentElement;
-    if (!parent || parent === document.body) continue;
+    if (!parent || parent === document.body || el.localName === 'div') continue;
     const ps = getComputedStyle(parent);
     if (ps.display === 'inline' || ps.display === 'contents') continue;
     const pr = parent.getBoundingClientRect();
@@ -97,6 +155,7 @@ _COLLISIONS = SELECTOR_JS + r"""
     if (r.right > pr.right + 2 && ps.overflowX === 'visible' && r.left < pr.right && getComputedStyle(el).position !== 'absolute')
       clipped.push({selector: window.__cmSelector(el), kind: 'spills-out'});
   }
+  const mine = (item, node) => !!node && (item.el === node || item.el.contains(node));
   const overlaps = [];
   for (let i = 0; i < items.length && overlaps.length < 10; i++) {
     for (let j = i + 1; j < items.length; j++) {
@@ -104,8 +163,12 @@ _COLLISIONS = SELECTOR_JS + r"""
       if (a.el.contains(b.el) || b.el.contains(a.el)) continue;
       let hit = false;
       for (const ra of a.rects) for (const rb of b.rects) {
-        const w = Math.min(ra.r, rb.r) - Math.max(ra.l, rb.l), h = Math.min(ra.b, rb.b) - Math.max(ra.t, rb.t);
-        if (w > 2 && h > 2) hit = true;
+        const l = Math.max(ra.l, rb.l), r = Math.min(ra.r, rb.r), t = Math.max(ra.t, rb.t), bt = Math.min(ra.b, rb.b);
+        if (hit || r - l <= 2 || bt - t <= 2) continue;
+        const x = (l + r) / 2, y = (t + bt) / 2;
+        if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) { hit = true; continue; }
+        const top = document.elementFromPoint(x, y);
+        if (mine(a, top) || mine(b, top)) hit = true;
       }
       if (hit) { overlaps.push({a: window.__cmSelector(a.el), b: window.__cmSelector(b.el)}); break; }
     }
