@@ -1,5 +1,11 @@
-"""Page structure: landmarks (1.3.1), one h1 and heading order (1.3.1, 2.4.6 best practice),
-accessible names for controls (4.1.2) and the language of the page and of its parts (3.1.1, 3.1.2).
+"""Page structure: landmarks (1.3.1), headings (an h1 for the main content, no skipped levels, no
+empty heading, no text styled as a heading without being one), accessible names for controls (4.1.2)
+and the language of the page and of its parts (3.1.1, 3.1.2).
+
+Names and heading roles are the browser's own (:mod:`axtree`). Level-1 headings outside the main
+content (a site wrapper's title, a logo heading in the banner) do not count against the one h1 of
+the main content. Text that only looks like a heading is a needs-review item: whether it titles a
+section is for a person to say.
 """
 
 # ruff: noqa: E501 - the page scripts below are JavaScript, kept readable on long lines
@@ -8,8 +14,13 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
+from pytest_castmatch.checks import NEEDS_REVIEW, axtree
 from pytest_castmatch.checks.evidence import SELECTOR_JS, Evidence, page_path, shoot
 from pytest_castmatch.model import Finding
+
+#: Roles of controls that need an accessible name (WCAG 4.1.2).
+NAMED_ROLES = frozenset({"link", "button", "textbox", "searchbox", "combobox", "checkbox", "radio", "switch", "tab",
+                         "menuitem", "menuitemcheckbox", "menuitemradio", "listbox", "slider", "spinbutton"})
 
 _OUTLINE = SELECTOR_JS + r"""
 () => {
@@ -27,11 +38,15 @@ _OUTLINE = SELECTOR_JS + r"""
     .filter((l) => ['main', 'navigation', 'banner', 'contentinfo', 'complementary', 'search', 'region', 'form'].includes(l.role));
   const headings = Array.from(document.querySelectorAll('h1, h2, h3, h4, h5, h6, [role=heading]')).filter(visible)
     .map((el) => ({level: el.getAttribute('role') === 'heading' ? Number(el.getAttribute('aria-level') || 2) : Number(el.localName[1]),
-                   text: el.textContent.trim().slice(0, 60), selector: window.__cmSelector(el)}));
+                   text: el.textContent.trim().slice(0, 60), selector: window.__cmSelector(el),
+                   main: (() => { const m = el.closest('main, [role=main]'); return m ? window.__cmSelector(m) : ''; })()}));
   // Content outside every landmark, ignoring skip links and live regions that sit there by design.
   const stray = [];
+  // Skip links (alone or in a wrapper of their own) sit outside landmarks on purpose.
+  const skipOnly = (el) => { const links = Array.from(el.querySelectorAll('a[href^="#"]')); return links.length > 0 &&
+    links.map((a) => a.textContent).join('').replace(/\s+/g, '') === (el.textContent || '').replace(/\s+/g, ''); };
   for (const el of document.body.children) {
-    if (!visible(el) || el.matches('script, style, template, [role=status], [role=alert], [aria-live], .skip-link, a[href^="#"]')) continue;
+    if (!visible(el) || el.matches('script, style, template, [role=status], [role=alert], [aria-live], .skip-link, a[href^="#"]') || skipOnly(el)) continue;
     if (landmarks.some((l) => { const n = document.querySelector(l.selector); return n && (n === el || n.contains(el) || el.contains(n)); })) continue;
     if ((el.textContent || '').trim()) stray.push(window.__cmSelector(el));
   }
@@ -39,30 +54,54 @@ _OUTLINE = SELECTOR_JS + r"""
 }
 """
 
-_NAMES = SELECTOR_JS + r"""
+# Text set apart like a heading: a short run of text on a line of its own, much larger or larger and
+# bolder than the page's body text, with content after it, and no heading role. The body text size is
+# the size most of the page's characters are set in.
+_HEADING_LIKE = SELECTOR_JS + r"""
 () => {
-  const text = (el) => (el.innerText || el.textContent || '').replace(/\s+/g, ' ').trim();
-  const byIds = (ids) => ids.split(/\s+/).map((id) => document.getElementById(id)).filter(Boolean).map(text).join(' ').trim();
-  const nameOf = (el) => {
-    if (el.getAttribute('aria-labelledby')) { const n = byIds(el.getAttribute('aria-labelledby')); if (n) return n; }
-    if ((el.getAttribute('aria-label') || '').trim()) return el.getAttribute('aria-label').trim();
-    if (el.labels && el.labels.length) { const n = Array.from(el.labels).map(text).join(' ').trim(); if (n) return n; }
-    if (el.matches('input[type=submit], input[type=reset], input[type=button]')) return el.value || el.type;
-    if (el.matches('input[type=image], img')) return el.alt || '';
-    if (el.matches('a, button, summary, [role=button], [role=link], [role=tab], [role=menuitem]')) {
-      const t = text(el);
-      if (t) return t;
-      const alts = Array.from(el.querySelectorAll('img[alt], svg[aria-label], [aria-label]')).map((n) => n.getAttribute('alt') || n.getAttribute('aria-label')).join(' ').trim();
-      if (alts) return alts;
-    }
-    return (el.getAttribute('title') || el.getAttribute('placeholder') || '').trim();
-  };
-  const out = [];
-  for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button], [role=link], [role=checkbox], [role=tab], [role=menuitem]')) {
-    if (!el.getClientRects().length || el.closest('[aria-hidden=true], [inert]')) continue;
-    if (!nameOf(el)) out.push({selector: window.__cmSelector(el), html: el.outerHTML.slice(0, 120)});
+  const SKIP = 'h1, h2, h3, h4, h5, h6, [role=heading], a, button, label, legend, caption, th, summary, figcaption, ' +
+               'select, option, textarea, input, nav, [role=navigation], [aria-hidden=true], [hidden], script, style, noscript, template';
+  const weight = {};
+  const texts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const t = n.textContent.replace(/\s+/g, ' ').trim();
+    const el = n.parentElement;
+    if (!t || !el) continue;
+    const cs = getComputedStyle(el);
+    if (cs.display === 'none' || cs.visibility !== 'visible') continue;
+    weight[cs.fontSize] = (weight[cs.fontSize] || 0) + t.length;
+    texts.push([el, t]);
   }
-  return out;
+  const base = parseFloat(Object.entries(weight).sort((a, b) => b[1] - a[1])[0]?.[0] || '16');
+  const blockOf = (el) => { let b = el; while (b && getComputedStyle(b).display === 'inline') b = b.parentElement; return b; };
+  const out = [];
+  const seen = new Set();
+  for (const [el, t] of texts) {
+    if (seen.has(el) || el.closest(SKIP)) continue;
+    seen.add(el);
+    const cs = getComputedStyle(el);
+    const size = parseFloat(cs.fontSize), bold = (parseInt(cs.fontWeight, 10) || 400) >= 600;
+    if (!(size >= 1.5 * base || (size >= 1.2 * base && bold))) continue;
+    if (t.length > 80 || t.split(' ').length > 10 || /[.!?,;]$/.test(t)) continue;
+    // A line of its own: the whole text of its block.
+    const block = blockOf(el);
+    if (!block || block === document.body || (block.innerText || '').replace(/\s+/g, ' ').trim() !== t) continue;
+    if (block.closest(SKIP)) continue;
+    const r = block.getBoundingClientRect();
+    if (r.width < 1 || r.height < 1) continue;
+    // Content follows it, as content follows a heading.
+    let next = block, follows = false;
+    while (next && !follows) {
+      let sib = next.nextElementSibling;
+      while (sib && !follows) { if ((sib.innerText || '').trim() || sib.querySelector('input, select, textarea, button, img')) follows = true; sib = sib.nextElementSibling; }
+      next = next.parentElement;
+      if (next === document.body) break;
+    }
+    if (!follows) continue;
+    out.push({selector: window.__cmSelector(block), text: t.slice(0, 60), size: Math.round(size * 10) / 10, base, bold});
+  }
+  return out.slice(0, 20);
 }
 """
 
@@ -92,7 +131,8 @@ _LANG = SELECTOR_JS + r"""
 
 def landmarks_and_headings(page: Page, *, evidence: Evidence | None = None) -> list[Finding]:
     """One main, one banner and one contentinfo, navigation present (and labelled when repeated),
-    all content inside landmarks, exactly one h1, no skipped heading levels."""
+    all content inside landmarks, an h1 (and one only in the main content), no skipped heading
+    levels, no empty heading."""
     path = page_path(page)
     data = page.evaluate(_OUTLINE)
     out: list[Finding] = []
@@ -115,29 +155,56 @@ def landmarks_and_headings(page: Page, *, evidence: Evidence | None = None) -> l
                            message="content outside every landmark"))
     levels = [int(h["level"]) for h in data["headings"]]
     h1 = levels.count(1)
-    if h1 != 1:
+    if h1 == 0:
         out.append(Finding(rule="one-h1", criterion="WCAG 1.3.1", page=path,
-                           message=f"{h1} level-1 headings; a page needs exactly one",
+                           message="no level-1 heading: the main content needs one that says what the page is",
                            evidence=shoot(evidence, page, None, f"h1-{path}")))
+    in_main: dict[str, int] = {}
+    for h in data["headings"]:
+        if int(h["level"]) == 1 and h["main"]:
+            in_main[str(h["main"])] = in_main.get(str(h["main"]), 0) + 1
+    for main, count in in_main.items():
+        if count > 1:
+            out.append(Finding(rule="one-h1", criterion="WCAG 1.3.1", page=path, selector=main,
+                               message=f"{count} level-1 headings in the main content; it needs exactly one",
+                               evidence=shoot(evidence, page, None, f"h1-{path}")))
     prev = 0
     for h, level in zip(data["headings"], levels, strict=True):
         if prev and level > prev + 1:
             out.append(Finding(rule="heading-order", criterion="WCAG 1.3.1", page=path, selector=str(h["selector"]),
                                message=f"heading level jumps from h{prev} to h{level} ({h['text']!r})"))
         prev = level
-    if levels and levels[0] != 1 and h1:
-        out.append(Finding(rule="heading-order", criterion="WCAG 1.3.1", page=path, selector=str(data["headings"][0]["selector"]),
-                           message=f"the first heading is h{levels[0]}, not the h1"))
+    main_levels = [(h, int(h["level"])) for h in data["headings"] if h["main"]]
+    if main_levels and main_levels[0][1] != 1 and any(level == 1 for _, level in main_levels):
+        first = main_levels[0][0]
+        out.append(Finding(rule="heading-order", criterion="WCAG 1.3.1", page=path, selector=str(first["selector"]),
+                           message=f"the main content's first heading is h{main_levels[0][1]}, not its h1"))
+    for node in axtree.nodes(page, {"heading"}):
+        if not node.name:
+            out.append(Finding(rule="heading-empty", page=path, selector=node.selector,
+                               message="heading has no accessible name: it announces a section and says nothing",
+                               evidence=shoot(evidence, page, node.selector, f"empty-heading-{path}")))
     return out
+
+
+def heading_like_text(page: Page, *, evidence: Evidence | None = None) -> list[Finding]:
+    """Text styled as a heading but without a heading role: a needs-review item each (1.3.1)."""
+    path = page_path(page)
+    return [Finding(rule="heading-like-text", criterion="WCAG 1.3.1", severity=NEEDS_REVIEW, page=path,
+                    selector=str(d["selector"]),
+                    message=f"{d['text']!r} looks like a heading ({d['size']:g} px{' bold' if d['bold'] else ''}, body text "
+                            f"{d['base']:g} px) but is not marked up as one: make it a heading, or confirm it is not one",
+                    evidence=shoot(evidence, page, str(d["selector"]), f"heading-like-{path}"))
+            for d in page.evaluate(_HEADING_LIKE)]
 
 
 def accessible_names(page: Page, *, evidence: Evidence | None = None) -> list[Finding]:
     """Every link, button and form control has an accessible name (4.1.2)."""
     path = page_path(page)
-    return [Finding(rule="accessible-name", criterion="WCAG 4.1.2", page=path, selector=str(d["selector"]),
-                    message="control has no accessible name", context=str(d["html"]),
-                    evidence=shoot(evidence, page, str(d["selector"]), f"name-{path}"))
-            for d in page.evaluate(_NAMES)]
+    return [Finding(rule="accessible-name", criterion="WCAG 4.1.2", page=path, selector=node.selector,
+                    message=f"{node.role} has no accessible name",
+                    evidence=shoot(evidence, page, node.selector, f"name-{path}"))
+            for node in axtree.nodes(page, NAMED_ROLES) if not node.name]
 
 
 def language(page: Page, expected: str | None = None, *, rtl: bool | None = None) -> list[Finding]:
