@@ -25,7 +25,8 @@ PLACEHOLDER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # Names that say nothing about where a link goes or what a button does (WCAG 2.4.4 / 2.4.9).
 GENERIC_NAMES: frozenset[str] = frozenset({
     "click here", "click", "here", "read more", "more", "learn more", "link", "this", "go", "details",
-    "this link", "continue reading", "submit", "button", "more info", "info", "see more",
+    "this link", "continue reading", "submit", "button", "more info", "info", "see more", "download", "view",
+    "find out more", "more details", "see details", "read on", "view more", "show more", "go here", "click this",
 })
 # An actionable message names the next step; these verbs open the instructions people act on.
 ACTION_VERBS: tuple[str, ...] = (
@@ -126,17 +127,27 @@ def placeholder_text(content: PageContent, message_keys: Iterable[str] = ()) -> 
     return findings
 
 
+# A file format says what kind of file, not which one; a demonstrative points at something else.
+_FORMAT_OR_POINTER = re.compile(
+    r"(?:html|pdf|epub|txt|plain text|docx?|csv|xlsx?|mp3|mp4|zip|(?:this|that|these|those)(?: \w+)?)")
+
+
+def generic_name(name: str) -> bool:
+    """Whether ``name`` says nothing of a link's destination or a button's action on its own."""
+    bare = re.sub(r"[^\w\s]", "", " ".join(name.casefold().split())).strip()
+    return bare in GENERIC_NAMES or _FORMAT_OR_POINTER.fullmatch(bare) is not None
+
+
 def descriptive_names(content: PageContent) -> list[Finding]:
     """Links and buttons whose accessible name is empty or generic ("click here", "read more")."""
     findings = []
     for control in content.controls:
         name = control["name"].strip()
-        normalised = re.sub(r"[^\w\s]", "", name.casefold()).strip()
         if not name:
             findings.append(Finding(rule="control-no-name", page=content.url, selector=control["selector"],
                                     criterion="WCAG 4.1.2", context=control.get("href") or None,
                                     message=f"{control['tag']} has no accessible name"))
-        elif normalised in GENERIC_NAMES:
+        elif generic_name(name):
             findings.append(Finding(rule="control-generic-name", page=content.url, selector=control["selector"],
                                     criterion="WCAG 2.4.9", context=control.get("href") or None,
                                     message=f"{control['tag']} is named {name!r}: say where it goes or what it does"))
