@@ -16,7 +16,7 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks import navigation
+from pytest_castmatch.checks import NEEDS_REVIEW, navigation
 from pytest_castmatch.checks.evidence import SELECTOR_JS, Evidence, page_path, shoot
 from pytest_castmatch.model import Finding
 
@@ -82,23 +82,36 @@ _SNAPSHOT = SELECTOR_JS + r"""
 }
 """
 
+# The pause control of what moved: a visible control named to pause, stop, hide or freeze it, or
+# to set how often it changes, in the region that moved (widened a few levels to reach controls
+# beside it, such as a carousel's buttons). A visible control that opens such controls ("Control
+# changes", "Settings") is named in ``opens``; the caller presses it and looks again.
 _PAUSE_CONTROL = SELECTOR_JS + r"""
 (selectors) => {
-  const words = /\b(pause|stop|hold|freeze)\b|रोक|روک/i;
+  const words = /\b(pause|stop|hold|freeze|hide)\b|रोक|روک/i;
+  const rate = /\b(frequency|speed|interval|slower|rate)\b/i;
+  const opener = /\b(controls?|settings|options)\b/i;
   const nameOf = (el) => (el.getAttribute('aria-label') || el.textContent || el.value || el.title || '').trim();
+  const shown = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility === 'visible'; };
   const changed = selectors.map((s) => document.querySelector(s)).filter(Boolean);
   if (!changed.length) return null;
-  // The region that moved: the nearest common ancestor of what changed, widened a few levels to
-  // reach controls that sit beside the moving part (a carousel's buttons beside its track).
+  // Content alone on the page is not presented in parallel with other content (2.2.2 does not apply).
+  const all = (document.body.innerText || '').replace(/\s+/g, ' ').trim();
+  if (changed.every((c) => (c.innerText || c.textContent || '').replace(/\s+/g, ' ').trim() === all)) return {alone: true};
   let region = changed[0];
   while (region && !changed.every((c) => region.contains(c))) region = region.parentElement;
+  const found = {control: null, name: '', rate: false, opens: null, region: window.__cmSelector(changed[0].parentElement || changed[0])};
   for (let up = 0; region && up < 4; up++, region = region.parentElement) {
-    const controls = Array.from(region.querySelectorAll('button, [role=button], input[type=button], input[type=checkbox], a[href]'));
+    const controls = Array.from(region.querySelectorAll('button, [role=button], input[type=button], input[type=checkbox], a[href]')).filter(shown);
     const match = controls.find((c) => words.test(nameOf(c)) || (c.hasAttribute('aria-pressed') && /pause|play|stop/i.test(
       Object.values(c.dataset).join(' ') + ' ' + c.className)));
-    if (match) return {control: window.__cmSelector(match), name: nameOf(match), region: window.__cmSelector(region)};
+    if (match) return Object.assign(found, {control: window.__cmSelector(match), name: nameOf(match), region: window.__cmSelector(region)});
+    const slower = controls.find((c) => rate.test(nameOf(c)));
+    if (slower) return Object.assign(found, {control: window.__cmSelector(slower), name: nameOf(slower), rate: true, region: window.__cmSelector(region)});
+    const opens = controls.find((c) => opener.test(nameOf(c)));
+    if (opens && !found.opens) found.opens = window.__cmSelector(opens);
   }
-  return {control: null, name: '', region: window.__cmSelector(changed[0].parentElement || changed[0])};
+  return found;
 }
 """
 
@@ -149,10 +162,22 @@ def _advance(page: Page, watch_ms: int) -> list[str]:
     return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
 
 
+def _still_moving(page: Page, watch_ms: int) -> list[str]:
+    # What a user still sees changing: hidden content does not move for anyone.
+    moved = _advance(page, watch_ms)
+    moved = list(page.evaluate("(sels) => sels.filter((s) => { const el = document.querySelector(s); if (!el) return false; "
+                               "const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0 && "
+                               "getComputedStyle(el).visibility === 'visible'; })", moved))
+    return moved + [str(d["selector"]) for d in durations(page) if d["kind"] == "running"
+                    and (float(d.get("total", 0)) < 0 or float(d.get("total", 0)) > PAUSE_AFTER_MS)]
+
+
 def pause_control(page: Page, *, evidence: Evidence | None = None, watch_ms: int = WATCH_MS) -> list[Finding]:
     """WCAG 2.2.2: auto-advancing content and animations over 5 s have a pause control that works.
 
-    The page must have been opened without reduced motion and with ``page.clock`` installed.
+    The page must have been opened without reduced motion and with ``page.clock`` installed. A
+    control that only sets how often content changes is a needs-review item: whether it lets a
+    user slow the content enough is for a person to judge.
     """
     path = page_path(page)
     out: list[Finding] = []
@@ -163,19 +188,26 @@ def pause_control(page: Page, *, evidence: Evidence | None = None, watch_ms: int
     if not movers:
         return out
     found: dict[str, Any] | None = page.evaluate(_PAUSE_CONTROL, movers)
+    if found and found.get("alone"):
+        return out
+    if found and not found["control"] and found.get("opens"):
+        page.click(str(found["opens"]), timeout=5000)
+        found = page.evaluate(_PAUSE_CONTROL, movers)
     region = found["region"] if found else movers[0]
     if not found or not found["control"]:
         return [Finding(rule="pause-control-missing", criterion="WCAG 2.2.2", page=path, selector=region,
                         message="content moves or advances on its own for more than 5 s and has no pause or stop "
                                 "control", evidence=shoot(evidence, page, region, f"no-pause-{path}"))]
     control = str(found["control"])
-    page.click(control)
+    if found.get("rate"):
+        return [Finding(rule="pause-control-rate", criterion="WCAG 2.2.2", severity=NEEDS_REVIEW, page=path,
+                        selector=control, message=f"needs review: {found['name']!r} sets how often the content changes; "
+                                                  "check it lets a user slow it enough or stop it")]
+    page.click(control, timeout=5000)
     # Move the pointer and focus away: rotation that only stops while hovered or focused is not paused.
     page.mouse.move(0, 0)
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
-    still = _advance(page, watch_ms)
-    still += [str(d["selector"]) for d in durations(page) if d["kind"] == "running"
-              and (float(d.get("total", 0)) < 0 or float(d.get("total", 0)) > PAUSE_AFTER_MS)]
+    still = _still_moving(page, watch_ms)
     if still:
         out.append(Finding(
             rule="pause-control-ineffective", criterion="WCAG 2.2.2", page=path, selector=control,
