@@ -10,7 +10,7 @@ from typing import Literal
 import pytest
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks import axe
+from pytest_castmatch.checks import NEEDS_REVIEW, axe
 from pytest_castmatch.model import Finding
 
 # A plain axe.run with the tags and nothing else, as axe's own documentation shows it.
@@ -131,3 +131,47 @@ def test_the_launch_count_takes_every_failing_severity_and_only_axe_rules() -> N
              for s in ("critical", "high", "review")]
     found.append(Finding(rule="keyboard/trap", severity="critical", message="m"))
     assert axe.counts(found) == {"axe/color-contrast": 2}
+
+
+INCOMPLETE = """<!doctype html><html lang="en"><head><title>t</title><style>
+body{{color:#111;background:#fff;font:16px/1.5 sans-serif}}
+.g{{background:linear-gradient(90deg,#fff,{end});color:{fg};padding:4px}}
+</style></head><body><main><h1>Gradient</h1><p class="g">Text over a gradient background</p>
+</main></body></html>"""
+
+
+@pytest.mark.parametrize(("end", "fg", "expected"), [
+    ("#bbf", "#333", []),
+    ("#0ff", "#666", [("axe/color-contrast-enhanced", "error")]),
+    ("#777", "#555", [("axe/color-contrast-enhanced", "review")]),
+])
+def test_contrast_axe_cannot_decide_is_measured_on_pixels(page: Page, end: str, fg: str,
+                                                          expected: list[tuple[str, str]]) -> None:
+    page.set_content(INCOMPLETE.format(end=end, fg=fg))
+    found = [(f.rule, f.severity) for f in axe.findings(page, theme="light") if f.selector == "p"]
+    assert found == expected
+
+
+def test_what_axe_cannot_decide_is_a_needs_review_item(page: Page) -> None:
+    page.set_content('<!doctype html><html lang="en"><title>t</title><main><h1>Close</h1>'
+                     '<button class="x" aria-label="Close">X</button></main>'
+                     '<style>.x{color:#666;background:#fff}</style></html>')
+    found = [f for f in axe.findings(page, theme="light") if f.severity == NEEDS_REVIEW]
+    assert [(f.rule, f.selector, f.criterion) for f in found] == [
+        ("axe/color-contrast-enhanced", "button", "WCAG 1.4.6")]
+    assert "too short" in found[0].message
+    assert axe.counts(found, NEEDS_REVIEW) == {"axe/color-contrast-enhanced": 1}
+    assert axe.counts(found) == {}
+
+
+def test_a_page_without_a_dark_theme_is_scanned_once(page: Page) -> None:
+    found = axe.scan_themes(page, "/axe/no-main.html")
+    assert found
+    assert all(f.context and f.context.startswith("theme=light") for f in found)
+    assert sum(axe.counts(found).values()) == len({(f.rule, f.selector) for f in found})
+
+
+def test_a_problem_in_both_themes_is_one_finding_naming_both(page: Page) -> None:
+    found = [f for f in axe.scan_themes(page, "/axe/colours.html") if f.selector == ".faint"]
+    assert [(f.rule, (f.context or "").split()[0]) for f in found] == [
+        ("axe/color-contrast", "theme=light,dark")]

@@ -37,3 +37,13 @@ def test_a_control_that_says_what_it_does_is_for_review(page: Page) -> None:
 def test_changes_that_keep_the_context_pass(page: Page) -> None:
     page.goto("/context/good.html")
     assert context.on_input(page) == []
+
+
+def test_a_navigation_a_service_worker_answers_is_seen_and_the_page_loaded_again(page: Page) -> None:
+    # Requests a service worker handles pass no route: the replaced document shows the navigation.
+    page.goto("/context/worker-navigates.html")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    found = context.on_input(page)
+    assert [(f.rule, f.severity) for f in found] == [("change-on-input", "error")]
+    assert "worker-navigates.html?area=bandra" in found[0].message
+    assert page.url.endswith("/context/worker-navigates.html")

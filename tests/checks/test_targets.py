@@ -31,3 +31,20 @@ def test_measuring_leaves_the_page_where_it_was(page: Page, corpus_url: str) -> 
     page.evaluate("window.scrollTo(0, 300)")
     targets.measure(page)
     assert page.evaluate("window.scrollY") == 300
+
+
+def test_exceptions_are_passes_with_their_reason_not_findings(page: Page, corpus_url: str) -> None:
+    page.set_viewport_size({"width": 800, "height": 600})
+    page.goto(corpus_url + "/targets/inline.html")
+    measured = targets.measure(page)
+    found = targets.enhanced(page, measured=measured)
+    assert {m.selector: m.exception for m in targets.exceptions(measured)} == {"#in-sentence": "inline"}
+    assert "#in-sentence" not in {f.selector for f in found}
+    assert all(f.severity == "error" for f in found)
+
+
+def test_a_cover_is_named_in_the_finding(page: Page, corpus_url: str) -> None:
+    page.set_viewport_size({"width": 800, "height": 600})
+    page.goto(corpus_url + "/targets/overlap.html")
+    found = {f.selector: f.message for f in targets.enhanced(page)}
+    assert "covers part of it" in found["#half-covered"]
