@@ -207,6 +207,14 @@ CATALOGUE: tuple[Defect, ...] = (
        "accessibility/test_structure.py::test_landmarks_and_headings"),
     _d("bad-landmarks", "header/nav/main/footer landmarks are plain divs", "design-review-qa", "p0",
        "accessibility/test_structure.py::test_landmarks_and_headings"),
+    _d("select-navigates", "search filters submit the page as soon as an option is chosen", "design-review-qa", "p0",
+       "accessibility/test_change_on_input.py"),
+    _d("read-more-links", "featured profiles are linked as 'Read more'", "design-review-qa", "p0",
+       "accessibility/test_link_purpose.py"),
+    _d("gradient-text-contrast", "the home page's lede is grey text over a gradient, below 7:1", "design-review-qa",
+       "p0", "accessibility/test_axe.py::test_wcag_aaa_light_and_dark"),
+    _d("overlapping-text", "a talent card's skills line is drawn over its area line", "design-review-qa", "p0",
+       "accessibility/test_layout.py::test_breakpoints_and_orientation"),
 )
 
 BY_NAME: dict[str, Defect] = {d.name: d for d in CATALOGUE}

@@ -16,12 +16,14 @@ LANGUAGES = {"en": False, "hi": False, "ur": True}
 @pytest.mark.p0
 @pytest.mark.owner("design-review-qa")
 def test_landmarks_and_headings(page: Page, gate: Gate, inventory_pages: list[str]) -> None:
-    """One main/banner/contentinfo, navigation, all content in landmarks, one h1, ordered headings."""
+    """One main/banner/contentinfo, navigation, all content in landmarks, the h1 of the main content,
+    ordered headings with names; text styled as a heading without being one is for review (1.3.1)."""
     evidence = Evidence.for_gate(gate)
     for path in inventory_pages:
         if gate.check(navigation.visit(page, path)):
             continue
         gate.check(structure.landmarks_and_headings(page, evidence=evidence))
+        gate.check(structure.heading_like_text(page, evidence=evidence))
 
 
 @pytest.mark.p0

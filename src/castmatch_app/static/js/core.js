@@ -67,6 +67,12 @@
     });
   });
 
+  // A select marked data-submit-on-change submits its form when its option changes (a change of
+  // context on input; only the select-navigates defect marks one).
+  document.querySelectorAll("select[data-submit-on-change]").forEach((select) => {
+    select.addEventListener("change", () => { if (select.form) select.form.submit(); });
+  });
+
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", () => { navigator.serviceWorker.register("/sw.js").catch(() => {}); });
   }
