@@ -4,7 +4,9 @@ Changing the setting of a control must not change the context (load another page
 open a window, move focus) unless the user was told so before using it. Each select, radio button
 and checkbox on the page is changed as a user would change it (a select's next option, an unchecked
 radio or checkbox ticked) and put back afterwards. Navigations that a change starts are answered
-with "204 No Content", so the page stays put and nothing is sent on; new windows are closed.
+with "204 No Content", so the page stays put and nothing is sent on; one that a service worker
+answers (requests it handles pass no route) replaces the document, which is how it is seen, and the
+page is loaded again to go on. New windows are closed.
 
 A control whose label or description says what it will do ("goes to", "opens", "submits") may have
 told the user: a needs-review item. Any other change of context is an error.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Route
 
 from pytest_castmatch.checks import NEEDS_REVIEW
@@ -88,10 +91,12 @@ def on_input(page: Page, *, evidence: Evidence | None = None) -> list[Finding]:
     page.route("**/*", stay)
     page.on("popup", opened)
     out: list[Finding] = []
+    url = page.url
     try:
         for control in controls:
             sel = str(control["selector"])
             before = page.evaluate(_STATE, sel)
+            mark = page.evaluate("() => (window.__cmStays = String(Math.random()))")
             navigations.clear()
             windows.clear()
             if control["kind"] == "select":
@@ -99,13 +104,21 @@ def on_input(page: Page, *, evidence: Evidence | None = None) -> list[Finding]:
             else:
                 page.locator(sel).check(timeout=2000, force=True)
             page.wait_for_timeout(WAIT_MS)
-            focus_moved = page.evaluate("(s) => { const a = document.activeElement; const el = document.querySelector(s); "
-                                        "return !!(a && el && a !== el && a !== document.body && !el.contains(a) && "
-                                        "!(el.labels && Array.from(el.labels).includes(a))); }", sel)
+            try:
+                replaced = not page.evaluate("(m) => window.__cmStays === m", mark)
+            except PlaywrightError:  # the document is being replaced
+                replaced = True
             changes = [*(f"loads {n}" for n in navigations), *(f"opens a window at {w}" for w in windows)]
-            if focus_moved:
-                changes.append("moves focus away")
-            page.evaluate(_RESTORE, [sel, before])
+            if replaced:
+                page.wait_for_load_state("load")
+                changes.append(f"loads {page.url}")
+                page.goto(url, wait_until="load")
+            else:
+                if page.evaluate("(s) => { const a = document.activeElement; const el = document.querySelector(s); "
+                                 "return !!(a && el && a !== el && a !== document.body && !el.contains(a) && "
+                                 "!(el.labels && Array.from(el.labels).includes(a))); }", sel):
+                    changes.append("moves focus away")
+                page.evaluate(_RESTORE, [sel, before])
             if not changes:
                 continue
             warned = bool(_WARNS.search(str(control["said"])))
