@@ -19,6 +19,7 @@ from PIL import Image
 from playwright._impl._api_structures import Clip
 from playwright.sync_api import Page
 
+from pytest_castmatch.checks.contrast import luminance
 from pytest_castmatch.checks.evidence import SELECTOR_JS, Evidence, page_path, shoot
 from pytest_castmatch.model import Finding
 
@@ -86,13 +87,6 @@ def reset(page: Page) -> None:
     active(page, settle=0)
 
 
-def _luminance(rgb: bytes) -> float:
-    def chan(c: int) -> float:
-        v = c / 255
-        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
-    return 0.2126 * chan(rgb[0]) + 0.7152 * chan(rgb[1]) + 0.0722 * chan(rgb[2])
-
-
 def contrast_changed_pixels(before: bytes, after: bytes, ratio: float = 3.0) -> int:
     """How many pixels changed between two same-size PNGs with at least ``ratio`` contrast."""
     a = Image.open(io.BytesIO(before)).convert("RGB")
@@ -108,10 +102,10 @@ def contrast_changed_pixels(before: bytes, after: bytes, ratio: float = 3.0) -> 
             continue
         la = cache.get(pa)
         if la is None:
-            la = cache[pa] = _luminance(pa)
+            la = cache[pa] = luminance((pa[0], pa[1], pa[2]))
         lb = cache.get(pb)
         if lb is None:
-            lb = cache[pb] = _luminance(pb)
+            lb = cache[pb] = luminance((pb[0], pb[1], pb[2]))
         hi, lo = max(la, lb), min(la, lb)
         if (hi + 0.05) / (lo + 0.05) >= ratio:
             count += 1
