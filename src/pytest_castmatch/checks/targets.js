@@ -147,6 +147,13 @@
     if (coarse.all && !shaped(el)) return {width: w, height: h, square: Math.min(w, h), covers: []};
     const side = turnedSide(el);
     if (side >= minimum - 0.5) return {width: w, height: h, square: side, covers: []};
+    // Most shaped targets (rounded corners) still hold the square at their centre: check it first.
+    const cx = (box.left + box.right) / 2, cy = (box.top + box.bottom) / 2, half = minimum / 2;
+    const centre = {left: cx - half, top: cy - half, right: cx + half, bottom: cy + half};
+    const corners = [[centre.left + 0.5, centre.top + 0.5], [centre.right - 0.5, centre.top + 0.5],
+                     [centre.left + 0.5, centre.bottom - 0.5], [centre.right - 0.5, centre.bottom - 0.5]];
+    if (corners.every(([x, y]) => part(el, document.elementFromPoint(x, y))) && grid(el, centre, 12, 12).all)
+      return {width: w, height: h, square: Math.min(w, h, minimum), covers: []};
     const step = Math.max(1, Math.ceil(Math.sqrt((w * h) / 3000)));
     return grid(el, box, Math.max(1, Math.floor(w / step)), Math.max(1, Math.floor(h / step)));
   }
