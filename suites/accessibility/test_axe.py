@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks import NEEDS_REVIEW, axe, navigation
+from pytest_castmatch.checks import axe, navigation
 from pytest_castmatch.checks.evidence import Evidence
+from pytest_castmatch.model import Severity
 from pytest_castmatch.recorder import Gate
 
 CONTRAST_RULES = ("axe/color-contrast", "axe/color-contrast-enhanced")
@@ -31,7 +32,7 @@ def test_wcag_aaa_light_and_dark(page: Page, gate: Gate, inventory_pages: list[s
     gate.check(found)
     missing = navigation.missing_pages(found)
     why = f"{len(missing)} of {len(inventory_pages)} pages not scanned: {', '.join(missing)}" if missing else ""
-    review = sum(axe.counts(found, NEEDS_REVIEW).values())
+    review = sum(axe.counts(found, Severity.REVIEW).values())
     labels = {"pages": str(len(inventory_pages)), "needs_review": str(review)}
     gate.metric("wcag_aaa_violations", sum(axe.counts(found).values()), labels=labels, not_measured=why,
                 samples=len(inventory_pages) - len(missing))  # a sample is one page, scanned in each theme it has

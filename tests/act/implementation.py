@@ -2,8 +2,8 @@
 
 The vendored test cases (``tests/act/<rule>/*.html``, listed in ``cases.json``; see NOTICE.md) are
 served on loopback and each is given to the check that implements its rule. A case's outcome is
-``failed`` when the check records a blocking finding for that rule, ``cantTell`` when it records a
-needs-review item, and ``passed`` otherwise (ACT treats passed and inapplicable alike here).
+``failed`` when the check records a finding that fails its gate for that rule, ``cantTell`` when it
+records a needs-review item, and ``passed`` otherwise (ACT treats passed and inapplicable alike here).
 
 Consistency follows the ACT Rules Community Group's implementation mapping (act-tools,
 ``getConsistency``): any failed outcome on a passed or inapplicable case makes an implementation
@@ -24,15 +24,12 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from pytest_castmatch.checks import axe, focus, keyboard, layout, links, motion, structure, targets
-from pytest_castmatch.model import Finding
+from pytest_castmatch.model import Finding, Severity
 from tests.loopback import serving_files
 
 ROOT = Path(__file__).parent
 #: ACT's test cases do not name a viewport; this is the one every case is opened in.
 VIEWPORT = {"width": 1280, "height": 1024}
-#: Severities that stand for an ACT "failed" outcome, and for "cantTell".
-BLOCKING = frozenset({"critical", "high", "error"})
-REVIEW = frozenset({"review", "needs-review", "incomplete"})
 
 
 @dataclass(frozen=True)
@@ -162,9 +159,9 @@ PROCEDURES: dict[str, Procedure] = {
 def outcome(found: Iterable[Finding], counts: Callable[[Finding], bool]) -> str:
     """ACT outcome of one case from the findings that speak for the rule."""
     mine = [f for f in found if counts(f)]
-    if any(f.severity in BLOCKING for f in mine):
+    if any(f.severity.fails for f in mine):
         return "failed"
-    if any(f.severity in REVIEW for f in mine):
+    if any(f.severity is Severity.REVIEW for f in mine):
         return "cantTell"
     return "passed"
 

@@ -10,8 +10,8 @@ from typing import Literal
 import pytest
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks import NEEDS_REVIEW, axe
-from pytest_castmatch.model import Finding
+from pytest_castmatch.checks import axe
+from pytest_castmatch.model import Finding, Severity
 
 # A plain axe.run with the tags and nothing else, as axe's own documentation shows it.
 PLAIN_RUN = """(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags},
@@ -156,11 +156,11 @@ def test_what_axe_cannot_decide_is_a_needs_review_item(page: Page) -> None:
     page.set_content('<!doctype html><html lang="en"><title>t</title><main><h1>Close</h1>'
                      '<button class="x" aria-label="Close">X</button></main>'
                      '<style>.x{color:#666;background:#fff}</style></html>')
-    found = [f for f in axe.findings(page, theme="light") if f.severity == NEEDS_REVIEW]
+    found = [f for f in axe.findings(page, theme="light") if f.severity == Severity.REVIEW]
     assert [(f.rule, f.selector, f.criterion) for f in found] == [
         ("axe/color-contrast-enhanced", "button", "WCAG 1.4.6")]
     assert "too short" in found[0].message
-    assert axe.counts(found, NEEDS_REVIEW) == {"axe/color-contrast-enhanced": 1}
+    assert axe.counts(found, Severity.REVIEW) == {"axe/color-contrast-enhanced": 1}
     assert axe.counts(found) == {}
 
 

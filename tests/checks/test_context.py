@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks import NEEDS_REVIEW, context
+from pytest_castmatch.checks import context
+from pytest_castmatch.model import Severity
 
 
 @pytest.mark.parametrize(("path", "selector", "change"), [
@@ -31,7 +32,7 @@ def test_the_page_stays_and_the_control_is_put_back(page: Page) -> None:
 def test_a_control_that_says_what_it_does_is_for_review(page: Page) -> None:
     page.goto("/context/warned.html")
     found = context.on_input(page)
-    assert [(f.rule, f.severity) for f in found] == [("change-on-input", NEEDS_REVIEW)]
+    assert [(f.rule, f.severity) for f in found] == [("change-on-input", Severity.REVIEW)]
 
 
 def test_changes_that_keep_the_context_pass(page: Page) -> None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks import NEEDS_REVIEW, axtree, structure
+from pytest_castmatch.checks import axtree, structure
+from pytest_castmatch.model import Severity
 
 
 def test_text_that_looks_like_a_heading_is_a_needs_review_item(page: Page) -> None:
     page.goto("/structure/looks-like-heading.html")
     found = structure.heading_like_text(page)
     assert [(f.rule, f.severity, f.criterion, f.selector) for f in found] == [
-        ("heading-like-text", NEEDS_REVIEW, "WCAG 1.3.1", "#fake")]
+        ("heading-like-text", Severity.REVIEW, "WCAG 1.3.1", "#fake")]
 
 
 def test_real_headings_are_not_heading_like(page: Page) -> None:

@@ -29,10 +29,10 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks import NEEDS_REVIEW, contrast, navigation
+from pytest_castmatch.checks import contrast, navigation
 from pytest_castmatch.checks.evidence import Evidence, page_path, shoot
 from pytest_castmatch.checks.theme import colours, colours_differ
-from pytest_castmatch.model import Finding
+from pytest_castmatch.model import Finding, Severity
 
 #: Every WCAG 2.x level up to AAA, plus Deque's best practices.
 WCAG_AAA_TAGS: tuple[str, ...] = (
@@ -254,7 +254,7 @@ def _message_key(node: Mapping[str, Any]) -> str:
     return ""
 
 
-def _contrast_results(page: Page, node: Mapping[str, Any], aaa: bool) -> list[tuple[str, str, str]] | None:
+def _contrast_results(page: Page, node: Mapping[str, Any], aaa: bool) -> list[tuple[str, Severity, str]] | None:
     """(rule, severity, message) for an undecided contrast node measured on its pixels; None when the
     pixels cannot tell (the node stays a needs-review item as axe left it)."""
     key = _message_key(node)
@@ -271,16 +271,17 @@ def _contrast_results(page: Page, node: Mapping[str, Any], aaa: bool) -> list[tu
 
     aa = judged.level(enhanced=False)
     if aa == "fail":
-        return [("color-contrast", "error", f"text contrast is {judged.describe()}; needs {need(False)}")]
-    out = []
+        return [("color-contrast", Severity.HIGH, f"text contrast is {judged.describe()}; needs {need(False)}")]
+    out: list[tuple[str, Severity, str]] = []
     if aa == "review":
-        out.append(("color-contrast", NEEDS_REVIEW,
+        out.append(("color-contrast", Severity.REVIEW,
                     f"needs review: text contrast is {judged.describe()}; parts of it are below {need(False)}"))
     aaa_level = judged.level(enhanced=True) if aaa else "pass"
     if aaa_level == "fail":
-        out.append(("color-contrast-enhanced", "error", f"text contrast is {judged.describe()}; needs {need(True)}"))
+        out.append(("color-contrast-enhanced", Severity.HIGH,
+                    f"text contrast is {judged.describe()}; needs {need(True)}"))
     elif aaa_level == "review" and aa != "review":
-        out.append(("color-contrast-enhanced", NEEDS_REVIEW,
+        out.append(("color-contrast-enhanced", Severity.REVIEW,
                     f"needs review: text contrast is {judged.describe()}; parts of it are below {need(True)}"))
     return out
 
@@ -304,11 +305,11 @@ def findings(
     day = today or dt.date.today()
     results = run(page, tags)
     # (rule, criterion, severity, selector, message, detail) before the baseline is applied.
-    raw: list[tuple[str, str | None, str, str, str, str]] = []
+    raw: list[tuple[str, str | None, Severity, str, str, str]] = []
     for rule_result in results.violations:
         rule = str(rule_result["id"])
         for node in rule_result.get("nodes", []):
-            raw.append((rule, criterion(rule_result.get("tags", [])), "error", _target(node),
+            raw.append((rule, criterion(rule_result.get("tags", [])), Severity.HIGH, _target(node),
                         f"{rule_result.get('help', rule)} ({rule_result.get('impact') or 'n/a'})",
                         str(node.get("failureSummary", ""))))
     judged: set[str] = set()
@@ -323,7 +324,7 @@ def findings(
                 judged.add(selector)
                 decided = _contrast_results(page, node, aaa="wcag2aaa" in tags)
             if decided is None:
-                raw.append((rule, criterion(rule_result.get("tags", [])), NEEDS_REVIEW, selector,
+                raw.append((rule, criterion(rule_result.get("tags", [])), Severity.REVIEW, selector,
                             f"needs review: {rule_result.get('help', rule)}: {_reason(node)}", ""))
             else:
                 raw.extend((r, CONTRAST[r], sev, selector, msg, "") for r, sev, msg in decided)
@@ -331,7 +332,7 @@ def findings(
     for rule, crit, severity, selector, message, detail in raw:
         entry = next((e for e in baseline if e.matches(path, rule, selector) and e.expires >= day), None)
         if entry:
-            severity = "note"
+            severity = Severity.NOTE
             message += f" — baselined by {entry.owner} until {entry.expires}: {entry.reason}"
         pic = () if entry else shoot(evidence, page, selector, f"{theme}-{rule}-{path}")
         out.append(Finding(rule=f"axe/{rule}", message=message, severity=severity, criterion=crit, page=path,
@@ -385,8 +386,8 @@ def _scan_toggled(page: Page, light: list[str], toggle: str, baseline: Sequence[
 
 def merge_themes(found: Iterable[Finding]) -> list[Finding]:
     """One finding per (rule, page, element, severity): the themes it was found in joined in its context."""
-    merged: dict[tuple[str, str | None, str | None, str], Finding] = {}
-    themes: dict[tuple[str, str | None, str | None, str], list[str]] = {}
+    merged: dict[tuple[str, str | None, str | None, Severity], Finding] = {}
+    themes: dict[tuple[str, str | None, str | None, Severity], list[str]] = {}
     for f in found:
         key = (f.rule, f.page, f.selector, f.severity)
         name = (f.context or "").split(" ", 1)[0].removeprefix("theme=")
@@ -404,15 +405,15 @@ def merge_themes(found: Iterable[Finding]) -> list[Finding]:
     return out
 
 
-def counts(found: Iterable[Finding], severity: str | None = None) -> Mapping[str, int]:
+def counts(found: Iterable[Finding], severity: Severity | None = None) -> Mapping[str, int]:
     """Unique problems per rule: blocking violations of every failing severity (what the launch metric
-    counts) by default, one severity (``NEEDS_REVIEW`` for the items awaiting review) when given. The
+    counts) by default, one severity (``Severity.REVIEW`` for the items awaiting review) when given. The
     same element's problem in two themes or two scans counts once."""
     seen: set[tuple[str, str | None, str | None]] = set()
     tally: dict[str, int] = {}
     for f in found:
         key = (f.rule, f.page, f.selector)
-        wanted = f.severity.fails if severity is None else f.severity == severity
+        wanted = f.severity.fails if severity is None else f.severity is severity
         if wanted and f.rule.startswith("axe/") and key not in seen:
             seen.add(key)
             tally[f.rule] = tally.get(f.rule, 0) + 1

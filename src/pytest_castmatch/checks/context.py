@@ -22,9 +22,8 @@ from typing import Any
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Route
 
-from pytest_castmatch.checks import NEEDS_REVIEW
 from pytest_castmatch.checks.evidence import SELECTOR_JS, Evidence, page_path, shoot
-from pytest_castmatch.model import Finding
+from pytest_castmatch.model import Finding, Severity
 
 #: How long after a change its handlers may take to start a navigation (a fetch before a redirect).
 WAIT_MS = 150
@@ -125,7 +124,7 @@ def on_input(page: Page, *, evidence: Evidence | None = None) -> list[Finding]:
             what = f"changing this {control['kind']} {', '.join(changes)}"
             out.append(Finding(
                 rule="change-on-input", criterion="WCAG 3.2.2", page=path, selector=sel,
-                severity=NEEDS_REVIEW if warned else "error",
+                severity=Severity.REVIEW if warned else "error",
                 message=(f"needs review: {what}; its label says so ({str(control['said'])[:80]!r}): check the user is told "
                          "before using it") if warned else f"{what}: a change of context on input, with no warning",
                 evidence=shoot(evidence, page, sel, f"on-input-{path}")))

@@ -16,9 +16,9 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks import NEEDS_REVIEW, navigation
+from pytest_castmatch.checks import navigation
 from pytest_castmatch.checks.evidence import SELECTOR_JS, Evidence, page_path, shoot
-from pytest_castmatch.model import Finding
+from pytest_castmatch.model import Finding, Severity
 
 #: Longest animation or transition tolerated under ``prefers-reduced-motion: reduce``.
 REDUCED_MAX_MS = 100.0
@@ -200,7 +200,7 @@ def pause_control(page: Page, *, evidence: Evidence | None = None, watch_ms: int
                                 "control", evidence=shoot(evidence, page, region, f"no-pause-{path}"))]
     control = str(found["control"])
     if found.get("rate"):
-        return [Finding(rule="pause-control-rate", criterion="WCAG 2.2.2", severity=NEEDS_REVIEW, page=path,
+        return [Finding(rule="pause-control-rate", criterion="WCAG 2.2.2", severity=Severity.REVIEW, page=path,
                         selector=control, message=f"needs review: {found['name']!r} sets how often the content changes; "
                                                   "check it lets a user slow it enough or stop it")]
     page.click(control, timeout=5000)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks import NEEDS_REVIEW, axtree
+from pytest_castmatch.checks import axtree
 from pytest_castmatch.checks.evidence import SELECTOR_JS, Evidence, page_path, shoot
-from pytest_castmatch.model import Finding
+from pytest_castmatch.model import Finding, Severity
 
 #: Roles of controls that need an accessible name (WCAG 4.1.2).
 NAMED_ROLES = frozenset({"link", "button", "textbox", "searchbox", "combobox", "checkbox", "radio", "switch", "tab",
@@ -190,7 +190,7 @@ def landmarks_and_headings(page: Page, *, evidence: Evidence | None = None) -> l
 def heading_like_text(page: Page, *, evidence: Evidence | None = None) -> list[Finding]:
     """Text styled as a heading but without a heading role: a needs-review item each (1.3.1)."""
     path = page_path(page)
-    return [Finding(rule="heading-like-text", criterion="WCAG 1.3.1", severity=NEEDS_REVIEW, page=path,
+    return [Finding(rule="heading-like-text", criterion="WCAG 1.3.1", severity=Severity.REVIEW, page=path,
                     selector=str(d["selector"]),
                     message=f"{d['text']!r} looks like a heading ({d['size']:g} px{' bold' if d['bold'] else ''}, body text "
                             f"{d['base']:g} px) but is not marked up as one: make it a heading, or confirm it is not one",
