@@ -241,51 +241,6 @@ def _reason(node: Mapping[str, Any]) -> str:
     return "axe could not decide"
 
 
-#: axe's contrast rules and the criterion each speaks for.
-CONTRAST = {"color-contrast": "WCAG 1.4.3", "color-contrast-enhanced": "WCAG 1.4.6"}
-
-
-def _message_key(node: Mapping[str, Any]) -> str:
-    for key in ("any", "all", "none"):
-        for check in node.get(key, []):
-            data = check.get("data")
-            if isinstance(data, dict) and data.get("messageKey"):
-                return str(data["messageKey"])
-    return ""
-
-
-def _contrast_results(page: Page, node: Mapping[str, Any], aaa: bool) -> list[tuple[str, Severity, str]] | None:
-    """(rule, severity, message) for an undecided contrast node measured on its pixels; None when the
-    pixels cannot tell (the node stays a needs-review item as axe left it)."""
-    key = _message_key(node)
-    if key == "equalRatio":
-        return []  # text painted in its background's colour is not visual presentation of text
-    targets = node.get("target", [])
-    if key not in contrast.PIXEL_DECIDABLE or len(targets) != 1 or not isinstance(targets[0], str):
-        return None
-    judged = contrast.judge(page, targets[0])
-    if judged is None:
-        return None
-    def need(enhanced: bool) -> str:
-        return f"{(4.5 if judged.large else 7) if enhanced else (3 if judged.large else 4.5):g}:1"
-
-    aa = judged.level(enhanced=False)
-    if aa == "fail":
-        return [("color-contrast", Severity.HIGH, f"text contrast is {judged.describe()}; needs {need(False)}")]
-    out: list[tuple[str, Severity, str]] = []
-    if aa == "review":
-        out.append(("color-contrast", Severity.REVIEW,
-                    f"needs review: text contrast is {judged.describe()}; parts of it are below {need(False)}"))
-    aaa_level = judged.level(enhanced=True) if aaa else "pass"
-    if aaa_level == "fail":
-        out.append(("color-contrast-enhanced", Severity.HIGH,
-                    f"text contrast is {judged.describe()}; needs {need(True)}"))
-    elif aaa_level == "review" and aa != "review":
-        out.append(("color-contrast-enhanced", Severity.REVIEW,
-                    f"needs review: text contrast is {judged.describe()}; parts of it are below {need(True)}"))
-    return out
-
-
 def findings(
     page: Page,
     *,
@@ -318,16 +273,16 @@ def findings(
         for node in rule_result.get("nodes", []):
             selector = _target(node)
             decided = None
-            if rule in CONTRAST:
+            if rule in contrast.RULES:
                 if selector in judged:
                     continue
                 judged.add(selector)
-                decided = _contrast_results(page, node, aaa="wcag2aaa" in tags)
+                decided = contrast.decide(page, node, aaa="wcag2aaa" in tags)
             if decided is None:
                 raw.append((rule, criterion(rule_result.get("tags", [])), Severity.REVIEW, selector,
                             f"needs review: {rule_result.get('help', rule)}: {_reason(node)}", ""))
             else:
-                raw.extend((r, CONTRAST[r], sev, selector, msg, "") for r, sev, msg in decided)
+                raw.extend((r, contrast.RULES[r], sev, selector, msg, "") for r, sev, msg in decided)
     out = []
     for rule, crit, severity, selector, message, detail in raw:
         entry = next((e for e in baseline if e.matches(path, rule, selector) and e.expires >= day), None)

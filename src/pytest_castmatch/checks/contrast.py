@@ -19,12 +19,15 @@ Thresholds are WCAG's: 4.5:1 (AA) and 7:1 (AAA) for text, 3:1 and 4.5:1 for larg
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
 from playwright._impl._api_structures import Clip
 from playwright.sync_api import Page
+
+from pytest_castmatch.model import Severity
 
 #: What axe could not decide that pixels can: the background is a gradient, an image, an element
 #: drawn over or under the text, generated content, or the text holds an image node.
@@ -173,3 +176,49 @@ def judge(page: Page, selector: str) -> Judgement | None:
                and ratio((r, g, b), (float(s["color"][0]), float(s["color"][1]), float(s["color"][2]))) >= need
                for s in data["shadows"])
     return Judgement(min(seen), max(seen), bool(data["large"]), halo)
+
+
+#: axe's contrast rules and the criterion each speaks for.
+RULES = {"color-contrast": "WCAG 1.4.3", "color-contrast-enhanced": "WCAG 1.4.6"}
+
+
+def _message_key(node: Mapping[str, Any]) -> str:
+    for key in ("any", "all", "none"):
+        for check in node.get(key, []):
+            data = check.get("data")
+            if isinstance(data, dict) and data.get("messageKey"):
+                return str(data["messageKey"])
+    return ""
+
+
+def decide(page: Page, node: Mapping[str, Any], *, aaa: bool) -> list[tuple[str, Severity, str]] | None:
+    """What an axe contrast node left undecided comes to on its pixels: (axe rule, severity, message)
+    for each failure or needs-review item, ``[]`` when the text passes; None when the pixels cannot
+    tell (the node stays a needs-review item as axe left it). ``aaa`` judges 7:1 as well as 4.5:1."""
+    key = _message_key(node)
+    if key == "equalRatio":
+        return []  # text painted in its background's colour is not visual presentation of text
+    targets = node.get("target", [])
+    if key not in PIXEL_DECIDABLE or len(targets) != 1 or not isinstance(targets[0], str):
+        return None
+    judged = judge(page, targets[0])
+    if judged is None:
+        return None
+
+    def need(enhanced: bool) -> str:
+        return f"{(4.5 if judged.large else 7) if enhanced else (3 if judged.large else 4.5):g}:1"
+
+    aa = judged.level(enhanced=False)
+    if aa == "fail":
+        return [("color-contrast", Severity.HIGH, f"text contrast is {judged.describe()}; needs {need(False)}")]
+    out: list[tuple[str, Severity, str]] = []
+    if aa == "review":
+        out.append(("color-contrast", Severity.REVIEW,
+                    f"needs review: text contrast is {judged.describe()}; parts of it are below {need(False)}"))
+    aaa_level = judged.level(enhanced=True) if aaa else "pass"
+    if aaa_level == "fail":
+        out.append(("color-contrast-enhanced", Severity.HIGH, f"text contrast is {judged.describe()}; needs {need(True)}"))
+    elif aaa_level == "review" and aa != "review":
+        out.append(("color-contrast-enhanced", Severity.REVIEW,
+                    f"needs review: text contrast is {judged.describe()}; parts of it are below {need(True)}"))
+    return out
