@@ -207,6 +207,8 @@ CATALOGUE: tuple[Defect, ...] = (
        "accessibility/test_structure.py::test_landmarks_and_headings"),
     _d("bad-landmarks", "header/nav/main/footer landmarks are plain divs", "design-review-qa", "p0",
        "accessibility/test_structure.py::test_landmarks_and_headings"),
+    _d("styled-heading", "the home page's featured section is titled by bold large text, not a heading",
+       "design-review-qa", "p0", "accessibility/test_structure.py::test_landmarks_and_headings"),
     _d("select-navigates", "search filters submit the page as soon as an option is chosen", "design-review-qa", "p0",
        "accessibility/test_change_on_input.py"),
     _d("read-more-links", "featured profiles are linked as 'Read more'", "design-review-qa", "p0",

@@ -87,6 +87,7 @@ CHECKS: dict[str, Check] = {
     "broken-shortlist-button": broken_shortlist,
     "sw-no-cache": lambda c: "const CACHING = false;" in c.get("/sw.js").text,
     "missing-h1": lambda c: "<h1" not in c.get("/talent").text,
+    "styled-heading": lambda c: '<p class="h2-like" id="featured-title">' in c.get("/").text,
     "select-navigates": lambda c: "data-submit-on-change" in c.get("/talent").text,
     "read-more-links": lambda c: ">Read more<" in c.get("/").text,
     "gradient-text-contrast": lambda c: "lede-gradient" in c.get("/").text,
