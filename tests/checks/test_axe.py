@@ -175,3 +175,11 @@ def test_a_problem_in_both_themes_is_one_finding_naming_both(page: Page) -> None
     found = [f for f in axe.scan_themes(page, "/axe/colours.html") if f.selector == ".faint"]
     assert [(f.rule, (f.context or "").split()[0]) for f in found] == [
         ("axe/color-contrast", "theme=light,dark")]
+
+
+def test_a_dark_theme_behind_a_switch_is_scanned_and_the_switch_put_back(page: Page) -> None:
+    assert [f for f in axe.scan_themes(page, "/axe/toggle.html") if f.severity.fails] == []
+    found = axe.scan_themes(page, "/axe/toggle.html", toggle="[data-theme-toggle]")
+    assert [(f.rule, f.selector, (f.context or "").split()[0]) for f in found if f.severity.fails] == [
+        ("axe/color-contrast", ".faint", "theme=dark")]
+    assert page.evaluate("document.documentElement.className") == ""

@@ -61,6 +61,15 @@ def test_undescriptive_controls(cpage: Page, html: str, rule: str) -> None:
     assert rules(content.descriptive_names(content.collect(cpage))) == [rule]
 
 
+@pytest.mark.parametrize(("name", "generic"), [
+    ("Read more", True), ("  CLICK   here! ", True), ("PDF", True), ("this page", True), ("Find out more", True),
+    ("Read more about Asha Rao", False), ("Download the casting brief (PDF)", False), ("Thistle", False),
+    ("Viewpoint", False),
+])
+def test_a_generic_name_says_nothing_on_its_own(name: str, generic: bool) -> None:
+    assert content.generic_name(name) is generic
+
+
 def test_unlabelled_field(cpage: Page) -> None:
     cpage.set_content('<form><input name="age"><label for="n">Name</label><input id="n"></form>')
     found = content.labelled_fields(content.collect(cpage))
