@@ -1,9 +1,10 @@
 """W3C ACT implementation report: our checks over the vendored ACT test cases, consistency per rule.
 
 For every ACT rule a check of ours implements (``tests/act/implementation.py``), each test case is
-served on loopback and judged by that check; the table gives the case counts (passed or
-inapplicable cases left alone, failed cases found, cases answered "needs review", false positives
-and false negatives) and ACT's consistency: consistent, partially consistent or inconsistent.
+served on loopback and judged by that check; the table gives, per rule, the cases whose outcome
+agrees with the expected one out of all its cases, the counts behind that (passed or inapplicable
+cases left alone, failed cases found, cases answered "needs review", false positives and false
+negatives) and ACT's consistency: consistent, partially consistent or inconsistent.
 
 Run: ``.venv/bin/python benchmarks/act.py [--rule ID ...] [--cases]`` (one Chromium, no app).
 """

@@ -232,17 +232,19 @@ def run_rule(page: Page, base: str, rule: Rule, cases: Iterable[Case]) -> RuleRe
     return result
 
 
-HEADER = (f"{'rule':<7} {'name':<58} {'check':<32} {'cases':>5} {'P/I ok':>6} {'F found':>7} "
+HEADER = (f"{'rule':<7} {'name':<58} {'check':<32} {'agree':>7} {'P/I ok':>6} {'F found':>7} "
           f"{'review':>6} {'FP':>3} {'FN':>3}  consistency")
 
 
 def row(r: RuleResult) -> str:
-    """One line of the implementation table."""
+    """One line of the implementation table: cases whose outcome agrees with the expected one, of all
+    the rule's cases; the counts behind it; ACT's consistency."""
     total = len(r.results)
     ok = r.count("passed", "passed")
     found = r.count("failed", "failed")
     review = sum(1 for _, out in r.results if out == "cantTell")
     fp = r.count("passed", "failed")
     fn = r.count("failed", "passed")
-    return (f"{r.rule.id:<7} {r.rule.name[:58]:<58} {r.procedure.check:<32} {total:>5} {ok:>6} {found:>7} "
+    agree = f"{ok + found}/{total}"
+    return (f"{r.rule.id:<7} {r.rule.name[:58]:<58} {r.procedure.check:<32} {agree:>7} {ok:>6} {found:>7} "
             f"{review:>6} {fp:>3} {fn:>3}  {r.consistency}")

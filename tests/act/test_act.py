@@ -42,3 +42,13 @@ def test_failing_other_requirements_is_only_partially_consistent() -> None:
     results = [("failed", "failed"), ("passed", "passed")]
     assert implementation.consistency(results, rule, ("2.4.4", "2.4.9")) == "consistent"
     assert implementation.consistency(results, rule, ("1.3.1",)) == "partially consistent"
+
+
+def test_the_table_counts_cases_agreeing_of_all() -> None:
+    rule = implementation.Rule("gi8qkf", "Interactive component has enhanced size", "", "", ("2.5.5",), ())
+    case = {e: implementation.Case("gi8qkf", e, e, f"{e}.html") for e in ("passed", "failed", "inapplicable")}
+    result = implementation.RuleResult(rule, implementation.PROCEDURES["gi8qkf"], [
+        (case["failed"], "failed"), (case["failed"], "passed"), (case["passed"], "passed"),
+        (case["inapplicable"], "passed"), (case["failed"], "cantTell")])
+    # agree, passed/inapplicable left alone, failed found, review, false positives, false negatives
+    assert implementation.row(result).split()[-8:] == ["3/5", "2", "1", "1", "0", "1", "partially", "consistent"]
