@@ -103,8 +103,14 @@ def build(
     env: Mapping[str, Any],
     duration: float,
     generated_at: dt.datetime | None = None,
+    settings: Mapping[str, Any] | None = None,
+    deployment: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Assemble the canonical report document (schema ``castmatch.report/v1``)."""
+    """Assemble the canonical report document (schema ``castmatch.report/v1``).
+
+    ``settings`` (each resolved setting with its source) and ``deployment`` (what was gated: its
+    name, address and profile) say how and what the run measured; both are signed with the rest.
+    """
     stamp = (generated_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     ordered = sorted_gates(gates)
     counts: dict[str, int] = {}
@@ -120,6 +126,8 @@ def build(
             "config": config.path.name,
         },
         "subject": dict(subject_info),
+        "deployment": dict(deployment or {}),
+        "settings": dict(settings or {}),
         "environment": dict(env),
         "scope": facts.scope.to_json(),
         "run": {

@@ -87,8 +87,6 @@ class GateConfig:
     metrics: Mapping[str, MetricSpec]
     manual: Mapping[str, ManualItem] = field(default_factory=dict)
     required_signers: tuple[str, ...] = ()
-    pages: tuple[str, ...] = ()
-    load_hosts: tuple[str, ...] = ()
     waiver_approvers: tuple[str, ...] = ()
     waiver_max_days: int = WAIVER_MAX_DAYS
     raw: Mapping[str, Any] = field(default_factory=dict)
@@ -154,11 +152,14 @@ class _Table:
         self.path, self.text, self.data, self.keys = path, text, data, keys
         self.line = _header_line(text, *keys) if keys else 1
 
-    def error(self, key: str, problem: str, fix: str) -> ConfigError:
+    def where(self, key: str) -> str:
+        """``file:line`` of ``key`` in this table (the table's header line when the key is not written)."""
         line = _line_of(self.text[self._offset() :], rf"^\s*{re.escape(key)}\s*=", 0)
-        where = self.line + line - 1 if line else self.line
+        return f"{self.path}:{self.line + line - 1 if line else self.line}"
+
+    def error(self, key: str, problem: str, fix: str) -> ConfigError:
         table = ".".join(self.keys) or "top level"
-        return ConfigError(f"{self.path}:{where}: [{table}] {key}: {problem} — {fix}")
+        return ConfigError(f"{self.where(key)}: [{table}] {key}: {problem} — {fix}")
 
     def _offset(self) -> int:
         lines = self.text.splitlines(keepends=True)
@@ -234,11 +235,21 @@ class _Table:
         return _Table(self.path, self.text, value, (*self.keys, key))
 
 
+#: The line-aware TOML reader, for the other files of a gate project (the deployment profile).
+Table = _Table
+
+
 def load_gates(path: Path) -> GateConfig:
     """Parse ``gates.toml``; raises :class:`ConfigError` naming file, line and fix."""
     text, data = _parse_toml(path)
     root = _Table(path, text, data, ())
-    root.check_keys(["schema", "launch", "owners", "metrics", "manual", "signoff", "inventory", "load", "waivers"])
+    for moved, to in (("inventory", "[deployment.pages] list"), ("load", "[deployment.load] allowed_hosts")):
+        if moved in data:
+            raise root.error(moved, "belongs to the deployment profile now", f"write it as {to} (README: "
+                             "Deployment profile), in the profile or in a [deployment] table here")
+    # [settings] and [deployment] are read by pytest_castmatch.settings and pytest_castmatch.profiles.
+    root.check_keys(["schema", "launch", "owners", "metrics", "manual", "signoff", "waivers", "settings",
+                     "deployment"])
     schema = data.get("schema", 1)
     if isinstance(schema, bool) or schema != 1:
         raise root.error("schema", f"unsupported schema {schema!r}", "this plugin reads schema = 1")
@@ -299,10 +310,6 @@ def load_gates(path: Path) -> GateConfig:
 
     signoff = root.sub("signoff")
     signoff.check_keys(["required"])
-    inventory = root.sub("inventory")
-    inventory.check_keys(["pages"])
-    load = root.sub("load")
-    load.check_keys(["allowed_hosts"])
     waivers = root.sub("waivers")
     waivers.check_keys(["approvers", "max_days"])
     approvers = waivers.strings("approvers")
@@ -323,8 +330,6 @@ def load_gates(path: Path) -> GateConfig:
         metrics=metrics,
         manual=manual,
         required_signers=signoff.strings("required"),
-        pages=inventory.strings("pages"),
-        load_hosts=load.strings("allowed_hosts"),
         waiver_approvers=approvers,
         waiver_max_days=max_days,
         raw=data,

@@ -1,7 +1,7 @@
-"""The controller's side of a gate run: the signing key, previous report and history, loaded up front;
-the run's header and live progress in the terminal; at the end, gather what the workers collected,
-compare the run with the inventory, have ``verdict.judge`` decide, publish, make the exit status the
-verdict and print it. Or, for ``--gate-lock``, write the inventory.
+"""The controller's side of a gate run: the run's header and live progress in the terminal; at the end,
+gather what the workers collected, compare the run with the inventory, have ``verdict.judge`` decide,
+publish, make the exit status the verdict and print it. Or, for ``--gate-lock``, write the inventory.
+Imported only in a gate run: it brings the report writers (Jinja2) and the signer (cryptography) with it.
 
 pytest glue like ``plugin.py``; every decision is the pure modules'.
 """
@@ -12,17 +12,16 @@ import contextlib
 import dataclasses
 import fnmatch
 import json
-import os
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_castmatch import attest, canonical, history, inventory, progress, project, publish
+from pytest_castmatch import canonical, inventory, progress, project, publish
 from pytest_castmatch.classify import GateInfo
 from pytest_castmatch.config import ConfigError, GateConfig
 from pytest_castmatch.model import GateResult, Outcome, Scope
 from pytest_castmatch.outcomes import fold
-from pytest_castmatch.report import ReportError, terminal
+from pytest_castmatch.report import terminal
 from pytest_castmatch.summary import terminal_lines
 from pytest_castmatch.verdict import Judgement, RunFacts, judge
 
@@ -32,43 +31,11 @@ if TYPE_CHECKING:
 UNFINISHED = frozenset({Outcome.NOT_RUN, Outcome.INTERRUPTED, Outcome.CRASHED})
 
 
-def signer_and_previous(config: pytest.Config) -> tuple[attest.Signer | None, dict[str, Any] | None]:
-    """The key that signs the report (a hook's, else ``CASTMATCH_SIGNING_KEY``) and ``--gate-previous``'s report."""
-    signer: attest.Signer | None = config.hook.pytest_castmatch_signer(config=config)
-    spec = os.environ.get("CASTMATCH_SIGNING_KEY", "")
-    if signer is None and spec.strip():
-        try:
-            signer = attest.load_signing_key(spec)
-        except attest.AttestError as exc:
-            raise pytest.UsageError(f"castmatch: CASTMATCH_SIGNING_KEY: {exc}") from None
-    previous = config.getoption("gate_previous")
-    if not previous:
-        return signer, None
-    try:
-        data: dict[str, Any] = json.loads((config.invocation_params.dir / previous).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise pytest.UsageError(f"--gate-previous {previous}: cannot read a report there ({exc})") from None
-    return signer, data
-
-
-def earlier_reports(config: pytest.Config) -> tuple[list[dict[str, Any]], list[str]]:
-    """``--gate-history``'s reports and the files there that are not reports."""
-    folder = config.getoption("gate_history")
-    if not folder:
-        return [], []
-    try:
-        return history.load(config.invocation_params.dir / folder)
-    except ReportError as exc:
-        raise pytest.UsageError(f"--gate-history {folder}: {exc}") from None
-
-
 def deployment(run: GateRun) -> str:
-    """What the gates measure: ``--base-url``, else the embedded reference app (its port varies per run)."""
-    try:
-        given = run.config.getoption("base_url")
-    except ValueError:
-        given = None
-    return str(given or "") or "the reference CastMatch app (embedded, on loopback)"
+    """What the gates measure: the profile's name and address (the reference app's port varies per run)."""
+    found = run.deployment
+    where = found.base_url or ("embedded, on loopback" if found.reference else "")
+    return f"{found.name} ({where})" if where else found.name
 
 
 def announce(run: GateRun, gates: int) -> None:
@@ -219,7 +186,8 @@ def _build(run: GateRun, config: GateConfig, gates: list[GateResult], judgement:
         config=config, gates=gates, judgement=judgement, facts=facts,
         subject_info=canonical.subject(run.base),
         env=canonical.environment(run.engines) | {"deployment": deployment(run)},
-        duration=sum(g.duration for g in gates),
+        duration=sum(g.duration for g in gates), settings=run.settings.to_json(),
+        deployment=run.deployment.to_json(),
     )
 
 
