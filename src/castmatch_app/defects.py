@@ -169,9 +169,9 @@ CATALOGUE: tuple[Defect, ...] = (
     _d("font-no-display", "@font-face without font-display", "typography-content", "p1",
        "performance/test_assets.py::test_font_loading"),
     _d("missing-hindi-key", "a Hindi translation is missing (English shows through)", "typography-content",
-       "p2", "content/test_localisation.py::test_hindi_complete_and_rendered"),
+       "p2", "content/test_localisation.py::test_translations_complete_and_rendered"),
     _d("broken-rtl", "Urdu pages are rendered left-to-right", "typography-content", "p2",
-       "content/test_localisation.py::test_urdu_right_to_left"),
+       "content/test_localisation.py::test_right_to_left_languages"),
     # ux-wireframe: journeys and navigation (P0), onboarding and sitemap (P1)
     _d("lost-filter-on-back", "search filters are lost after Back", "ux-wireframe", "p0",
        "journeys/test_navigation.py::test_filters_survive_deep_links_and_back"),

@@ -4,6 +4,7 @@ The public vocabulary for gate authors (suites import these names, not the modul
 
 - ``Gate``: what a gate test holds as its ``gate`` fixture (``check``, ``metric``, ``attach``);
 - ``Finding`` (what a check found), its ``Severity``, and ``Priority``; ``Outcome`` (``NOT_APPLICABLE`` among them);
+- ``Series``: the points of a metric and what they plot (``gate.metric(..., series=Series(...))``);
 - ``Settings``: the run's resolved settings (fixture ``castmatch_settings``);
 - ``Deployment``: the deployment under test as its profile describes it (fixture ``castmatch_deployment``),
   with the capability types a gate reads from it;
@@ -34,7 +35,7 @@ from pytest_castmatch.deployment import (
     SignIn,
     Themes,
 )
-from pytest_castmatch.model import Finding, Outcome, Priority, Severity
+from pytest_castmatch.model import Finding, Outcome, Priority, Series, Severity
 from pytest_castmatch.recorder import Gate
 from pytest_castmatch.settings import Settings
 
@@ -59,6 +60,7 @@ __all__ = [
     "Priority",
     "RateLimit",
     "Restart",
+    "Series",
     "Settings",
     "Severity",
     "SignIn",

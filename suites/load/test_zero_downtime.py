@@ -26,11 +26,8 @@ from urllib.parse import urlsplit
 import psutil  # type: ignore[import-untyped]  # a Locust dependency
 import pytest
 
-from pytest_castmatch import sut
+from pytest_castmatch import Deployment, Finding, Gate, sut
 from pytest_castmatch.checks import latency
-from pytest_castmatch.config import GateConfig
-from pytest_castmatch.model import Finding
-from pytest_castmatch.recorder import Gate
 from pytest_castmatch.runners import locust as load
 
 WORKERS = 2
@@ -166,11 +163,11 @@ def rolling_restart(app: App, start_after: float, clients: HeldConnections) -> l
 
 @pytest.mark.p0
 @pytest.mark.owner("devops")
-def test_rolling_restart_loses_no_request(multiworker_app: App, castmatch_config: GateConfig, gate: Gate,
+def test_rolling_restart_loses_no_request(multiworker_app: App, castmatch_deployment: Deployment, gate: Gate,
                                           tmp_path: Path, min_availability: float) -> None:
     """Under moderate load, restarting every worker one by one fails no request and keeps p99 in bounds."""
     plan = load.LoadPlan(host=multiworker_app.url, users=30, spawn_rate=30, run_time_s=20, workers=1,
-                         think=(0.5, 1.0), warmup_s=2, allowed_hosts=tuple(castmatch_config.load_hosts))
+                         think=(0.5, 1.0), warmup_s=2)
     outcome: dict[str, object] = {}
 
     def drive() -> None:

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import requests
 
+from pytest_castmatch import Finding
 from pytest_castmatch.checks import ops
 from pytest_castmatch.checks.ops import Probe
-from pytest_castmatch.model import Finding
 
 BACKED_UP_TABLES = ("users", "shortlists", "shortlist_items", "auditions", "audition_history", "applicants",
                     "webhook_events")
