@@ -150,7 +150,18 @@ class _Table:
 
     def __init__(self, path: Path, text: str, data: Mapping[str, Any], keys: tuple[str, ...]) -> None:
         self.path, self.text, self.data, self.keys = path, text, data, keys
-        self.line = _header_line(text, *keys) if keys else 1
+        self._line: int | None = None if keys else 1
+
+    @property
+    def line(self) -> int:
+        """The table's header line, looked up only when a message needs it."""
+        if self._line is None:
+            self._line = _header_line(self.text, *self.keys)
+        return self._line
+
+    @line.setter
+    def line(self, value: int) -> None:
+        self._line = value
 
     def where(self, key: str) -> str:
         """``file:line`` of ``key`` in this table (the table's header line when the key is not written)."""

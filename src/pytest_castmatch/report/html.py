@@ -63,6 +63,9 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Compiling the template costs more than rendering it; the compiled form is kept per user in
+        # the temp folder (keyed by the template's source, so an edited template is compiled afresh).
+        bytecode_cache=jinja2.FileSystemBytecodeCache(),
     )
 
 
