@@ -22,10 +22,12 @@ from pytest_castmatch.config import GateConfig
 from pytest_castmatch.deployment import (
     Animation,
     Api,
+    Backup,
     Deployment,
     DeploymentError,
     Form,
     Health,
+    Instance,
     Languages,
     Load,
     Metrics,
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Animation",
     "Api",
+    "Backup",
     "Deployment",
     "DeploymentError",
     "Finding",
@@ -52,6 +55,7 @@ __all__ = [
     "Gate",
     "GateConfig",
     "Health",
+    "Instance",
     "Languages",
     "Load",
     "Metrics",

@@ -172,10 +172,31 @@ class Load:
 
 @dataclass(frozen=True)
 class Restart:
-    """How to restart the deployment while it serves (a rolling restart), and how long that may take."""
+    """How the deployment is restarted while it serves: a ``command`` run against it (``{base_url}``
+    and ``{python}`` filled in), or — with ``workers`` — the workers of an instance the gate launches
+    (``[deployment.instance]``) replaced one by one. ``timeout_s`` bounds it."""
 
-    command: tuple[str, ...]
-    timeout_s: float
+    command: tuple[str, ...] = ()
+    workers: int = 0
+    timeout_s: float = 120.0
+
+
+@dataclass(frozen=True)
+class Instance:
+    """How a gate that must own a process (start it, stop it, read its output) launches one on loopback:
+    ``launcher`` is ``module:function`` with the reference launcher's signature
+    (``castmatch_app.testing.launch``); ``slow`` is a path that answers only after a while."""
+
+    launcher: str
+    slow: str | None = None
+
+
+@dataclass(frozen=True)
+class Backup:
+    """Commands that copy the deployment's state to ``{path}`` and restore it from there."""
+
+    backup: tuple[str, ...]
+    restore: tuple[str, ...]
 
 
 @dataclass(frozen=True)

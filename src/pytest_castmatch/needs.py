@@ -67,7 +67,10 @@ KNOWN: dict[str, tuple[str, str]] = {
     "health": ("health endpoints", "[deployment.health] live, ready (or health = false)"),
     "metrics": ("metrics endpoint", "[deployment.metrics] path, series (or metrics = false)"),
     "load": ("load allowance", "[deployment.load] allowed_hosts, user (or load = false)"),
-    "restart": ("restart command", "[deployment.restart] command (or restart = false)"),
+    "restart": ("way to restart it while it serves", "[deployment.restart] command or workers (or restart = false)"),
+    "instance": ("launcher for an instance of its own", '[deployment.instance] launcher = "module:function" '
+                 "(or instance = false)"),
+    "backup": ("backup and restore commands", "[deployment.backup] backup, restore (or backup = false)"),
     "animation": ("animation to time", "[deployment.animation] page, target, next, previous (or false)"),
     **{f"feature:{f}": (f"{f} feature", f'[deployment] features = ["{f}", ...] (or [])') for f in FEATURES},
 }

@@ -19,10 +19,12 @@ from pytest_castmatch.deployment import (
     FEATURES,
     Animation,
     Api,
+    Backup,
     Deployment,
     DeploymentError,
     Form,
     Health,
+    Instance,
     Lacks,
     Languages,
     Load,
@@ -297,13 +299,38 @@ def _load(t: Table, _: _Reader) -> Load:
     return Load(tuple(h.lower() for h in t.strings("allowed_hosts")), user)
 
 
+def _command(t: Table, key: str, example: str) -> tuple[str, ...]:
+    value = t.data.get(key)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise _error(t, key, "expected the command as a list of arguments", f"write {key} = {example}")
+    return tuple(value)
+
+
 def _restart(t: Table, _: _Reader) -> Restart:
-    t.check_keys(["command", "timeout_s"])
-    value = t.data.get("command")
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise _error(t, "command", "expected the command as a list of arguments",
-                     'write command = ["systemctl", "reload", "app"]')
-    return Restart(tuple(value), float(_count(t, "timeout_s", 120)))
+    t.check_keys(["command", "workers", "timeout_s"])
+    if ("command" in t.data) == ("workers" in t.data):
+        raise _error(t, "command", "say how the deployment restarts in exactly one way",
+                     'write command = ["./rolling-restart", "{base_url}"], or workers = 2 (through '
+                     "[deployment.instance])")
+    command = _command(t, "command", '["./rolling-restart", "{base_url}"]') if "command" in t.data else ()
+    workers = _count(t, "workers", 0)
+    if not command and workers < 2:
+        raise _error(t, "workers", "a rolling restart needs at least two workers", "write workers = 2")
+    return Restart(command, workers, float(_count(t, "timeout_s", 120)))
+
+
+def _instance(t: Table, _: _Reader) -> Instance:
+    t.check_keys(["launcher", "slow"])
+    launcher = t.string("launcher")
+    if ":" not in launcher:
+        raise _error(t, "launcher", f"{launcher!r} is not module:function", 'write launcher = "pkg.testing:launch"')
+    return Instance(launcher, _optional(t, "slow", _path))
+
+
+def _backup(t: Table, _: _Reader) -> Backup:
+    t.check_keys(["backup", "restore"])
+    example = '["app", "backup", "{path}"]'
+    return Backup(_command(t, "backup", example), _command(t, "restore", example.replace("backup", "restore")))
 
 
 def _animation(t: Table, _: _Reader) -> Animation:
@@ -314,13 +341,13 @@ def _animation(t: Table, _: _Reader) -> Animation:
 
 TOP_KEYS = ("name", "base_url", "features", "pages", "sitemap", "themes", "languages", "sign_in", "forms", "api",
             "rate_limit", "fault_injection", "source", "ml_model", "offline", "design_tokens", "motion_tokens",
-            "glossary", "health", "metrics", "load", "restart", "animation")
+            "glossary", "health", "metrics", "load", "restart", "animation", "instance", "backup")
 SUB_KEYS = {"themes": ("dark", "toggle", "saved_cookie"), "languages": ("others", "rtl", "catalogue"),
             "api": ("openapi", "token", "webhook_secret")}
 TABLES: Mapping[str, Callable[[Table, _Reader], Any]] = {
     "pages": _pages, "themes": _themes, "languages": _languages, "sign_in": _sign_in, "api": _api,
     "rate_limit": _rate_limit, "health": _health, "metrics": _metrics, "load": _load, "restart": _restart,
-    "animation": _animation,
+    "animation": _animation, "instance": _instance, "backup": _backup,
 }
 
 
