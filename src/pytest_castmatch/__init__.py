@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pytest_castmatch.config import GateConfig
+from pytest_castmatch.config import GateConfig, MetricSpec
 from pytest_castmatch.deployment import (
     Animation,
     Api,
@@ -58,6 +58,7 @@ __all__ = [
     "Instance",
     "Languages",
     "Load",
+    "MetricSpec",
     "Metrics",
     "Outcome",
     "Pages",

@@ -28,9 +28,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Request
 
-from pytest_castmatch import Deployment, Finding, GateConfig, Settings, deployment_of
+from pytest_castmatch import Deployment, Finding, GateConfig, MetricSpec, Settings, deployment_of
 from pytest_castmatch.checks import assets, frames, navigation, vitals
-from pytest_castmatch.config import MetricSpec
 from pytest_castmatch.runners import lighthouse
 
 #: The parameter a gate over key pages gets when the profile names none (its needs then decide).
