@@ -163,6 +163,7 @@ def rolling_restart(app: App, start_after: float, clients: HeldConnections) -> l
 
 @pytest.mark.p0
 @pytest.mark.owner("devops")
+@pytest.mark.needs("restart", "load")
 def test_rolling_restart_loses_no_request(multiworker_app: App, castmatch_deployment: Deployment, gate: Gate,
                                           tmp_path: Path, min_availability: float) -> None:
     """Under moderate load, restarting every worker one by one fails no request and keeps p99 in bounds."""

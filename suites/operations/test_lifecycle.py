@@ -27,6 +27,7 @@ BACKED_UP_TABLES = ("users", "shortlists", "shortlist_items", "auditions", "audi
 
 @pytest.mark.p1
 @pytest.mark.owner("integration")
+@pytest.mark.needs("instance", "health", "feature:recommendations")
 def test_health_probes_over_start_and_shutdown(gate: Any, own_app: Any) -> None:
     """/healthz and /readyz polled from the first moment: never ready before serving, never ready after SIGTERM."""
     url = own_app.wait_for_url()
@@ -75,6 +76,7 @@ def test_health_probes_over_start_and_shutdown(gate: Any, own_app: Any) -> None:
 
 @pytest.mark.p0
 @pytest.mark.owner("devops")
+@pytest.mark.needs("instance")
 def test_sigterm_finishes_in_flight_requests(gate: Any, own_app: Any) -> None:
     """Requests already being served when SIGTERM arrives still complete with 200 (graceful shutdown)."""
     url = own_app.wait_for_url()
@@ -123,6 +125,7 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 @pytest.mark.p1
 @pytest.mark.owner("devops")
+@pytest.mark.needs("backup", "feature:auditions")
 def test_backup_restore_round_trip(gate: Any, tmp_path: Path) -> None:
     """castmatch-app backup then restore gives back identical rows; the restore time is the recovery metric."""
     from castmatch_app.state import State

@@ -35,6 +35,7 @@ def test_metrics_expose_dashboard_series(gate: Gate, castmatch_base_url: str, ca
 
 @pytest.mark.p1
 @pytest.mark.owner("devops")
+@pytest.mark.needs("instance")
 def test_logs_are_json_with_request_ids(gate: Any, own_app: Any) -> None:
     """Every log line is a JSON object; each response's X-Request-ID is on the log record of its request."""
     url = own_app.wait_for_url()
