@@ -36,6 +36,7 @@ from pytest_castmatch.deployment import (
     Restart,
     SignIn,
     Themes,
+    resolve,
 )
 from pytest_castmatch.model import Finding, Outcome, Priority, Series, Severity
 from pytest_castmatch.recorder import Gate
@@ -71,6 +72,7 @@ __all__ = [
     "SignIn",
     "Themes",
     "deployment_of",
+    "resolve",
     "settings_of",
 ]
 

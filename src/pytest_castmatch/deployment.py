@@ -210,6 +210,18 @@ class Animation:
     hover: str | None
 
 
+def resolve(spec: str, key: str) -> Any:
+    """The object a profile names as ``module:name`` (a model factory, a launcher); ``key`` names the setting."""
+    import importlib
+
+    module, _, name = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise DeploymentError(f"{key} = {spec!r} cannot be imported ({exc}) — name an importable "
+                              "module:function") from None
+
+
 @dataclass(frozen=True)
 class Deployment:
     """One profile, parsed. ``caps`` maps each declared capability key to its value or a :class:`Lacks`."""

@@ -20,7 +20,6 @@ unmeasured latency must never pass.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import threading
@@ -31,7 +30,7 @@ from pathlib import Path
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from pytest_castmatch import Deployment, Gate, Series, progress
+from pytest_castmatch import Deployment, Gate, Series, progress, resolve
 
 BASELINE = Path(__file__).resolve().parents[2] / "baselines" / "benchmarks" / "ml_inference.json"
 BASELINE_NAME = "test_recommendation_inference_p99"
@@ -42,16 +41,6 @@ RECORD = ("record a new baseline on the reference machine with: .venv/bin/pytest
 def _nearest_rank(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[max(1, math.ceil(fraction * len(ordered))) - 1]
-
-
-def _factory(spec: str) -> Callable[[], Callable[[], object]]:
-    module, _, name = spec.partition(":")
-    try:
-        found: Callable[[], Callable[[], object]] = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        pytest.fail(f"ml_model = {spec!r} cannot be imported ({exc}) — name an importable module:factory",
-                    pytrace=False)
-    return found
 
 
 @pytest.mark.p0
@@ -69,7 +58,7 @@ def test_recommendation_inference_p99(benchmark: BenchmarkFixture, castmatch_dep
                     "inference latency was not measured. Run this gate without xdist: "
                     "pytest suites/ml/test_inference_latency.py -p no:xdist", pytrace=False)
     spec: str = castmatch_deployment.value("ml_model", str)
-    factory = _factory(spec)
+    factory: Callable[[], Callable[[], object]] = resolve(spec, "ml_model")
     outcome: dict[str, object] = {}
     rounds = [0]
 
