@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
 
 from castmatch_app import defects
 from castmatch_app.catalog import Catalog, ensure_catalog
@@ -37,12 +36,37 @@ class _NeverHit(LRU):
         return None
 
 
-def benchmark_model() -> Callable[[], None]:
+class Inference:
     """One recommendation per call; raises if the model did not answer (a fallback is not the model).
 
     The event loop is made by the first call, on the thread that runs the benchmark, and defects
-    apply inside each call: a ContextVar does not cross threads.
+    apply inside each call: a ContextVar does not cross threads. ``close`` (on that thread) frees
+    the loop and the catalogue.
     """
+
+    def __init__(self, model: Recommender, catalog: Catalog, names: frozenset[str]) -> None:
+        self.model, self.catalog, self.names = model, catalog, names
+        self.talents = itertools.cycle(int(t) for t in model.ids[:: max(1, len(model.ids) // SAMPLE)])
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def __call__(self) -> None:
+        if self.loop is None:
+            self.loop = asyncio.new_event_loop()
+        with defects.using(self.names):
+            result = self.loop.run_until_complete(self.model.recommend(talent_id=next(self.talents), role=None,
+                                                                       k=10, user_key="benchmark"))
+        if result.source != "model":
+            raise RuntimeError(f"the recommendation came from the {result.source} path, not the model")
+
+    def close(self) -> None:
+        """Close the event loop and the catalogue."""
+        if self.loop is not None:
+            self.loop.close()
+        self.catalog.close()
+
+
+def benchmark_model() -> Inference:
+    """The app's recommender with the defects named in ``CASTMATCH_DEFECTS``, as one inference per call."""
     names = defects.from_env()
     settings = Settings.from_env()
     with defects.using(names):
@@ -50,16 +74,4 @@ def benchmark_model() -> Callable[[], None]:
         model = Recommender(catalog, Faults(), Metrics(), settings.model_timeout_ms / 1000,
                             Breaker(settings.breaker_failures, settings.breaker_reset_s))
     model.memo = _NeverHit()
-    talents = itertools.cycle(int(t) for t in model.ids[:: max(1, len(model.ids) // SAMPLE)])
-    loops: list[asyncio.AbstractEventLoop] = []
-
-    def infer() -> None:
-        if not loops:
-            loops.append(asyncio.new_event_loop())
-        with defects.using(names):
-            result = loops[0].run_until_complete(model.recommend(talent_id=next(talents), role=None, k=10,
-                                                                 user_key="benchmark"))
-        if result.source != "model":
-            raise RuntimeError(f"the recommendation came from the {result.source} path, not the model")
-
-    return infer
+    return Inference(model, catalog, names)

@@ -1,7 +1,8 @@
 """ML inference latency: the deployment's model, in process, under pytest-benchmark.
 
 The model is the profile's ``ml_model``: ``module:factory``, a zero-argument factory returning the
-callable timed as one inference (the reference app: ``castmatch_app.inference:benchmark_model``).
+callable timed as one inference (the reference app: ``castmatch_app.inference:benchmark_model``); if
+that callable has a ``close()``, it is called once the benchmark is over, on the benchmark's thread.
 A deployment whose profile says it has no model to benchmark makes this gate not applicable.
 
 pytest-benchmark reports mean, median and quartiles but no p99, so the launch metric is taken
@@ -70,7 +71,12 @@ def test_recommendation_inference_p99(benchmark: BenchmarkFixture, castmatch_dep
                 rounds[0] += 1
                 return model()
 
-            benchmark(infer)
+            try:
+                benchmark(infer)
+            finally:
+                close = getattr(model, "close", None)
+                if callable(close):
+                    close()
         except BaseException as exc:  # re-raised on the test's own thread, below
             outcome["error"] = exc
 
