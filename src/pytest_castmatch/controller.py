@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fnmatch
+import gc
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -97,7 +98,22 @@ def gathered(run: GateRun) -> tuple[list[GateInfo], int, list[str], inventory.Co
 
 
 def finish(run: GateRun, session: pytest.Session, exitstatus: int) -> None:
-    """Judge the run, publish the report and set the exit status from the verdict."""
+    """Judge the run, publish the report and set the exit status from the verdict.
+
+    The cycle collector is off meanwhile: the report makes thousands of short-lived objects beside the
+    whole session's, and each full collection they would trigger walks all of them; what cycles they
+    leave are collected once it is back on.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _finish(run, session, exitstatus)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _finish(run: GateRun, session: pytest.Session, exitstatus: int) -> None:
     collected, deselected, problems, seen = gathered(run)
     if not (run.saw_gates or any(log.info for log in run.logs.values())):
         return  # not a gate run (e.g. the plugin's own tests): stay out of the way
@@ -168,6 +184,8 @@ def report(
     """
     judgement = judge(config, gates, facts, run.waivers)
     doc = _build(run, config, gates, judgement, facts)
+    if not run.config.hook.pytest_castmatch_report.get_hookimpls():
+        return doc, judgement  # no hook to watch: nothing can have changed
     judged = json.loads(canonical.dumps(doc))
     run.config.hook.pytest_castmatch_report(config=run.config, report=doc)
     changed = tuple(sorted(key for key in judged if key not in doc

@@ -154,6 +154,7 @@ class GateRun:
         self.history: list[dict[str, Any]] = []
         self.history_skipped: list[str] = []
         self.collected: list[GateInfo] = []
+        self._rel: dict[Path, str] = {}
         self.seen = inventory.CollectionFacts(roots=[self.rel(r) for r in self.roots],
                                               last_failed=bool(config.getoption("lf", False)))
         self.deselected = 0
@@ -200,8 +201,11 @@ class GateRun:
         self.active = True
 
     def rel(self, path: Path) -> str:
-        """``path`` relative to the project folder, '/'-separated."""
-        return project.relative(path, self.base)
+        """``path`` relative to the project folder, '/'-separated (remembered: asked once per gate)."""
+        known = self._rel.get(path)
+        if known is None:
+            known = self._rel[path] = project.relative(path, self.base)
+        return known
 
     # -- collection (workers, or the single process) -----------------------------------
 
