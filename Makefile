@@ -7,9 +7,10 @@ REPORT ?= gate-report
 setup:
 	@bash scripts/setup.sh
 
-## The full launch gate against the embedded reference app (or BASE_URL=...); exit status = verdict.
+## The full launch gate against the embedded reference app (or DEPLOYMENT=profile.toml, BASE_URL=...);
+## exit status = verdict.
 gate: setup
-	@bash scripts/gate.sh $(REPORT) $(if $(BASE_URL),--base-url $(BASE_URL),)
+	@bash scripts/gate.sh $(REPORT) $(if $(DEPLOYMENT),--gate-deployment $(DEPLOYMENT),) $(if $(BASE_URL),--base-url $(BASE_URL),)
 
 ## Lint, type-check and run the plugin's own tests, with every defect proven to turn its gate red.
 test: setup lint

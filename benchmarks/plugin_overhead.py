@@ -1,4 +1,5 @@
-"""Print the plugin's overhead: 2,000 trivial gates with and without it, and report time for 10,000 gates.
+"""Print the plugin's overhead: 2,000 trivial gates with and without it, the same tests outside the
+suites (the plugin installed but idle), and report time for 10,000 gates.
 
     .venv/bin/python benchmarks/plugin_overhead.py [--tests 2000] [--gates 10000] [--rounds 5]
 
@@ -33,6 +34,7 @@ def make_project(where: Path, tests: int) -> None:
     (where / "suites").mkdir()
     (where / "pytest.ini").write_text("[pytest]\ncastmatch_suites = suites\n")
     per_file = 100
+    (where / "plain").mkdir()
     for f in range(tests // per_file):
         body = ["import pytest", ""]
         for t in range(per_file):
@@ -45,12 +47,16 @@ def make_project(where: Path, tests: int) -> None:
                     assert True
             """))
         (where / "suites" / f"test_bulk_{f}.py").write_text("\n".join(body))
+        (where / "plain" / f"test_bulk_{f}.py").write_text("\n".join(body))
 
 
-def run_pytest(where: Path, plugin: bool) -> float:
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:playwright", "suites"]
-    if plugin:
+def run_pytest(where: Path, plugin: bool, folder: str = "suites") -> float:
+    """Wall time of one pytest process over ``folder``: a gate run (``suites``) or an idle one (``plain``)."""
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:playwright", folder]
+    if plugin and folder == "suites":
         args += ["--gate-report", str(where / "gate-report")]
+    elif plugin:
+        args += ["-W", "ignore::pytest.PytestUnknownMarkWarning"]
     else:
         # Markers are registered by the plugin; without it they are unknown (a warning, not an error).
         args += ["-p", "no:castmatch", "-W", "ignore::pytest.PytestUnknownMarkWarning"]
@@ -98,15 +104,17 @@ def main() -> int:
         make_project(where, opts.tests)
         run_pytest(where, True)  # warm the import and bytecode caches for both sides
         run_pytest(where, False)
-        with_plugin, without = [], []
+        with_plugin, without, idle = [], [], []
         for r in range(opts.rounds):
             print(f"round {r + 1}/{opts.rounds}...", file=sys.stderr, flush=True)
             with_plugin.append(run_pytest(where, True))
             without.append(run_pytest(where, False))
-    w, wo = statistics.median(with_plugin), statistics.median(without)
+            idle.append(run_pytest(where, True, "plain"))
+    w, wo, i = statistics.median(with_plugin), statistics.median(without), statistics.median(idle)
     print(f"{opts.tests} trivial gates, median of {opts.rounds} rounds (whole pytest process):")
     print(f"  without plugin  {wo:7.3f} s")
     print(f"  with plugin     {w:7.3f} s   overhead {100 * (w - wo) / wo:+.1f} %  (target < 5 %)")
+    print(f"  idle plugin     {i:7.3f} s   overhead {100 * (i - wo) / wo:+.1f} %  (the same tests outside the suites)")
     seconds, size = report_time(opts.gates)
     print(f"report for {opts.gates} gates (inventory check + judge + build + canonical bytes): {seconds:.3f} s, "
           f"{size / 1e6:.1f} MB  (target < 1 s)")

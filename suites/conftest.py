@@ -1,8 +1,9 @@
-"""What every CastMatch gate suite shares: the deployment under test and the browser.
+"""What every gate suite shares: the deployment under test, its pages and accounts, and the browser.
 
-Without ``--base-url`` the gates run against the reference app, started once per run on a
-free loopback port (``castmatch_base_url``). The browser is Debian's Chromium, found by
-``pytest_castmatch.sut``; if none can start, every browser gate errors, and so blocks.
+The deployment comes from its profile (``castmatch_deployment``; README: "Deployment profile").
+Without one the gates run against the reference app, started once per run on a free loopback
+port (``castmatch_base_url``). The browser is the system Chromium, found by ``pytest_castmatch.sut``;
+if none can start, every browser gate errors, and so blocks.
 
 Every browser context a gate opens through pytest-playwright's ``context``/``page`` (or hands to
 ``failure_evidence``) is traced; when the gate's call fails, a screenshot of the page it was on and
@@ -10,15 +11,13 @@ the trace are attached to the gate, beside its findings in the report. A passing
 The journeys' traces carry DOM snapshots and a screencast; the checks' traces (hundreds of key
 presses and measurements) carry actions, console and network, which cost next to nothing.
 
-HTTP-level gates get a ``client`` with a session of its own, and two test ``directors``: the
-reference app's seeded users, or for another deployment its two test directors as JSON in
-``CASTMATCH_SECURITY_ACCOUNTS``: ``[["user", "password"], ["other-user", "password"]]`` (the
-first owns shortlist and audition 1).
+HTTP-level gates get a ``client`` with a session of its own, and two test accounts (``directors``)
+from the variable the profile's ``[deployment.sign_in] accounts`` names.
 
-Runtime faults (``POST /_test/faults``: model down, slow model, server errors, clock skew) are
-global to the deployment. Every gate holds a shared lock on them while it runs, and a gate that
-injects a fault through ``app_faults`` upgrades to an exclusive one, so no other gate of the run,
-on any xdist worker, measures or judges the app while a fault is on.
+Runtime faults (the profile's ``fault_injection`` endpoint: model down, slow model, server errors,
+clock skew) are global to the deployment. Every gate holds a shared lock on them while it runs, and a
+gate that injects a fault through ``app_faults`` upgrades to an exclusive one, so no other gate of the
+run, on any xdist worker, measures or judges the deployment while a fault is on.
 """
 
 from __future__ import annotations
@@ -26,23 +25,19 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import pytest
-from playwright.sync_api import BrowserContext
+from playwright.sync_api import BrowserContext, Page
 
-from pytest_castmatch import sut
-from pytest_castmatch.checks import tracing
+from pytest_castmatch import Deployment, DeploymentError, Gate, Settings, sut
+from pytest_castmatch.checks import inventory, tracing
 from pytest_castmatch.checks.web import Client
-from pytest_castmatch.recorder import Gate
-
-SEEDED = (("meera@castmatch.test", "Meera-Casting-2025"), ("arjun@castmatch.test", "Arjun-Casting-2025"))
 
 
 @pytest.fixture(scope="session")
@@ -52,10 +47,10 @@ def base_url(castmatch_base_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any], castmatch_settings: Settings) -> dict[str, Any]:
     """Launch the system Chromium with the flags an offline container needs."""
     try:
-        return sut.chromium_launch_args(browser_type_launch_args)
+        return sut.chromium_launch_args(browser_type_launch_args, castmatch_settings.chromium)
     except sut.SutError as exc:
         pytest.fail(str(exc), pytrace=False)
 
@@ -122,11 +117,42 @@ def pytest_runtest_makereport(
             attached = tuple(watched.gate.attach(path) for path in found.files)
             watched.gate.check([tracing.finding(found, attached, watched.stem)])
     return report
+@pytest.fixture(scope="session")
+def inventory_pages(castmatch_deployment: Deployment, castmatch_base_url: str) -> list[str]:
+    """Pages every browser gate visits: the profile's list, its sitemap's pages, or a bounded crawl."""
+    sitemap = castmatch_deployment.get("sitemap")
+    try:
+        return inventory.pages(castmatch_deployment.pages, castmatch_base_url,
+                               sitemap if isinstance(sitemap, str) else "/sitemap.xml")
+    except (inventory.InventoryError, OSError) as exc:
+        pytest.fail(f"the pages of {castmatch_deployment.name} cannot be listed: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def show_theme(castmatch_deployment: Deployment) -> Callable[[Page, str], None]:
+    """``show_theme(page, "dark")``: show the loaded page in a theme the way the deployment switches it
+    (the colour-scheme media query, or its toggle control, which starts from light)."""
+    themes = castmatch_deployment.themes
+
+    def show(page: Page, theme: str) -> None:
+        if themes.mode == "toggle":
+            if theme == "dark" and themes.toggle:
+                page.locator(themes.toggle).first.click()
+        else:
+            page.emulate_media(color_scheme="dark" if theme == "dark" else "light")
+
+    return show
+
+
+@pytest.fixture(scope="session")
+def deployment_env(castmatch_deployment: Deployment) -> Mapping[str, str]:
+    """Where the variables a profile names (accounts, webhook secret) are read from."""
+    return sut.deployment_env(castmatch_deployment)
 
 
 @pytest.fixture
 def client(castmatch_base_url: str) -> Iterator[Client]:
-    """A keep-alive client with its own ``cm_sid`` session, so its rate-limit bucket is its own."""
+    """A keep-alive client with its own session cookie, so its rate-limit bucket is its own."""
     c = Client(castmatch_base_url)
     c.get("/")
     yield c
@@ -134,13 +160,12 @@ def client(castmatch_base_url: str) -> Iterator[Client]:
 
 
 @pytest.fixture(scope="session")
-def directors() -> tuple[tuple[str, str], tuple[str, str]]:
-    """Two casting directors: (owner of shortlist/audition 1, someone else)."""
-    given = os.environ.get("CASTMATCH_SECURITY_ACCOUNTS")
-    if not given:
-        return SEEDED
-    first, second = json.loads(given)[:2]
-    return (str(first[0]), str(first[1])), (str(second[0]), str(second[1]))
+def directors(castmatch_deployment: Deployment, deployment_env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """Two test accounts from the profile's accounts variable: (owner of the first seeded items, someone else)."""
+    try:
+        return tuple(castmatch_deployment.sign_in.credentials(deployment_env, at_least=2)[:2])
+    except DeploymentError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 class FaultLock:
@@ -181,21 +206,21 @@ def fault_lock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultLock]:
 class AppFaults:
     """Set runtime faults on the deployment; every fault set here is switched off again at teardown."""
 
-    base_url: str
+    endpoint: str
     lock: FaultLock
     changed: set[str] = field(default_factory=set)
 
     def set(self, **changes: Any) -> dict[str, Any]:
-        """``POST /_test/faults`` with ``changes``; fails the gate if the deployment has no fault injection."""
+        """``POST`` ``changes`` to the fault-injection endpoint; fails the gate if it does not answer."""
         self.lock.exclusive()
-        request = urllib.request.Request(f"{self.base_url}/_test/faults", data=json.dumps(changes).encode(),
+        request = urllib.request.Request(self.endpoint, data=json.dumps(changes).encode(),
                                          headers={"Content-Type": "application/json"}, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 state: dict[str, Any] = json.loads(response.read())
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            pytest.fail(f"cannot inject faults at {self.base_url}/_test/faults ({exc}); run the app with "
-                        "CASTMATCH_FAULT_INJECTION=1 (castmatch-app serve --allow-fault-injection)", pytrace=False)
+            pytest.fail(f"cannot inject faults at {self.endpoint} ({exc}), though the deployment profile "
+                        "names it as [deployment] fault_injection", pytrace=False)
         self.changed.update(k for k, v in changes.items() if v)
         self.changed.difference_update(k for k, v in changes.items() if not v)
         return state
@@ -220,8 +245,8 @@ class AppFaults:
 
 
 @pytest.fixture
-def app_faults(castmatch_base_url: str, fault_lock: FaultLock) -> Iterator[AppFaults]:
-    """Runtime fault injection for one gate, undone when it ends (even when it fails)."""
-    faults = AppFaults(castmatch_base_url, fault_lock)
+def app_faults(castmatch_base_url: str, castmatch_deployment: Deployment, fault_lock: FaultLock) -> Iterator[AppFaults]:
+    """Runtime fault injection for one gate (``needs("fault_injection")``), undone when it ends (even when it fails)."""
+    faults = AppFaults(castmatch_base_url + castmatch_deployment.value("fault_injection", str), fault_lock)
     yield faults
     faults.reset()

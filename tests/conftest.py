@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from pytest_castmatch import sut
+# The plugin imports these only when it writes a report. Import them here, before any in-process
+# pytester run: pytester drops the modules a run imported, and cryptography's classes loaded twice
+# no longer recognise each other.
+from pytest_castmatch import publish, sut  # noqa: F401
 
 pytest_plugins = ["pytester"]
 

@@ -119,10 +119,14 @@ def build(
     env: Mapping[str, Any],
     duration: float,
     generated_at: dt.datetime | None = None,
+    settings: Mapping[str, Any] | None = None,
+    deployment: Mapping[str, Any] | None = None,
     policy: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the canonical report document (schema ``castmatch.report/v1``).
 
+    ``settings`` (each resolved setting with its source) and ``deployment`` (what was gated: its
+    name, address and profile) say how and what the run measured; both are signed with the rest.
     ``policy`` is :func:`pytest_castmatch.policy.block`: the digests of the rules that judged
     the run; without it the report cannot prove them (``verify --policy`` fails).
     """
@@ -141,6 +145,8 @@ def build(
             "config": config.path.name,
         },
         "subject": dict(subject_info),
+        "deployment": dict(deployment or {}),
+        "settings": dict(settings or {}),
         "environment": dict(env),
         "scope": facts.scope.to_json(),
         "run": {

@@ -87,8 +87,6 @@ class GateConfig:
     metrics: Mapping[str, MetricSpec]
     manual: Mapping[str, ManualItem] = field(default_factory=dict)
     required_signers: tuple[str, ...] = ()
-    pages: tuple[str, ...] = ()
-    load_hosts: tuple[str, ...] = ()
     waiver_approvers: tuple[str, ...] = ()
     waiver_max_days: int = WAIVER_MAX_DAYS
     raw: Mapping[str, Any] = field(default_factory=dict)
@@ -152,13 +150,27 @@ class _Table:
 
     def __init__(self, path: Path, text: str, data: Mapping[str, Any], keys: tuple[str, ...]) -> None:
         self.path, self.text, self.data, self.keys = path, text, data, keys
-        self.line = _header_line(text, *keys) if keys else 1
+        self._line: int | None = None if keys else 1
+
+    @property
+    def line(self) -> int:
+        """The table's header line, looked up only when a message needs it."""
+        if self._line is None:
+            self._line = _header_line(self.text, *self.keys)
+        return self._line
+
+    @line.setter
+    def line(self, value: int) -> None:
+        self._line = value
+
+    def where(self, key: str) -> str:
+        """``file:line`` of ``key`` in this table (the table's header line when the key is not written)."""
+        line = _line_of(self.text[self._offset() :], rf"^\s*{re.escape(key)}\s*=", 0)
+        return f"{self.path}:{self.line + line - 1 if line else self.line}"
 
     def error(self, key: str, problem: str, fix: str) -> ConfigError:
-        line = _line_of(self.text[self._offset() :], rf"^\s*{re.escape(key)}\s*=", 0)
-        where = self.line + line - 1 if line else self.line
         table = ".".join(self.keys) or "top level"
-        return ConfigError(f"{self.path}:{where}: [{table}] {key}: {problem} — {fix}")
+        return ConfigError(f"{self.where(key)}: [{table}] {key}: {problem} — {fix}")
 
     def _offset(self) -> int:
         lines = self.text.splitlines(keepends=True)
@@ -234,11 +246,21 @@ class _Table:
         return _Table(self.path, self.text, value, (*self.keys, key))
 
 
+#: The line-aware TOML reader, for the other files of a gate project (the deployment profile).
+Table = _Table
+
+
 def load_gates(path: Path) -> GateConfig:
     """Parse ``gates.toml``; raises :class:`ConfigError` naming file, line and fix."""
     text, data = _parse_toml(path)
     root = _Table(path, text, data, ())
-    root.check_keys(["schema", "launch", "owners", "metrics", "manual", "signoff", "inventory", "load", "waivers"])
+    for moved, to in (("inventory", "[deployment.pages] list"), ("load", "[deployment.load] allowed_hosts")):
+        if moved in data:
+            raise root.error(moved, "belongs to the deployment profile now", f"write it as {to} (README: "
+                             "Deployment profile), in the profile or in a [deployment] table here")
+    # [settings] and [deployment] are read by pytest_castmatch.settings and pytest_castmatch.profiles.
+    root.check_keys(["schema", "launch", "owners", "metrics", "manual", "signoff", "waivers", "settings",
+                     "deployment"])
     schema = data.get("schema", 1)
     if isinstance(schema, bool) or schema != 1:
         raise root.error("schema", f"unsupported schema {schema!r}", "this plugin reads schema = 1")
@@ -299,10 +321,6 @@ def load_gates(path: Path) -> GateConfig:
 
     signoff = root.sub("signoff")
     signoff.check_keys(["required"])
-    inventory = root.sub("inventory")
-    inventory.check_keys(["pages"])
-    load = root.sub("load")
-    load.check_keys(["allowed_hosts"])
     waivers = root.sub("waivers")
     waivers.check_keys(["approvers", "max_days"])
     approvers = waivers.strings("approvers")
@@ -323,8 +341,6 @@ def load_gates(path: Path) -> GateConfig:
         metrics=metrics,
         manual=manual,
         required_signers=signoff.strings("required"),
-        pages=inventory.strings("pages"),
-        load_hosts=load.strings("allowed_hosts"),
         waiver_approvers=approvers,
         waiver_max_days=max_days,
         raw=data,

@@ -1,7 +1,7 @@
-"""The controller's side of a gate run: the signing key, previous report and history, loaded up front;
-the run's header and live progress in the terminal; at the end, gather what the workers collected,
-compare the run with the inventory, have ``verdict.judge`` decide, publish, make the exit status the
-verdict and print it. Or, for ``--gate-lock``, write the inventory.
+"""The controller's side of a gate run: the run's header and live progress in the terminal; at the end,
+gather what the workers collected, compare the run with the inventory, have ``verdict.judge`` decide,
+publish, make the exit status the verdict and print it. Or, for ``--gate-lock``, write the inventory.
+Imported only in a gate run: it brings the report writers (Jinja2) and the signer (cryptography) with it.
 
 pytest glue like ``plugin.py``; every decision is the pure modules'.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fnmatch
+import gc
 import json
 import os
 import sys
@@ -18,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_castmatch import attest, canonical, history, inventory, policy, progress, project
+from pytest_castmatch import canonical, inventory, policy, progress, project
 from pytest_castmatch.classify import GateInfo
 from pytest_castmatch.config import ConfigError, GateConfig
 from pytest_castmatch.model import GateResult, Outcome, Scope
 from pytest_castmatch.outcomes import fold
-from pytest_castmatch.report import ReportError, terminal
+from pytest_castmatch.report import terminal
 from pytest_castmatch.report_folder import FolderError
 from pytest_castmatch.summary import terminal_lines
 from pytest_castmatch.verdict import Judgement, RunFacts, judge
@@ -32,25 +33,6 @@ if TYPE_CHECKING:
     from pytest_castmatch.plugin import GateRun
 
 UNFINISHED = frozenset({Outcome.NOT_RUN, Outcome.INTERRUPTED, Outcome.CRASHED})
-
-
-def signer_and_previous(config: pytest.Config) -> tuple[attest.Signer | None, dict[str, Any] | None]:
-    """The key that signs the report (a hook's, else ``CASTMATCH_SIGNING_KEY``) and ``--gate-previous``'s report."""
-    signer: attest.Signer | None = config.hook.pytest_castmatch_signer(config=config)
-    spec = os.environ.get("CASTMATCH_SIGNING_KEY", "")
-    if signer is None and spec.strip():
-        try:
-            signer = attest.load_signing_key(spec)
-        except attest.AttestError as exc:
-            raise pytest.UsageError(f"castmatch: CASTMATCH_SIGNING_KEY: {exc}") from None
-    previous = config.getoption("gate_previous")
-    if not previous:
-        return signer, None
-    try:
-        data: dict[str, Any] = json.loads((config.invocation_params.dir / previous).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise pytest.UsageError(f"--gate-previous {previous}: cannot read a report there ({exc})") from None
-    return signer, data
 
 
 def stderr_line(text: str) -> None:
@@ -104,24 +86,11 @@ def settings(run: GateRun) -> dict[str, Any]:
     }
 
 
-def earlier_reports(config: pytest.Config) -> tuple[list[dict[str, Any]], list[str]]:
-    """``--gate-history``'s reports and the files there that are not reports."""
-    folder = config.getoption("gate_history")
-    if not folder:
-        return [], []
-    try:
-        return history.load(config.invocation_params.dir / folder)
-    except ReportError as exc:
-        raise pytest.UsageError(f"--gate-history {folder}: {exc}") from None
-
-
 def deployment(run: GateRun) -> str:
-    """What the gates measure: ``--base-url``, else the embedded reference app (its port varies per run)."""
-    try:
-        given = run.config.getoption("base_url")
-    except ValueError:
-        given = None
-    return str(given or "") or "the reference CastMatch app (embedded, on loopback)"
+    """What the gates measure: the profile's name and address (the reference app's port varies per run)."""
+    found = run.deployment
+    where = found.base_url or ("embedded, on loopback" if found.reference else "")
+    return f"{found.name} ({where})" if where else found.name
 
 
 def announce(run: GateRun, gates: int) -> None:
@@ -183,7 +152,22 @@ def gathered(run: GateRun) -> tuple[list[GateInfo], int, list[str], inventory.Co
 
 
 def finish(run: GateRun, session: pytest.Session, exitstatus: int) -> None:
-    """Judge the run, publish the report and set the exit status from the verdict."""
+    """Judge the run, publish the report and set the exit status from the verdict.
+
+    The cycle collector is off meanwhile: the report makes thousands of short-lived objects beside the
+    whole session's, and each full collection they would trigger walks all of them; what cycles they
+    leave are collected once it is back on.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _finish(run, session, exitstatus)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _finish(run: GateRun, session: pytest.Session, exitstatus: int) -> None:
     collected, deselected, problems, seen = gathered(run)
     if not (run.saw_gates or any(log.info for log in run.logs.values())):
         return  # not a gate run (e.g. the plugin's own tests): stay out of the way
@@ -269,6 +253,8 @@ def report(
     """
     judgement = judge(config, gates, facts, run.waivers)
     doc = _build(run, config, gates, judgement, facts)
+    if not run.config.hook.pytest_castmatch_report.get_hookimpls():
+        return doc, judgement  # no hook to watch: nothing can have changed
     judged = json.loads(canonical.dumps(doc))
     run.config.hook.pytest_castmatch_report(config=run.config, report=doc)
     changed = tuple(sorted(key for key in judged if key not in doc
@@ -287,7 +273,8 @@ def _build(run: GateRun, config: GateConfig, gates: list[GateResult], judgement:
         config=config, gates=gates, judgement=judgement, facts=facts,
         subject_info=canonical.subject(run.base),
         env=canonical.environment(run.engines) | {"deployment": deployment(run)},
-        duration=sum(g.duration for g in gates),
+        duration=sum(g.duration for g in gates), settings=run.settings.to_json(),
+        deployment=run.deployment.to_json(),
         policy=policy.block(run.config_path, settings(run), waivers=run.config_path.with_name(policy.WAIVERS),
                             signers=run.signers_dir, root=run.base),
     )

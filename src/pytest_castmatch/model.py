@@ -29,7 +29,11 @@ class Priority(enum.StrEnum):
 
 
 class Outcome(enum.StrEnum):
-    """What happened to one gate. Only ``PASSED`` counts as passed."""
+    """What happened to one gate. Only ``PASSED`` counts as passed.
+
+    ``NOT_APPLICABLE`` comes only from the deployment profile (the deployment lacks what the gate
+    needs); it blocks nothing by itself, measures nothing, and carries the profile's reason.
+    """
 
     PASSED = "passed"
     FAILED = "failed"
@@ -41,6 +45,7 @@ class Outcome(enum.StrEnum):
     NOT_RUN = "not-run"
     CRASHED = "crashed"
     INTERRUPTED = "interrupted"
+    NOT_APPLICABLE = "not-applicable"
 
 
 class Decision(enum.StrEnum):

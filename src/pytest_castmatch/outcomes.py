@@ -14,6 +14,8 @@ from pytest_castmatch.classify import GateInfo
 from pytest_castmatch.model import Finding, GateResult, Outcome, Sample
 
 MESSAGE_LIMIT = 2000
+#: Key of a setup report's data when the plugin found the gate not applicable (the value is the reason).
+NOT_APPLICABLE = "not_applicable"
 
 
 @dataclass
@@ -55,6 +57,8 @@ class PhaseLog:
         if when == "setup":
             if outcome == "failed":
                 self._set(Outcome.ERROR, message)
+            elif outcome == "skipped" and data and data.get(NOT_APPLICABLE):
+                self._set(Outcome.NOT_APPLICABLE, str(data[NOT_APPLICABLE]))
             elif outcome == "skipped":
                 self._set(Outcome.XFAILED if wasxfail else Outcome.SKIPPED, message)
         elif when == "call":

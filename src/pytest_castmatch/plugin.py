@@ -9,24 +9,31 @@ so a gate lost with a crashed worker is still known, and still blocks.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import tempfile
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_castmatch import attest, controller, inventory, policy, progress, project, sut
+from pytest_castmatch import activation, inventory, needs, progress, project, sut
 from pytest_castmatch.classify import GateInfo, classify, under_any
-from pytest_castmatch.config import ConfigError, GateConfig, Waiver, load_gates, load_waivers
-from pytest_castmatch.outcomes import PhaseLog
-from pytest_castmatch.publication import RunPublication, void_stale
+from pytest_castmatch.config import GateConfig, Waiver
+from pytest_castmatch.deployment import Deployment, DeploymentError
+from pytest_castmatch.outcomes import NOT_APPLICABLE, PhaseLog
 from pytest_castmatch.recorder import Gate
+from pytest_castmatch.settings import BY_NAME as SETTING_SPECS
+from pytest_castmatch.settings import Settings
+
+if TYPE_CHECKING:
+    from pytest_castmatch.attest import Signer
 
 GATE_KEY = pytest.StashKey[Gate]()
 INFO_KEY = pytest.StashKey["GateInfo | str"]()
+NA_KEY = pytest.StashKey[str]()
 RUN_NAME = "castmatch-run"
 DATA_ATTR = "castmatch"
 
@@ -52,24 +59,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gate-shard", metavar="K/N", default=None,
                     help="run shard K of N (stable by gate id); merge shard reports with castmatch-gate merge")
     group.addoption("--gate-lock", action="store_true", default=False,
-                    help="collect the full gate and write its inventory (gates.lock beside the gates file); "
-                         "same as castmatch-gate lock")
-    parser.addini("castmatch_suites", type="linelist", default=["suites"],
-                  help="folders whose tests are launch gates (relative to the ini file's folder)")
-    parser.addini("castmatch_config", default="baselines/gates.toml",
-                  help="default gates file (relative to the ini file's folder)")
-
-
-def _shard(value: str | None) -> tuple[int, int] | None:
-    if value is None:
-        return None
-    try:
-        k, n = (int(x) for x in value.split("/"))
-    except ValueError:
-        raise pytest.UsageError(f"--gate-shard {value!r}: expected K/N, e.g. --gate-shard 1/3") from None
-    if not 1 <= k <= n:
-        raise pytest.UsageError(f"--gate-shard {value!r}: K must be between 1 and N, e.g. --gate-shard 1/{max(n, 1)}")
-    return k, n
+                    help="collect the full gate and write its inventory (gates.lock beside the deployment profile, "
+                         "or the gates file); same as castmatch-gate lock")
+    group.addoption("--gate-deployment", metavar="PATH", default=None,
+                    help="the deployment profile to gate (default: the reference app's own profile)")
+    group.addoption("--gate-set", metavar="NAME=VALUE", action="append", default=[],
+                    help="set one of the gate's settings (README: Settings), e.g. --gate-set load_users=200")
+    # Defaults live in pytest_castmatch.settings (an unset ini key must not count as "set in the ini file").
+    parser.addini("castmatch_suites", type="linelist", default=[],
+                  help="folders whose tests are launch gates, relative to the ini file's folder (default: suites)")
+    parser.addini("castmatch_config", default="", help="the gates file, relative to the ini file's folder "
+                  "(default: baselines/gates.toml)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -77,66 +77,29 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "p1: high-priority gate; blocks the launch unless it passes")
     config.addinivalue_line("markers", "p2: medium-priority gate; reported, never blocks")
     config.addinivalue_line("markers", "owner(team): the team (from gates.toml) that owns this gate")
+    config.addinivalue_line("markers", "needs(*keys): what the gate needs from the deployment profile (README: "
+                                       "Deployment profile); not applicable where the profile says it lacks it")
     if config.getoption("gate_lock"):
         config.option.collectonly = True
-    try:
-        run = GateRun(config)
-    except pytest.UsageError as exc:
-        if getattr(config, "workerinput", None) is None:
-            void_stale(_report_dir(config), str(exc).removeprefix("castmatch: "))
-        raise
+    from pytest_castmatch import fixtures
+
+    config.pluginmanager.register(fixtures, f"{RUN_NAME}-fixtures")
+    run = GateRun(config)
     config.pluginmanager.register(run, RUN_NAME)
-    if not run.is_worker:
-        # A cleanup runs even when another plugin's pytest_unconfigure raises (a warning turned
-        # into an error by filterwarnings, say), so the run's app is never left behind.
-        config.add_cleanup(lambda: sut.stop_app(run.run_dir))
     if config.pluginmanager.hasplugin("xdist") and not run.is_worker:
         config.pluginmanager.register(XdistHooks(run), f"{RUN_NAME}-xdist")
+    # Idle until a gate or a gate option is seen: a project that installs the plugin and runs other
+    # tests gets no run folder, no gates file read, no key parsed, no report.
+    if activation.gate_options_given(config) or run.hands_down_a_run() or run.saw_gates:
+        run.activate()
 
 
-def _gate_run(config: pytest.Config) -> GateRun:
+def gate_run(config: pytest.Config) -> GateRun:
+    """The run's state, active: its settings, gates file and deployment loaded."""
     run = config.pluginmanager.get_plugin(RUN_NAME)
     assert isinstance(run, GateRun)
+    run.activate()
     return run
-
-
-@pytest.fixture
-def gate(request: pytest.FixtureRequest) -> Gate:
-    """Record findings (``gate.check``), metrics (``gate.metric``) and evidence for this gate."""
-    run = _gate_run(request.config)
-    recorder = Gate(request.node.nodeid, run.gate_config, run.evidence_root)
-    request.node.stash[GATE_KEY] = recorder
-    return recorder
-
-
-@pytest.fixture(scope="session")
-def castmatch_config(request: pytest.FixtureRequest) -> GateConfig:
-    """The parsed gates file: owners, metric thresholds, the page inventory."""
-    run = _gate_run(request.config)
-    if run.gate_config is None:
-        pytest.fail(run.config_error, pytrace=False)
-    return run.gate_config
-
-
-@pytest.fixture(scope="session")
-def castmatch_base_url(request: pytest.FixtureRequest) -> str:
-    """The deployment under test: ``--base-url`` if given, else the reference app on loopback."""
-    given = request.config.getoption("base_url", None) if _has_option(request.config, "base_url") else None
-    if given:
-        return str(given).rstrip("/")
-    run = _gate_run(request.config)
-    try:
-        return sut.ensure_app(run.run_dir).url
-    except sut.SutError as exc:
-        pytest.fail(str(exc), pytrace=False)
-
-
-def _has_option(config: pytest.Config, name: str) -> bool:
-    try:
-        config.getoption(name)
-    except ValueError:
-        return False
-    return True
 
 
 class XdistHooks:
@@ -146,81 +109,54 @@ class XdistHooks:
         self.run = run
 
     def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput["castmatch_run_dir"] = str(self.run.run_dir)
-        node.workerinput["castmatch_staging"] = str(self.run.evidence_root)
+        if self.run.active:
+            node.workerinput["castmatch_run_dir"] = str(self.run.run_dir)
+            node.workerinput["castmatch_staging"] = str(self.run.evidence_root)
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        if not self.run.active:
+            return
         gates = [i for i in ids if self.run.is_gate_path(self.run.config.rootpath / i.split("::")[0])]
         if gates:
+            from pytest_castmatch import controller
+
             controller.announce(self.run, len(gates))
 
 
 class GateRun:
-    """The run's state: on workers it classifies and records; on the controller it judges."""
+    """The run's state: on workers it classifies and records; on the controller it judges.
+
+    Constructed idle (nothing read but pytest's own options); :meth:`activate` loads the settings,
+    the gates file, the inventory, the deployment profile and the signing key the first time a gate
+    or a gate option is seen.
+    """
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
         self.is_worker = workerinput is not None
         self.worker_id = str(workerinput.get("workerid", "")) if workerinput else ""
-        if workerinput and "castmatch_run_dir" in workerinput:
-            self.run_dir = Path(workerinput["castmatch_run_dir"])
-        else:
-            self.run_dir = Path(tempfile.mkdtemp(prefix="castmatch-run-"))
+        self.workerinput = workerinput or {}
         inv = config.invocation_params.dir
         self.base, self.rootdir_problem = project.locate(config.inipath, config.rootpath, inv)
-        self.roots = [project.absolute(self.base / p) for p in config.getini("castmatch_suites")]
-        self.shard = _shard(config.getoption("gate_shard"))
-        self.owners_wanted: list[str] = list(config.getoption("owner") or [])
-        opt_report = config.getoption("gate_report")
-        self.report_dir = _report_dir(config)
-        staging = workerinput.get("castmatch_staging") if workerinput else None
-        self.publication = RunPublication(self.report_dir, staging=Path(staging) if staging else None)
-        #: Where gates put evidence: the folder being assembled, which replaces the report folder whole.
-        self.evidence_root = self.publication.evidence_root
-        opt_config = config.getoption("gate_config")
-        self.config_path = inv / opt_config if opt_config else self.base / config.getini("castmatch_config")
-        self.lock_file = inventory.lock_path(self.config_path)
-        # The trust policy is the project's, beside its own gates file: a --gate-config elsewhere
-        # brings other rules (which the report's digests show), never other trusted keys.
-        self.signers_dir = (self.base / config.getini("castmatch_config")).parent / policy.SIGNERS
+        self.roots = [project.absolute(self.base / p) for p in activation.suite_names(config)]
+        # A gate run: the report was asked for, or collection takes in a suite root.
+        args = [project.absolute(inv / a.partition("::")[0]) for a in config.args]
+        self.saw_gates = bool(config.getoption("gate_report")) or any(project.covers(a, self.roots) for a in args)
         self.locking = bool(config.getoption("gate_lock"))
         if self.locking and config.getoption("numprocesses", None):
             raise pytest.UsageError("--gate-lock collects in one process — drop -n")
+        self.active = False
         self.gate_config: GateConfig | None = None
         self.waivers: list[Waiver] = []
         self.listed: dict[str, inventory.Entry] | None = None
         self.config_error = ""
-        if self.config_path.exists() or opt_config:
-            try:
-                self.gate_config = load_gates(self.config_path)
-                self.waivers = load_waivers(self.config_path.with_name("waivers.toml"), self.gate_config)
-                if not self.is_worker and not self.locking:
-                    self.listed = inventory.load(self.lock_file)
-            except ConfigError as exc:
-                raise pytest.UsageError(f"castmatch: {exc}") from None
-        else:
-            self.config_error = f"no gates file at {self.config_path} — create it or pass --gate-config PATH"
-        for team in self.owners_wanted:
-            if self.gate_config and team not in self.gate_config.owners:
-                hint = self.gate_config.suggest_owner(team)
-                fix = f" — did you mean {hint!r}?" if hint else " — teams are declared in the gates file"
-                raise pytest.UsageError(f"--owner {team}: unknown team{fix}")
-        self.signer: attest.Signer | None = None
+        self.signer: Signer | None = None
         self.previous: dict[str, Any] | None = None
         self.history: list[dict[str, Any]] = []
         self.history_skipped: list[str] = []
-        if not self.is_worker:
-            # Before any gate runs: a broken key must stop the run, not void it at the end.
-            self.signer, self.previous = controller.signer_and_previous(config)
-            self.history, self.history_skipped = controller.earlier_reports(config)
-            self.publication.signer = self.signer
-            controller.load_trust(self)
-            config.add_cleanup(self.publication.finish)
-        # A gate run: the report was asked for, or collection takes in a suite root.
-        args = [project.absolute(inv / a.partition("::")[0]) for a in config.args]
-        self.saw_gates = bool(opt_report) or any(project.covers(a, self.roots) for a in args)
         self.collected: list[GateInfo] = []
+        self._rel: dict[Path, str] = {}
         self.seen = inventory.CollectionFacts(roots=[self.rel(r) for r in self.roots],
                                               last_failed=bool(config.getoption("lf", False)))
         self.deselected = 0
@@ -232,16 +168,98 @@ class GateRun:
         self.report: dict[str, Any] | None = None
         self.notes: list[str] = []
         self._gate_paths: dict[Path, bool] = {}
+        self.session_started = False
+
+    def hands_down_a_run(self) -> bool:
+        """On an xdist worker: whether the controller is running a gate (and passed its run folder)."""
+        return "castmatch_run_dir" in self.workerinput
+
+    def activate(self) -> None:
+        """Load what a gate run needs, once; any problem is a usage error naming the fix.
+
+        On the controller a usage error here also voids the report folder's earlier verdict: a run
+        stopped before it began leaves no verdict behind that it never judged.
+        """
+        if self.active:
+            return
+        try:
+            self._load()
+        except pytest.UsageError as exc:
+            if not self.is_worker:
+                from pytest_castmatch.publication import void_stale
+
+                void_stale(getattr(self, "report_dir", None) or self._given_report_dir(),
+                           str(exc).removeprefix("castmatch: "))
+            raise
+        self.active = True
+        if self.session_started and not self.is_worker:
+            self._hold()
+
+    def _load(self) -> None:
+        from pytest_castmatch import policy
+        from pytest_castmatch.publication import RunPublication  # brings the signer and the report writers
+
+        loaded = activation.load(self.config, self.base)
+        self.settings: Settings = loaded.settings
+        self.deployment: Deployment = loaded.deployment
+        self.gate_config, self.config_error, self.waivers = loaded.gate_config, loaded.config_error, loaded.waivers
+        self.shard = self.settings.shard
+        self.owners_wanted: list[str] = list(self.settings.owners)
+        self.report_dir = self.settings.report_dir
+        self.config_path = self.settings.config
+        staging = self.workerinput.get("castmatch_staging")
+        self.publication: RunPublication = RunPublication(self.report_dir, staging=Path(staging) if staging else None)
+        #: Where gates put evidence: the folder being assembled, which replaces the report folder whole.
+        self.evidence_root: Path = self.publication.evidence_root
+        # The trust policy is the project's, beside its own gates file (ini or default): a gates file
+        # named for one run brings other rules (which the report's digests show), never other trusted keys.
+        own = self.config.getini("castmatch_config") or str(SETTING_SPECS["config"].default)
+        self.signers_dir: Path = (self.base / own).parent / policy.SIGNERS
+        self.lock_file = activation.lock_file(self.settings, self.deployment)
+        if self.gate_config is not None and not self.is_worker and not self.locking:
+            self.listed = activation.inventory_of(self.lock_file)
+        if self.hands_down_a_run():
+            self.run_dir = Path(self.workerinput["castmatch_run_dir"])
+        else:
+            self.run_dir = Path(tempfile.mkdtemp(prefix="castmatch-run-"))
+        if not self.is_worker:
+            from pytest_castmatch import controller
+
+            # A cleanup runs even when another plugin's pytest_unconfigure raises (a warning turned
+            # into an error by filterwarnings, say), so the run's app is never left behind.
+            self.config.add_cleanup(lambda: sut.stop_app(self.run_dir))
+            # Before any gate runs: a broken key must stop the run, not void it at the end.
+            self.signer = activation.signer(self.config, self.settings)
+            self.previous = activation.previous(self.settings)
+            self.history, self.history_skipped = activation.history(self.settings)
+            self.publication.signer = self.signer
+            controller.load_trust(self)
+            self.config.add_cleanup(self.publication.finish)
+
+    def _given_report_dir(self) -> Path:
+        """The report folder before the settings are resolved: --gate-report, else gate-report/ in the project."""
+        given = self.config.getoption("gate_report")
+        default = str(SETTING_SPECS["report_dir"].default)
+        return self.config.invocation_params.dir / given if given else self.base / default
+
+    def _hold(self) -> None:
+        from pytest_castmatch import controller
+
+        controller.hold(self)
 
     def rel(self, path: Path) -> str:
-        """``path`` relative to the project folder, '/'-separated."""
-        return project.relative(path, self.base)
+        """``path`` relative to the project folder, '/'-separated (remembered: asked once per gate)."""
+        known = self._rel.get(path)
+        if known is None:
+            known = self._rel[path] = project.relative(path, self.base)
+        return known
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """Hold the report folder for the run, before any gate is collected."""
-        if not self.is_worker:
-            controller.hold(self)
+        """Hold the report folder for the run, before any gate is collected (or when the run becomes one)."""
+        self.session_started = True
+        if self.active and not self.is_worker:
+            self._hold()
 
     # -- collection (workers, or the single process) -----------------------------------
 
@@ -252,10 +270,14 @@ class GateRun:
             known = self._gate_paths[path] = under_any(project.absolute(path), self.roots)
         return known
 
+    def pytest_collectstart(self, collector: pytest.Collector) -> None:
+        if not self.active and not isinstance(collector, pytest.Session) and self.is_gate_path(collector.path):
+            self.activate()
+
     @pytest.hookimpl(wrapper=True)
     def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> Generator[None, Any, Any]:
         ignored = yield
-        if ignored and collection_path.name != "__pycache__" and self.is_gate_path(collection_path):
+        if self.active and ignored and collection_path.name != "__pycache__" and self.is_gate_path(collection_path):
             opts = config.option
             self.seen.ignored[self.rel(collection_path)] = project.ignored_by_option(
                 collection_path, opts.ignore or [], opts.ignore_glob or [], config.invocation_params.dir)
@@ -264,7 +286,7 @@ class GateRun:
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(self, collector: pytest.Collector) -> Generator[None, Any, Any]:
         rep = yield
-        if isinstance(collector, pytest.Session) or not self.is_gate_path(collector.path):
+        if not self.active or isinstance(collector, pytest.Session) or not self.is_gate_path(collector.path):
             return rep
         if rep.skipped:
             self.saw_gates = True
@@ -301,10 +323,20 @@ class GateRun:
         if self.gate_config is None:
             return f"{gate_id} ({where}): {self.config_error}"
         marks = [(m.name, m.args) for m in item.iter_markers()]
-        return classify(gate_id, where, marks, list(self.gate_config.owners), self.rel(self.config_path))
+        return classify(gate_id, where, marks, self._owners, self._config_name)
+
+    @functools.cached_property
+    def _owners(self) -> list[str]:
+        return list(self.gate_config.owners) if self.gate_config else []
+
+    @functools.cached_property
+    def _config_name(self) -> str:
+        return self.rel(self.config_path)
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if not self.active:
+            return
         keep: list[pytest.Item] = []
         drop: list[pytest.Item] = []
         for item in items:
@@ -324,6 +356,8 @@ class GateRun:
             items[:] = keep
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        if not self.active:
+            return
         opts = self.config.option
         # -m and -k deselect through this hook like any plugin would: with either given, every
         # deselection counts as the user's. --lf never does: a run of the last failures is not a gate.
@@ -339,6 +373,8 @@ class GateRun:
             self.deselected += 1
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if not self.active:
+            return
         # What runs is session.items once every hook had its say: only those gates are judged.
         for item in session.items:
             info = self._classify(item) if self.is_gate_path(item.path) else None
@@ -350,9 +386,27 @@ class GateRun:
             target = self.run_dir / f"collected-{self.worker_id}.json"
             target.write_text(json.dumps(payload))
         elif self.collected:
+            from pytest_castmatch import controller  # a gate run writes a report: its writers may load now
+
             controller.announce(self, len(self.collected))
 
     # -- running ----------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Before any fixture: a gate whose needs the deployment lacks is not applicable; one whose
+        needs the profile does not mention blocks; one that sends traffic must be allowed to."""
+        if not self.active or not self.is_gate_path(item.path):
+            return
+        keys = tuple(str(key) for mark in item.iter_markers("needs") for key in mark.args)
+        if not keys:
+            return
+        verdict = needs.decide(self.deployment, keys)
+        if verdict.not_applicable:
+            item.stash[NA_KEY] = verdict.message
+            pytest.skip(f"not applicable: {verdict.message}")
+        if verdict.message:
+            pytest.fail(verdict.message, pytrace=False)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
@@ -365,7 +419,10 @@ class GateRun:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
         rep = yield
-        if self.is_gate_path(item.path):
+        if call.excinfo is not None and call.excinfo.errisinstance(DeploymentError):
+            # A gate or fixture read what the profile does not say: the sentence names the key, no traceback.
+            rep.longrepr = str(call.excinfo.value)
+        if self.active and self.is_gate_path(item.path):
             info = self._classify(item)
             data: dict[str, Any] = info.to_json() if isinstance(info, GateInfo) else {}
             recorder = item.stash.get(GATE_KEY, None)
@@ -375,6 +432,8 @@ class GateRun:
                     rep.outcome = "failed"
                     rep.longrepr = "castmatch: recorded in teardown: " + _problem_text(problems)
                 data.update(recorder.drain())
+            if rep.when == "setup" and rep.skipped and NA_KEY in item.stash:
+                data[NOT_APPLICABLE] = item.stash[NA_KEY]
             rep.__dict__[DATA_ATTR] = data
         return rep
 
@@ -384,20 +443,24 @@ class GateRun:
         if self.is_worker:
             return
         data = report.__dict__.get(DATA_ATTR)
+        if not self.active:
+            if data is None:
+                return
+            self.activate()  # a worker ran a gate this controller did not expect: judge it
         crashed = str(report.when) == "???"  # how xdist reports a test lost with its worker
         if data is None and not crashed and not self.is_gate_path(self.config.rootpath / report.fspath):
             if report.failed:
                 self.other_failures += 1
             return
         log = self.logs.setdefault(str((data or {}).get("id", report.nodeid)), PhaseLog())
-        if data and "priority" in data:
+        if log.info is None and data and "priority" in data:
             log.info = GateInfo.from_json(data)
         self.engines.update((data or {}).get("engines", {}))
         log.add(when=report.when, outcome=report.outcome, wasxfail=hasattr(report, "wasxfail"),
                 message=_message(report), duration=report.duration, data=data)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed and not self.is_worker:
+        if self.active and report.failed and not self.is_worker:
             self.collection_errors += 1
             if self.is_gate_path(self.config.rootpath / report.fspath):
                 self.saw_gates = True
@@ -407,19 +470,24 @@ class GateRun:
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         progress.set_sink(None)
-        if self.is_worker:
+        if self.is_worker or not self.active:
             return
+        from pytest_castmatch import controller  # cryptography and Jinja2: only when a report is written
+
         if self.locking:
             controller.write_lock(self, session)
         elif not self.config.option.collectonly:  # --collect-only lists gates; it never meant to judge them
             controller.finish(self, session, exitstatus)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        controller.summary(self, terminalreporter)
+        if self.active:
+            from pytest_castmatch import controller
+
+            controller.summary(self, terminalreporter)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        if self.is_worker:
+        if self.is_worker or not self.active:
             return
         sut.stop_app(self.run_dir)
         if self.report is not None:
@@ -437,13 +505,6 @@ class GateRun:
                 shutil.copy(log, target / "app.log")
             except OSError as exc:
                 self.notes.append(f"castmatch: the app log was not kept in {target}: {exc.strerror or exc}")
-
-
-def _report_dir(config: pytest.Config) -> Path:
-    """The report folder: --gate-report (from where pytest was invoked), else gate-report/ in the project."""
-    opt_report = config.getoption("gate_report")
-    inv = config.invocation_params.dir
-    return (inv / opt_report) if opt_report else project.locate(config.inipath, config.rootpath, inv)[0] / "gate-report"
 
 
 def _problem_text(problems: list[str]) -> str:

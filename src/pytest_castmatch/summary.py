@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-COLUMNS = ("passed", "blocking", "advisory", "waived")
+COLUMNS = ("passed", "blocking", "advisory", "waived", "not_applicable")
+HEADINGS = {"not_applicable": "n/a"}
 
 
 def terminal_lines(report: Mapping[str, Any], report_path: str = "") -> list[str]:
@@ -18,6 +19,9 @@ def terminal_lines(report: Mapping[str, Any], report_path: str = "") -> list[str
     gates = report["gates"]
     signed = "signed" if report.get("signed") else "unsigned"
     lines = [f"{verdict['label']}  ({scope}; {len(gates)} gates; report {signed})"]
+    deployment = report.get("deployment") or {}
+    if deployment.get("name"):
+        lines.append(f"deployment: {deployment['name']} ({deployment.get('base_url') or 'reference app'})")
     if report_path:
         lines.append(f"report: {report_path}")
     matrix: Mapping[str, Mapping[str, Mapping[str, int]]] = report.get("matrix", {})
@@ -25,7 +29,7 @@ def terminal_lines(report: Mapping[str, Any], report_path: str = "") -> list[str
     if rows:
         width = max(len(f"{p} {o}") for p, o, _ in rows)
         lines.append("")
-        lines.append(" " * width + "  " + "  ".join(f"{c:>8}" for c in COLUMNS))
+        lines.append(" " * width + "  " + "  ".join(f"{HEADINGS.get(c, c):>8}" for c in COLUMNS))
         for p, o, cell in rows:
             lines.append(f"{p} {o}".ljust(width) + "  " + "  ".join(f"{cell.get(c, 0):>8}" for c in COLUMNS))
     missing = [m for m in report.get("launch_metrics", []) if m["status"] != "met"]
@@ -47,7 +51,12 @@ def terminal_lines(report: Mapping[str, Any], report_path: str = "") -> list[str
         for r in blockers:
             who = f"[{r['priority']} {r['owner']}] " if r["owner"] else ""
             lines.append(f"  {who}{r['subject']} — {r['message']}")
-    advisories = [r for r in verdict["reasons"] if not r["blocking"]]
+    advisories = [r for r in verdict["reasons"] if not r["blocking"] and r["kind"] != "not-applicable"]
+    skipped = [r for r in verdict["reasons"] if r["kind"] == "not-applicable"]
+    if skipped:
+        lines.append("")
+        lines.append(f"not applicable to this deployment ({len(skipped)}):")
+        lines.extend(f"  {r['subject']} — {r['message']}" for r in skipped)
     if advisories:
         lines.append("")
         lines.append(f"advisory and waived ({len(advisories)}):")

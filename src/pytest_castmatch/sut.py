@@ -18,6 +18,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_castmatch.deployment import Deployment
+
 STATE = "app.json"
 LOCK = "app.lock"
 LOG = "app.log"
@@ -37,6 +39,14 @@ CHROMIUM_FLAGS = (
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
+#: The reference app's seeded test accounts and webhook key (documented in castmatch_app's docstring),
+#: under the variable names its profile gives them.
+REFERENCE_ENV = {
+    "CASTMATCH_ACCOUNTS": json.dumps([["meera@castmatch.test", "Meera-Casting-2025"],
+                                      ["arjun@castmatch.test", "Arjun-Casting-2025"]]),
+    "CASTMATCH_WEBHOOK_SECRET": "castmatch-calendar-secret",
+}
+
 #: Apps this process started, by pid: holding the Popen lets us reap it (and keeps its
 #: destructor from warning that the child still runs, which filterwarnings=error turns fatal).
 _STARTED: dict[int, subprocess.Popen[bytes]] = {}
@@ -53,33 +63,40 @@ class App:
     log: Path
 
 
-def find_chromium(env: Mapping[str, str] | None = None) -> str | None:
-    """The browser to drive: CASTMATCH_CHROMIUM or CHROME_PATH if set, else Chromium on PATH."""
-    env = os.environ if env is None else env
-    for var in ("CASTMATCH_CHROMIUM", "CHROME_PATH"):
-        if env.get(var):
-            return env[var]
+def find_chromium(path: str | None = None) -> str | None:
+    """The browser to drive: ``path`` (the ``chromium`` setting) if given, else Chromium on PATH."""
+    if path:
+        return path
     for name in CHROMIUM_CANDIDATES:
-        path = shutil.which(name)
-        if path:
-            return path
+        found = shutil.which(name)
+        if found:
+            return found
     return None
 
 
-def chromium_launch_args(base: Mapping[str, object] | None = None) -> dict[str, object]:
+def chromium_launch_args(base: Mapping[str, object] | None = None, path: str | None = None) -> dict[str, object]:
     """Launch arguments for pytest-playwright's ``browser_type_launch_args`` fixture."""
     args = dict(base or {})
-    path = find_chromium()
-    if path is None:
+    found = find_chromium(path)
+    if found is None:
         raise SutError(
             "no Chromium found: install Debian's chromium (apt-get install chromium) or set "
             "CASTMATCH_CHROMIUM=/path/to/chrome — `playwright install` cannot download here"
         )
-    args["executable_path"] = path
+    args["executable_path"] = found
     given = args.get("args") or []
     extra = [str(a) for a in given] if isinstance(given, list | tuple) else []
     args["args"] = [*extra, *(f for f in CHROMIUM_FLAGS if f not in extra)]
     return args
+
+
+def deployment_env(deployment: Deployment, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables a profile names (accounts, webhook secret), read from ``env`` (the process's).
+
+    For the reference app the plugin starts itself, its public test values fill in what is unset.
+    """
+    given = dict(os.environ if env is None else env)
+    return {**REFERENCE_ENV, **given} if deployment.reference else given
 
 
 @contextlib.contextmanager

@@ -221,7 +221,7 @@ def judge_gates(
     matrix: dict[str, dict[str, dict[str, int]]] = {}
     for g in gates:
         cell = matrix.setdefault(g.priority.value, {}).setdefault(
-            g.owner, {"passed": 0, "blocking": 0, "advisory": 0, "waived": 0}
+            g.owner, {"passed": 0, "blocking": 0, "advisory": 0, "waived": 0, "not_applicable": 0}
         )
         review = sum(1 for f in g.findings if f.severity is Severity.REVIEW)
         if review:
@@ -229,6 +229,13 @@ def judge_gates(
         hollow = _hollow(config, g) if g.passed else ""
         if g.passed and not hollow:
             cell["passed"] += 1
+            continue
+        if g.outcome is Outcome.NOT_APPLICABLE:
+            # The profile says the deployment lacks what the gate needs: reported with that reason.
+            # It measured nothing, so a launch metric only it could measure stays unmeasured (and blocks).
+            cell["not_applicable"] += 1
+            reasons.append(Reason("not-applicable", g.id, f"not applicable: {_one_line(g.message, 300)}",
+                                  g.owner, g.priority.value, blocking=False))
             continue
         why = f"passed without a valid measurement: {hollow}" if hollow else _WHY.get(g.outcome, g.outcome.value)
         detail = "" if hollow else _one_line(g.message)
@@ -356,6 +363,8 @@ def judge_run(gates: Sequence[GateResult], facts: RunFacts, reasons: list[Reason
     if not gates and not facts.collection_errors:
         where = f" under {', '.join(facts.roots)}" if facts.roots else ""
         reasons.append(Reason("run", "scope", f"no gates collected{where} — an empty selection decides nothing"))
+    elif gates and all(g.outcome is Outcome.NOT_APPLICABLE for g in gates):
+        reasons.append(Reason("run", "scope", "no gate in scope applies to this deployment — nothing was judged"))
     reasons.extend(Reason("run", "session", problem) for problem in facts.problems)
     if facts.inventory is not None:
         reasons.extend(inventory_reasons(facts.inventory))

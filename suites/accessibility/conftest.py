@@ -1,4 +1,4 @@
-"""What the accessibility, interaction and motion gates share: the page inventory and the baseline."""
+"""What the accessibility gates share: the accepted axe baseline (pages and themes come from the profile)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_castmatch.checks import axe, inventory
-from pytest_castmatch.config import GateConfig
-
-
-@pytest.fixture(scope="session")
-def inventory_pages(castmatch_config: GateConfig, castmatch_base_url: str) -> list[str]:
-    """Pages every browser gate visits (gates.toml [inventory] pages, else the sitemap)."""
-    return inventory.pages(castmatch_config.pages, castmatch_base_url)
+from pytest_castmatch import GateConfig
+from pytest_castmatch.checks import axe
 
 
 @pytest.fixture(scope="session")

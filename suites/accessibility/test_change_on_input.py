@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
+from pytest_castmatch import Gate
 from pytest_castmatch.checks import context, navigation
 from pytest_castmatch.checks.evidence import Evidence
-from pytest_castmatch.recorder import Gate
 
 
 @pytest.mark.p0
 @pytest.mark.owner("design-review-qa")
+@pytest.mark.needs("pages")
 def test_no_change_of_context_on_input(page: Page, gate: Gate, inventory_pages: list[str]) -> None:
     """Choosing an option, a radio button or a checkbox loads no page, submits no form, opens no
     window and moves no focus, on every page."""

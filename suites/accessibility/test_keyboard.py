@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
+from pytest_castmatch import Gate
 from pytest_castmatch.checks import focus, keyboard, navigation
 from pytest_castmatch.checks.evidence import Evidence
-from pytest_castmatch.recorder import Gate
 
 
 @pytest.mark.p0
 @pytest.mark.owner("design-review-qa")
+@pytest.mark.needs("pages")
 def test_keyboard_operation(page: Page, gate: Gate, inventory_pages: list[str]) -> None:
     """Tab/Shift+Tab reach every control in layout order, nothing traps focus, the skip link works,
     custom controls answer Enter/Space/Escape (WCAG 2.1.1, 2.1.2, 2.4.1, 2.4.3)."""
@@ -27,6 +28,7 @@ def test_keyboard_operation(page: Page, gate: Gate, inventory_pages: list[str]) 
 
 @pytest.mark.p0
 @pytest.mark.owner("design-review-qa")
+@pytest.mark.needs("pages")
 def test_focus_appearance(page: Page, gate: Gate, inventory_pages: list[str]) -> None:
     """Every kind of focusable control shows a focus indicator (WCAG 2.4.7) meeting 2.4.13 (AAA)."""
     evidence = Evidence.for_gate(gate)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
+from pytest_castmatch import Gate
 from pytest_castmatch.checks import layout, navigation
 from pytest_castmatch.checks.evidence import Evidence
-from pytest_castmatch.recorder import Gate
 
 
 @pytest.mark.p0
 @pytest.mark.owner("design-review-qa")
+@pytest.mark.needs("pages")
 def test_reflow_at_320px(page: Page, gate: Gate, inventory_pages: list[str]) -> None:
     """No page scrolls sideways at 320 CSS px (WCAG 1.4.10)."""
     evidence = Evidence.for_gate(gate)
@@ -24,6 +25,7 @@ def test_reflow_at_320px(page: Page, gate: Gate, inventory_pages: list[str]) -> 
 
 @pytest.mark.p0
 @pytest.mark.owner("design-review-qa")
+@pytest.mark.needs("pages")
 def test_breakpoints_and_orientation(page: Page, gate: Gate, inventory_pages: list[str]) -> None:
     """At 360, 768, 1024 and 1440 px, portrait and landscape: no overlap, no overflow."""
     evidence = Evidence.for_gate(gate)
@@ -34,6 +36,7 @@ def test_breakpoints_and_orientation(page: Page, gate: Gate, inventory_pages: li
 
 @pytest.mark.p0
 @pytest.mark.owner("design-review-qa")
+@pytest.mark.needs("pages")
 def test_text_resized_to_200_percent(page: Page, gate: Gate, inventory_pages: list[str]) -> None:
     """With every font size doubled nothing overlaps or is cut off (WCAG 1.4.4)."""
     evidence = Evidence.for_gate(gate)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_castmatch import Finding, Gate
 from pytest_castmatch.checks import probes
 from pytest_castmatch.checks.web import Client
-from pytest_castmatch.model import Finding
-from pytest_castmatch.recorder import Gate
 
 #: (query, expected status): the boundaries of page/per_page/min_experience and odd text.
 CASES: tuple[tuple[str, int], ...] = (
@@ -21,6 +20,7 @@ CASES: tuple[tuple[str, int], ...] = (
 
 @pytest.mark.p1
 @pytest.mark.owner("testing-qa")
+@pytest.mark.needs("api", "feature:talent-search")
 def test_search_edge_cases_answer_4xx_not_5xx(gate: Gate, client: Client) -> None:
     """Each boundary value gets its documented status; refusals name the offending field."""
     findings: list[Finding] = []

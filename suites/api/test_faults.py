@@ -1,10 +1,10 @@
 """Resilience gates that inject runtime faults into the shared app (``POST /_test/faults``).
 
-Faults are global to the app under test, so each gate sets them through ``app_faults.during``
+Faults are global to the deployment, so each gate sets them through ``app_faults.during``
 (suites/conftest.py): it waits for an exclusive hold on the run's fault lock, so no other gate,
 on any xdist worker, runs while a fault is on, heals them as the ``with`` block ends, and keeps
-the window short. A deployment without fault injection (``--base-url`` to staging) makes these
-gates fail, with the reason, rather than skip: they never pass untested.
+the window short. The endpoint is the profile's ``fault_injection``; a deployment whose profile
+says it has none makes these gates not applicable, and a profile silent about it makes them block.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from typing import Any
 
 import pytest
 
+from pytest_castmatch import Deployment, Finding, Gate
 from pytest_castmatch.checks import access, probes
 from pytest_castmatch.checks.web import Client
-from pytest_castmatch.model import Finding
-from pytest_castmatch.recorder import Gate
 
 SIMILAR = "/api/v1/talent/1/similar?k=5"
 #: The app's model timeout is 250 ms; a fallback must come within that plus a margin for a busy CI host.
@@ -49,6 +48,7 @@ def _wait_for_model(client: Client, deadline_s: float) -> tuple[bool, float]:
 
 @pytest.mark.p0
 @pytest.mark.owner("backend-api")
+@pytest.mark.needs("fault_injection", "feature:recommendations")
 def test_circuit_breaker_opens_falls_back_and_recovers(gate: Gate, client: Client, app_faults: Any) -> None:
     """With the model hanging, calls fall back within budget, the breaker opens (later calls skip the
     model), and once the model heals the breaker closes again."""
@@ -92,6 +92,7 @@ def test_circuit_breaker_opens_falls_back_and_recovers(gate: Gate, client: Clien
 
 @pytest.mark.p2
 @pytest.mark.owner("ai-ml")
+@pytest.mark.needs("fault_injection", "feature:recommendations")
 def test_model_down_serves_popular_fallback(gate: Gate, client: Client, app_faults: Any) -> None:
     """With the model down, recommendations still answer 200 with popular talent (source fallback)."""
     findings: list[Finding] = []
@@ -110,12 +111,15 @@ def test_model_down_serves_popular_fallback(gate: Gate, client: Client, app_faul
 
 @pytest.mark.p0
 @pytest.mark.owner("testing-qa")
-def test_error_pages_hide_stack_traces(gate: Gate, client: Client, app_faults: Any) -> None:
+@pytest.mark.needs("pages", "fault_injection")
+def test_error_pages_hide_stack_traces(gate: Gate, client: Client, app_faults: Any, inventory_pages: list[str],
+                                       castmatch_deployment: Deployment) -> None:
     """A server error answers 500 with a friendly page (HTML) or error object (API), no traceback."""
     findings: list[Finding] = []
+    api = castmatch_deployment.optional("api")
+    paths = [*inventory_pages[:2], *(api.probe[:1] if api is not None else ())]
     with app_faults.during(server_error=True):
-        replies = [client.get("/talent?q=actor"), client.get("/api/v1/roles?limit=1"),
-                   client.get("/talent/1", headers={"Accept": "text/html"})]
+        replies = [client.get(path, headers={"Accept": "text/html"}) for path in paths]
     for reply in replies:
         where = reply.url
         if reply.status != 500:
@@ -132,11 +136,14 @@ def test_error_pages_hide_stack_traces(gate: Gate, client: Client, app_faults: A
 
 @pytest.mark.p1
 @pytest.mark.owner("integration")
+@pytest.mark.needs("fault_injection", "api.token", "sign_in", "feature:auditions")
 def test_expired_access_tokens_are_refused(gate: Gate, client: Client, app_faults: Any,
-                                           directors: tuple[tuple[str, str], ...]) -> None:
+                                           directors: tuple[tuple[str, str], ...],
+                                           castmatch_deployment: Deployment) -> None:
     """With the app's token clock moved past ``expires_in``, the access token is refused (401)."""
     reply, tokens = access.token_grant(client, {"grant_type": "password", "username": directors[1][0],
-                                                "password": directors[1][1]})
+                                                "password": directors[1][1]},
+                                       path=castmatch_deployment.value("api.token", str))
     assert tokens is not None, f"cannot sign in: {reply.status}"
     lifetime = int(reply.json().get("expires_in", 900))
     auth = access.bearer(tokens.access)

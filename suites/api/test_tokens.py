@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_castmatch import Deployment, Gate
 from pytest_castmatch.checks import access
 from pytest_castmatch.checks.web import Client
-from pytest_castmatch.recorder import Gate
 
 
 @pytest.mark.p1
 @pytest.mark.owner("integration")
-def test_refresh_tokens_rotate_and_die_after_use(gate: Gate, client: Client,
+@pytest.mark.needs("api.token", "sign_in")
+def test_refresh_tokens_rotate_and_die_after_use(gate: Gate, client: Client, castmatch_deployment: Deployment,
                                                  directors: tuple[tuple[str, str], ...]) -> None:
     """A refresh grant returns a new pair; the spent refresh token is refused the second time."""
-    tokens = access.sign_in(client, *directors[1])
-    findings, tried = access.refresh_rotation(client, tokens.refresh)
+    endpoint: str = castmatch_deployment.value("api.token", str)
+    tokens = access.sign_in(client, *directors[1], path=endpoint)
+    findings, tried = access.refresh_rotation(client, tokens.refresh, path=endpoint)
     gate.check(findings)
     gate.metric("security_probes_run", tried, labels={"probe": "refresh-rotation"})

@@ -9,24 +9,33 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 import random
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
+from pytest_castmatch import Deployment, Finding, Gate
 from pytest_castmatch.checks import access
 from pytest_castmatch.checks.web import Client, Reply
-from pytest_castmatch.model import Finding
-from pytest_castmatch.recorder import Gate
 
 HOOK = "/api/v1/webhooks/calendar"
-SECRET = os.environ.get("CASTMATCH_WEBHOOK_SECRET", "castmatch-calendar-secret")
+#: Every gate here needs these from the profile.
+NEEDS = pytest.mark.needs("feature:calendar-webhook", "feature:auditions", "api.webhook_secret", "api.token", "sign_in")
 
 
-def deliver(client: Client, event: dict[str, Any], *, secret: str = SECRET, timestamp: int | None = None,
+@pytest.fixture(scope="module")
+def secret(castmatch_deployment: Deployment, deployment_env: Mapping[str, str]) -> str:
+    """The webhook's signing key, from the variable the profile's ``[deployment.api] webhook_secret`` names."""
+    name: str = castmatch_deployment.value("api.webhook_secret", str)
+    if not deployment_env.get(name):
+        pytest.fail(f"{name} is not set: the calendar webhook's signing key is read from it", pytrace=False)
+    return deployment_env[name]
+
+
+def deliver(client: Client, event: dict[str, Any], *, secret: str, timestamp: int | None = None,
             signature: str | None = None) -> Reply:
     """POST one event signed as documented: HMAC-SHA256 over ``<timestamp>.<raw body>``."""
     body = json.dumps(event, separators=(",", ":")).encode()
@@ -38,9 +47,11 @@ def deliver(client: Client, event: dict[str, Any], *, secret: str = SECRET, time
 
 
 @pytest.fixture
-def audition(client: Client, directors: tuple[tuple[str, str], ...]) -> tuple[int, dict[str, str]]:
+def audition(client: Client, directors: tuple[tuple[str, str], ...],
+             castmatch_deployment: Deployment) -> tuple[int, dict[str, str]]:
     """A fresh booking owned by the first director: (audition id, auth headers to read it)."""
-    auth = access.bearer(access.sign_in(client, *directors[0]).access)
+    token: str = castmatch_deployment.value("api.token", str)
+    auth = access.bearer(access.sign_in(client, *directors[0], path=token).access)
     # A talent has one booking per start time: a random talent and slot keep the gates' bookings apart.
     day = (dt.datetime.now(dt.UTC) + dt.timedelta(days=random.randint(3, 700))).date().isoformat()
     slot = {"talent_id": random.randint(1, 5000), "date": day, "time": f"{random.randint(9, 19):02d}:30"}
@@ -57,15 +68,17 @@ def _event(audition_id: int, kind: str, sequence: int, **extra: Any) -> dict[str
 
 @pytest.mark.p0
 @pytest.mark.owner("integration")
-def test_webhook_rejects_bad_signatures(gate: Gate, client: Client, audition: tuple[int, dict[str, str]]) -> None:
+@NEEDS
+def test_webhook_rejects_bad_signatures(gate: Gate, client: Client, secret: str,
+                                        audition: tuple[int, dict[str, str]]) -> None:
     """Wrong secret, altered signature, missing headers and stale timestamps are all refused (401)."""
     audition_id, auth = audition
     event = _event(audition_id, "audition.cancelled", 5)
     attempts = {
         "wrong secret": deliver(client, event, secret="not-the-secret"),
-        "altered signature": deliver(client, event, signature="sha256=" + "0" * 64),
-        "no signature": deliver(client, event, signature=""),
-        "timestamp an hour old": deliver(client, event, timestamp=int(time.time()) - 3600),
+        "altered signature": deliver(client, event, signature="sha256=" + "0" * 64, secret=secret),
+        "no signature": deliver(client, event, signature="", secret=secret),
+        "timestamp an hour old": deliver(client, event, timestamp=int(time.time()) - 3600, secret=secret),
     }
     findings = [Finding("webhook-bad-signature", f"a delivery with {what} was answered {reply.status}",
                         criterion="integration: webhook signatures", page=HOOK, context=reply.text[:200])
@@ -74,7 +87,7 @@ def test_webhook_rejects_bad_signatures(gate: Gate, client: Client, audition: tu
     if state["status"] == "cancelled":
         findings.append(Finding("webhook-bad-signature", "an unsigned cancellation was applied to the booking",
                                 page=HOOK))
-    good = deliver(client, _event(audition_id, "audition.confirmed", 1))
+    good = deliver(client, _event(audition_id, "audition.confirmed", 1), secret=secret)
     if good.status != 200:  # the control: a correctly signed delivery must work, or the refusals prove nothing
         findings.append(Finding("webhook-broken", f"a correctly signed delivery was answered {good.status}",
                                 page=HOOK, context=good.text[:200]))
@@ -84,12 +97,13 @@ def test_webhook_rejects_bad_signatures(gate: Gate, client: Client, audition: tu
 
 @pytest.mark.p0
 @pytest.mark.owner("integration")
-def test_webhook_redelivery_is_applied_once(gate: Gate, client: Client,
+@NEEDS
+def test_webhook_redelivery_is_applied_once(gate: Gate, client: Client, secret: str,
                                             audition: tuple[int, dict[str, str]]) -> None:
     """The same event delivered three times changes the booking once; the repeats say 'duplicate'."""
     audition_id, auth = audition
     event = _event(audition_id, "audition.rescheduled", 1, starts_at="2031-02-03T10:00")
-    outcomes = [deliver(client, event) for _ in range(3)]
+    outcomes = [deliver(client, event, secret=secret) for _ in range(3)]
     findings: list[Finding] = []
     statuses = [r.json().get("status") if r.status == 200 else r.status for r in outcomes]
     if statuses != ["applied", "duplicate", "duplicate"]:
@@ -106,12 +120,14 @@ def test_webhook_redelivery_is_applied_once(gate: Gate, client: Client,
 
 @pytest.mark.p0
 @pytest.mark.owner("integration")
-def test_webhook_out_of_order_events_end_in_the_newest_state(gate: Gate, client: Client,
+@NEEDS
+def test_webhook_out_of_order_events_end_in_the_newest_state(gate: Gate, client: Client, secret: str,
                                                              audition: tuple[int, dict[str, str]]) -> None:
     """Sequence 3 (rescheduled) then a late sequence 2 (cancelled): the booking stays rescheduled."""
     audition_id, auth = audition
-    newest = deliver(client, _event(audition_id, "audition.rescheduled", 3, starts_at="2031-03-04T12:30"))
-    late = deliver(client, _event(audition_id, "audition.cancelled", 2))
+    newest = deliver(client, _event(audition_id, "audition.rescheduled", 3, starts_at="2031-03-04T12:30"),
+                     secret=secret)
+    late = deliver(client, _event(audition_id, "audition.cancelled", 2), secret=secret)
     state = client.get(f"/api/v1/auditions/{audition_id}", headers=auth).json()
     findings: list[Finding] = []
     assert newest.status == 200, f"the newest event was refused: {newest.status} {newest.text[:200]}"

@@ -10,21 +10,24 @@ import pytest
 import requests
 from playwright.sync_api import Page
 
+from pytest_castmatch import Deployment, Form, Gate
 from pytest_castmatch.checks import content, navigation
 from pytest_castmatch.checks.content import Term
 
 
 @pytest.mark.p0
 @pytest.mark.owner("typography-content")
-def test_no_placeholder_text_and_glossary_terms(page: Page, gate: Any, glossary: list[Term],
-                                                content_pages: tuple[str, ...],
+@pytest.mark.needs("pages", "languages")
+def test_no_placeholder_text_and_glossary_terms(page: Page, gate: Gate, glossary: list[Term],
+                                                content_pages: tuple[str, ...], castmatch_deployment: Deployment,
                                                 served_catalogues: dict[str, dict[str, Any]],
                                                 declared_status: dict[str, tuple[int, ...]]) -> None:
     """No lorem ipsum, TODO, undefined/null/NaN, template syntax or raw message keys; glossary terms only."""
-    keys = served_catalogues["en"]["messages"].keys()
+    languages = castmatch_deployment.languages
+    keys = served_catalogues.get(languages.default, {}).get("messages", {}).keys()
     for path in content_pages:
-        url = path + ("&" if "?" in path else "?") + "lang=en"
-        if gate.check(navigation.visit(page, url, expect=declared_status.get(path, ()))):
+        if gate.check(navigation.visit(page, languages.url(path, languages.default),
+                                       expect=declared_status.get(path, ()))):
             continue
         seen = content.collect(page)
         gate.check(content.placeholder_text(seen, keys))
@@ -33,12 +36,15 @@ def test_no_placeholder_text_and_glossary_terms(page: Page, gate: Any, glossary:
 
 @pytest.mark.p0
 @pytest.mark.owner("typography-content")
-def test_descriptive_links_buttons_and_labels(page: Page, gate: Any, content_pages: tuple[str, ...],
+@pytest.mark.needs("pages", "languages")
+def test_descriptive_links_buttons_and_labels(page: Page, gate: Gate, content_pages: tuple[str, ...],
+                                              castmatch_deployment: Deployment,
                                               declared_status: dict[str, tuple[int, ...]]) -> None:
     """Every link and button says where it goes or what it does; every form field has a label."""
+    languages = castmatch_deployment.languages
     for path in content_pages:
-        url = path + ("&" if "?" in path else "?") + "lang=en"
-        if gate.check(navigation.visit(page, url, expect=declared_status.get(path, ()))):
+        if gate.check(navigation.visit(page, languages.url(path, languages.default),
+                                       expect=declared_status.get(path, ()))):
             continue
         seen = content.collect(page)
         gate.check(content.descriptive_names(seen))
@@ -47,30 +53,36 @@ def test_descriptive_links_buttons_and_labels(page: Page, gate: Any, content_pag
 
 @pytest.mark.p0
 @pytest.mark.owner("typography-content")
-def test_error_messages_say_what_to_do(page: Page, gate: Any, castmatch_base_url: str) -> None:
-    """Invalid forms and API calls answer with messages that say what happened and what to do."""
-    # Onboarding step 1 submitted empty: every required field reports a problem.
-    if not gate.check(navigation.visit(page, "/join?lang=en")):
-        page.locator("main form button[type=submit]").first.click()
+@pytest.mark.needs("forms.errors", "languages")
+def test_error_messages_say_what_to_do(page: Page, gate: Gate, castmatch_base_url: str,
+                                       castmatch_deployment: Deployment) -> None:
+    """Invalid forms, a wrong password and invalid API calls answer with messages that say what
+    happened and what to do."""
+    languages = castmatch_deployment.languages
+    forms: tuple[Form, ...] = castmatch_deployment.value("forms", tuple)
+    for form in (f for f in forms if f.errors):
+        # Submitted empty: every required field reports a problem.
+        if gate.check(navigation.visit(page, languages.url(form.page, languages.default))):
+            continue
+        page.locator(form.submit).first.click()
         page.wait_for_load_state()
         seen = content.collect(page)
         gate.check(content.error_messages(((e["selector"], e["text"]) for e in seen.errors), page=seen.url,
-                                          min_messages=2))
-    # Sign-in with a wrong password.
-    if not gate.check(navigation.visit(page, "/signin?lang=en")):
-        page.locator("main input[type=email], main input[name=username]").first.fill("nobody@castmatch.test")
-        page.locator("main input[type=password]").first.fill("wrong-password")
-        page.locator("main form button[type=submit]").first.click()
+                                          min_messages=form.errors))
+    sign_in = castmatch_deployment.optional("sign_in")
+    if sign_in is not None and not gate.check(navigation.visit(page, languages.url(sign_in.page,
+                                                                                   languages.default))):
+        page.locator(sign_in.username).first.fill("nobody@example.com")
+        page.locator(sign_in.password).first.fill("wrong-password")
+        page.locator(sign_in.submit).first.click()
         page.wait_for_load_state()
-        signin_text = page.locator("main").inner_text()
         alerts = [t for t in page.locator("main [role=alert], main .field-error, main .error-summary")
                   .all_inner_texts() if t.strip()]
-        gate.check(content.error_messages((("signin", a) for a in alerts), page=page.url))
-        assert signin_text, "the sign-in page rendered no main content"
-    # API errors carry a message a developer can act on.
+        gate.check(content.error_messages((("sign-in", a) for a in alerts), page=page.url))
+    api = castmatch_deployment.optional("api")
     with requests.Session() as http:
-        for path in ("/api/v1/talent/999999999", "/api/v1/roles/999999/talent", "/api/v1/search?per_page=abc"):
-            response = http.get(castmatch_base_url + path, headers={"Accept-Language": "en"}, timeout=10)
+        for path in api.errors if api is not None else ():
+            response = http.get(castmatch_base_url + path, headers={"Accept-Language": languages.default}, timeout=10)
             try:
                 message = str(response.json()["error"]["message"])
             except (ValueError, KeyError, TypeError):

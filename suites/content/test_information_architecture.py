@@ -4,28 +4,29 @@ few clicks from home, and a first-time visitor can walk onboarding from its firs
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import requests
 from playwright.sync_api import FilePayload, Page
 
+from pytest_castmatch import Deployment, Finding, Gate
 from pytest_castmatch.checks import navigation, sitemap
-from pytest_castmatch.model import Finding
 
 MAX_CLICKS = 3
-# Served by the service worker when the network is down; not a place anyone navigates to.
-NOT_NAVIGABLE = frozenset({"/offline"})
 
 
 @pytest.mark.p1
 @pytest.mark.owner("ux-wireframe")
-def test_sitemap_matches_navigation_and_depth(gate: Any, castmatch_base_url: str) -> None:
-    """Every page in the header and footer navigation is in sitemap.xml; sections are <= 3 clicks deep."""
+@pytest.mark.needs("sitemap")
+def test_sitemap_matches_navigation_and_depth(gate: Gate, castmatch_base_url: str,
+                                              castmatch_deployment: Deployment) -> None:
+    """Every page in the header and footer navigation is in the sitemap; sections are <= 3 clicks deep."""
+    where: str = castmatch_deployment.value("sitemap", str)
+    # The offline page is served by a service worker when the network is down; nobody navigates there.
+    offline = castmatch_deployment.optional("offline")
     with requests.Session() as http:
         fetch = sitemap.http_fetcher(castmatch_base_url, http)
-        status, xml = fetch("/sitemap.xml")
-        assert status == 200, f"/sitemap.xml answers {status}"
+        status, xml = fetch(where)
+        assert status == 200, f"{where} answers {status}"
         listed = sitemap.sitemap_paths(xml)
         status, home = fetch("/")
         assert status == 200, f"home answers {status}"
@@ -34,7 +35,7 @@ def test_sitemap_matches_navigation_and_depth(gate: Any, castmatch_base_url: str
         # Sections: the distinct first path segments of the sitemap (one profile stands for all).
         sections = sorted({"/" + p.split("?")[0].strip("/").split("/")[0] if p != "/" else "/" for p in listed}
                           | {p.split("?")[0] for p in listed if p.count("/") == 1})
-        sections = [s for s in sections if s not in NOT_NAVIGABLE]
+        sections = [s for s in sections if s != offline]
         crawled = sitemap.crawl(fetch, max_depth=MAX_CLICKS + 1, targets=sections)
     gate.check(sitemap.reachability(crawled, sections, MAX_CLICKS))
     reached = [crawled.depth[p] for p in crawled.depth if p.split("?")[0] in sections]
@@ -44,7 +45,8 @@ def test_sitemap_matches_navigation_and_depth(gate: Any, castmatch_base_url: str
 
 @pytest.mark.p1
 @pytest.mark.owner("ux-wireframe")
-def test_onboarding_first_time_flow_completes(page: Page, gate: Any) -> None:
+@pytest.mark.needs("feature:talent-onboarding")
+def test_onboarding_first_time_flow_completes(page: Page, gate: Gate) -> None:
     """From the home page's join link, each onboarding step leads to the next and ends on a confirmation."""
     if gate.check(navigation.visit(page, "/?lang=en")):
         return

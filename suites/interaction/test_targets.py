@@ -7,15 +7,16 @@ import json
 import pytest
 from playwright.sync_api import Page
 
+from pytest_castmatch import Gate
 from pytest_castmatch.checks import navigation, targets
 from pytest_castmatch.checks.evidence import Evidence, page_path
-from pytest_castmatch.recorder import Gate
 
 VIEWPORTS = ((360, 740), (1280, 800))
 
 
 @pytest.mark.p0
 @pytest.mark.owner("interaction-design")
+@pytest.mark.needs("pages")
 def test_touch_targets_are_44px(page: Page, gate: Gate, inventory_pages: list[str]) -> None:
     """Every pointer target on every page is at least 44 x 44 unless a 2.5.5 exception applies; the
     small targets an exception lets pass are recorded with their reason (targets-exceptions.json)."""

@@ -12,16 +12,15 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
+from pytest_castmatch import Deployment, Gate
 from pytest_castmatch.checks import journeys
-from pytest_castmatch.recorder import Gate
 
 #: Generous for one slow step on a shared runner; a journey step that needs longer is broken anyway.
 DEFAULT_TIMEOUT_MS = 15_000
@@ -36,54 +35,50 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @dataclass(frozen=True)
 class Account:
-    """A seeded account the journeys sign in with."""
+    """A test account the journeys sign in with."""
 
     username: str
     password: str
 
 
-def _account(variable: str, default: Account) -> Account:
-    # Another deployment has other accounts: CASTMATCH_DIRECTOR="name@example.com:password".
-    value = os.environ.get(variable, "")
-    if not value:
-        return default
-    username, sep, password = value.partition(":")
-    if not sep:
-        raise pytest.UsageError(f"{variable} must be USERNAME:PASSWORD")
-    return Account(username, password)
+@pytest.fixture(scope="session")
+def accounts(castmatch_deployment: Deployment, deployment_env: Mapping[str, str]) -> list[Account]:
+    """The profile's test accounts (``[deployment.sign_in] accounts`` names the variable)."""
+    return [Account(u, p) for u, p in castmatch_deployment.sign_in.credentials(deployment_env)]
 
 
 @pytest.fixture(scope="session")
-def director() -> Account:
-    """The casting director of the journeys (the reference app's seeded Meera, or $CASTMATCH_DIRECTOR)."""
-    return _account("CASTMATCH_DIRECTOR", Account("meera@castmatch.test", "Meera-Casting-2025"))
+def director(accounts: list[Account]) -> Account:
+    """The account of the main journeys (the first one)."""
+    return accounts[0]
 
 
 @pytest.fixture(scope="session")
-def other_director() -> Account:
-    """A second casting director, so booking counts are not shared with the main journey."""
-    return _account("CASTMATCH_DIRECTOR_2", Account("arjun@castmatch.test", "Arjun-Casting-2025"))
+def other_director(castmatch_deployment: Deployment, deployment_env: Mapping[str, str]) -> Account:
+    """A second account, so booking counts are not shared with the main journey."""
+    return Account(*castmatch_deployment.sign_in.credentials(deployment_env, at_least=2)[1])
 
 
 SignIn = Callable[[Page, journeys.Journey, Account, str], bool]
 
 
-def _sign_in(page: Page, journey: journeys.Journey, account: Account, next_path: str = "/") -> bool:
-    journey.step = "sign in"
-    if not journey.opens(f"/signin?next={next_path}"):
-        return False
-    page.locator("#username").fill(account.username)
-    page.locator("#password").fill(account.password)
-    page.locator("form[action='/signin'] [type=submit]").click()
-    return journey.arrives(lambda url: journeys.page_path(url) == next_path, "sign-in",
-                           f"signing in as {account.username} did not lead to {next_path}")
-
-
 @pytest.fixture(scope="session")
-def sign_in() -> SignIn:
-    """``sign_in(page, journey, account, next_path)``: sign in through the form, as a person does;
-    True when the app then shows ``next_path``."""
-    return _sign_in
+def sign_in(castmatch_deployment: Deployment) -> SignIn:
+    """``sign_in(page, journey, account, next_path)``: sign in through the deployment's form, as a person
+    does; True when it then shows ``next_path``."""
+    form = castmatch_deployment.sign_in
+
+    def run(page: Page, journey: journeys.Journey, account: Account, next_path: str = "/") -> bool:
+        journey.step = "sign in"
+        if not journey.opens(f"{form.page}?next={next_path}"):
+            return False
+        page.locator(form.username).fill(account.username)
+        page.locator(form.password).fill(account.password)
+        page.locator(form.submit).click()
+        return journey.arrives(lambda url: journeys.page_path(url) == next_path, "sign-in",
+                               f"signing in as {account.username} did not lead to {next_path}")
+
+    return run
 
 
 @pytest.fixture

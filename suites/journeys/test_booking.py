@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
+from pytest_castmatch import Gate
 from pytest_castmatch.checks import journeys
-from pytest_castmatch.recorder import Gate
 
 SUBMIT = "form[action='/auditions/new'] [type=submit]"
 
@@ -33,6 +33,7 @@ def _confirmed(url: str) -> bool:
 
 @pytest.mark.p0
 @pytest.mark.owner("testing-qa")
+@pytest.mark.needs("sign_in", "feature:auditions")
 @pytest.mark.flaky(reruns=1)
 def test_a_booked_slot_is_refused_to_a_second_booking(journey_page: Page, gate: Gate, director: Any,
                                                       other_director: Any, sign_in: Callable[..., bool]) -> None:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
+from pytest_castmatch import Gate
 from pytest_castmatch.checks import journeys
-from pytest_castmatch.recorder import Gate
 
 #: Filters with plenty of results in the reference catalogue (area and language are the plan's
 #: main search facets for Mumbai casting).
@@ -34,6 +34,7 @@ def _slot() -> tuple[str, str]:
 
 @pytest.mark.p0
 @pytest.mark.owner("testing-qa")
+@pytest.mark.needs("sign_in", "feature:talent-search", "feature:auditions")
 @pytest.mark.flaky(reruns=1, rerun_except=journeys.NOT_RETRIED)
 @pytest.mark.parametrize(("journey_device", "journey_engine"),
                          [pytest.param(d, e, id=i) for d, e, i in CELLS], indirect=True)

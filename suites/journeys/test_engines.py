@@ -12,13 +12,13 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Playwright
 
+from pytest_castmatch import Finding, Gate
 from pytest_castmatch.checks import journeys
-from pytest_castmatch.model import Finding
-from pytest_castmatch.recorder import Gate
 
 
 @pytest.mark.p2
 @pytest.mark.owner("testing-qa")
+@pytest.mark.needs
 def test_engine_coverage(playwright: Playwright, gate: Gate) -> None:
     installed = journeys.installed_engines()
     for engine in journeys.ENGINES[1:]:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
+from pytest_castmatch import Gate
 from pytest_castmatch.checks import journeys
-from pytest_castmatch.recorder import Gate
 
 FIELDS = ("#role", "#date", "#time")
 SUBMIT = "form[action='/auditions/new'] [type=submit]"
@@ -23,6 +23,7 @@ CLICKS = 5
 
 @pytest.mark.p0
 @pytest.mark.owner("interaction-design")
+@pytest.mark.needs("sign_in", "feature:auditions")
 @pytest.mark.flaky(reruns=1, rerun_except=journeys.NOT_RETRIED)
 @pytest.mark.parametrize("journey_device", journeys.CORE_MATRIX, indirect=True)
 def test_booking_form_feedback_and_single_submit(journey_page: Page, journey_device: str, gate: Gate,

@@ -11,13 +11,16 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page
 
+from pytest_castmatch import Deployment, Finding, Gate
 from pytest_castmatch.checks import journeys, navigation, sitemap
-from pytest_castmatch.model import Finding
-from pytest_castmatch.recorder import Gate
 
 FIRST = {"area": "bandra", "language": "hindi"}
 SECOND = {"area": "bandra", "language": "hindi", "skill": "acting"}
 SEARCH_FORM = "form[role=search][action$='/talent']"
+#: Mistyped addresses: a page that does not exist, and one below a path that does not either.
+MISTYPED = ("/gate-check-mistyped-page?ref=shared-link", "/gate-check/mistyped/0000x")
+#: At most this many sitemap entries are opened (a catalogue's sitemap can list thousands).
+SITEMAP_OPENED = 40
 
 
 def _apply(page: Page, filters: dict[str, str]) -> None:
@@ -37,6 +40,7 @@ def _summary(page: Page) -> str:
 
 @pytest.mark.p0
 @pytest.mark.owner("ux-wireframe")
+@pytest.mark.needs("feature:talent-search")
 @pytest.mark.flaky(reruns=1, rerun_except=journeys.NOT_RETRIED)
 @pytest.mark.parametrize("journey_device", journeys.CORE_MATRIX, indirect=True)
 def test_filters_survive_deep_links_and_back(journey_page: Page, journey_device: str, gate: Gate) -> None:
@@ -104,13 +108,14 @@ def test_filters_survive_deep_links_and_back(journey_page: Page, journey_device:
 
 @pytest.mark.p1
 @pytest.mark.owner("frontend-ui")
+@pytest.mark.needs("pages")
 @pytest.mark.flaky(reruns=1, rerun_except=journeys.NOT_RETRIED)
 @pytest.mark.parametrize("journey_device", journeys.CORE_MATRIX, indirect=True)
 def test_unknown_url_shows_friendly_404(journey_page: Page, journey_device: str, gate: Gate) -> None:
     page = journey_page
     j = journeys.Journey(page, gate.check, name=f"unknown URL on {journey_device}")
     j.step = "open a mistyped link"
-    for path in ("/talnet?area=bandra", "/talent/99999999x/photos"):
+    for path in MISTYPED:
         if not j.opens(path, expect=(404,)):
             return
         gate.check(journeys.error_page_findings(page, 404, 404, "friendly-404"))
@@ -124,23 +129,26 @@ def test_unknown_url_shows_friendly_404(journey_page: Page, journey_device: str,
 
 @pytest.mark.p1
 @pytest.mark.owner("ux-wireframe")
+@pytest.mark.needs("sitemap")
 @pytest.mark.flaky(reruns=1, rerun_except=journeys.NOT_RETRIED)
-def test_sitemap_matches_navigation(journey_page: Page, castmatch_base_url: str, gate: Gate) -> None:
+def test_sitemap_matches_navigation(journey_page: Page, castmatch_base_url: str, gate: Gate,
+                                    castmatch_deployment: Deployment) -> None:
     page = journey_page
+    where: str = castmatch_deployment.value("sitemap", str)
     if gate.check(navigation.visit(page, "/")):
         return
     html = page.content()
     linked = sitemap.navigation_paths(html)
     assert linked, "the home page has no header, navigation or footer links to compare with the sitemap"
     try:
-        with urllib.request.urlopen(f"{castmatch_base_url}/sitemap.xml", timeout=10) as response:
+        with urllib.request.urlopen(f"{castmatch_base_url}{where}", timeout=10) as response:
             listed = sitemap.sitemap_paths(response.read().decode("utf-8"))
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        pytest.fail(f"{castmatch_base_url}/sitemap.xml cannot be read: {exc}", pytrace=False)
+        pytest.fail(f"{castmatch_base_url}{where} cannot be read: {exc}", pytrace=False)
     gate.check(journeys.sitemap_lists_navigation(listed, linked))
-    # Every page the sitemap lists (without the per-talent entries) must open.
-    for path in [p for p in listed if not p.startswith("/talent/")][:40]:
+    # Every page the sitemap lists must open; pages of one shape (/item/1, /item/2...) stand for each other.
+    for path in sitemap.one_per_shape(listed)[:SITEMAP_OPENED]:
         status = page.request.get(path, max_redirects=0).status
         if status != 200:
             gate.check([Finding(rule="sitemap-dead-link", page=path,
-                                message=f"{path} is in sitemap.xml but answers {status}")])
+                                message=f"{path} is in the sitemap but answers {status}")])

@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
 
+from pytest_castmatch import Deployment, Gate
 from pytest_castmatch.checks import journeys
-from pytest_castmatch.recorder import Gate
 
 #: Long enough for install + precache on a loaded runner.
 SW_READY_MS = 15_000
@@ -28,13 +28,16 @@ ANNOUNCED = "[role=status]:not(:empty), [role=alert]:not(:empty), [aria-live=pol
 
 @pytest.mark.p0
 @pytest.mark.owner("frontend-ui")
+@pytest.mark.needs("offline", "sign_in", "feature:auditions")
 @pytest.mark.flaky(reruns=1, rerun_except=journeys.NOT_RETRIED)
 @pytest.mark.parametrize("journey_device", journeys.CORE_MATRIX, indirect=True)
 def test_offline_shell_and_booking(journey_page: Page, journey_context: BrowserContext, journey_device: str,
-                                   gate: Gate, director: Any, sign_in: Callable[..., bool]) -> None:
+                                   gate: Gate, director: Any, sign_in: Callable[..., bool],
+                                   castmatch_deployment: Deployment) -> None:
     page = journey_page
     j = journeys.Journey(page, gate.check, name=f"offline on {journey_device}")
-    if not j.opens("/offline"):
+    offline: str = castmatch_deployment.value("offline", str)
+    if not j.opens(offline):
         return
     offline_heading = page.locator("h1").first.inner_text().strip()
     if not sign_in(page, j, director, "/"):
@@ -44,9 +47,9 @@ def test_offline_shell_and_booking(journey_page: Page, journey_context: BrowserC
     state = page.evaluate(_READY_JS, SW_READY_MS)
     if not j.expect(state == "activated", "sw-installed", f"the service worker is not active (state: {state})"):
         return
-    cached = page.evaluate(_CACHED_JS, ["/", "/offline"])
+    cached = page.evaluate(_CACHED_JS, ["/", offline])
     j.expect(all(cached), "sw-precache", "the service worker did not cache the shell and the offline page "
-             f"(/: {cached[0]}, /offline: {cached[1]})")
+             f"(/: {cached[0]}, {offline}: {cached[1]})")
 
     j.step = "start a booking, then lose the network"
     if not j.opens("/auditions/new?talent=3"):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
+from pytest_castmatch import Gate
 from pytest_castmatch.checks import journeys
-from pytest_castmatch.recorder import Gate
 
 #: The home page promises "actors, dancers and voice artists"; a director also types plurals and
 #: pairs. None of these is a word of the catalogue's skills as written ("acting", "dance-kathak").
@@ -27,6 +27,7 @@ def _cards_for(j: journeys.Journey, page: Page, phrase: str) -> int | None:
 
 @pytest.mark.p0
 @pytest.mark.owner("ux-wireframe")
+@pytest.mark.needs("feature:talent-search")
 @pytest.mark.flaky(reruns=1)
 def test_search_finds_talent_as_people_phrase_it(journey_page: Page, gate: Gate) -> None:
     """Each phrase, typed into the home page's search box and then the search page's, finds talent."""

@@ -9,8 +9,8 @@ import uuid
 import pytest
 from playwright.sync_api import FilePayload, Page
 
+from pytest_castmatch import Gate
 from pytest_castmatch.checks import journeys
-from pytest_castmatch.recorder import Gate
 
 DETAILS = ("#name", "#email", "#age", "#area")
 #: The reference app's approved talent account (Kabir Khan) owns profile 1.
@@ -28,6 +28,7 @@ def _on_step(j: journeys.Journey, page: Page, number: int, path: str) -> bool:
 
 @pytest.mark.p1
 @pytest.mark.owner("ux-wireframe")
+@pytest.mark.needs("feature:talent-onboarding", "feature:talent-search")
 @pytest.mark.flaky(reruns=1, rerun_except=journeys.NOT_RETRIED)
 @pytest.mark.parametrize("journey_device", journeys.CORE_MATRIX, indirect=True)
 def test_talent_signs_up_in_steps(journey_page: Page, journey_device: str, gate: Gate) -> None:

@@ -1,18 +1,11 @@
 """The load suite's shared run: one bounded Locust run per test session, judged by several gates.
 
-The size of the run comes from the environment, so one command line serves this machine and a
-launch-scale distributed run alike:
-
-=========================  ==========================================================  =========
-variable                   meaning                                                     default
-=========================  ==========================================================  =========
-CASTMATCH_LOAD_USERS       users to reach and hold (the launch target is 20,000)       50
-CASTMATCH_LOAD_SECONDS     run time including the ramp                                 30
-CASTMATCH_LOAD_SPAWN_RATE  users started per second                                    25
-CASTMATCH_LOAD_WORKERS     Locust worker processes (the runner's default: one a core)  1
-CASTMATCH_LOAD_THINK       think time range MIN,MAX in seconds                         0.4,0.9
-CASTMATCH_LOAD_WARMUP      seconds after the ramp before the hold phase is judged      3
-=========================  ==========================================================  =========
+Its size comes from the settings (README: Settings), so one command line serves this machine and a
+launch-scale distributed run alike: ``load_users`` (50), ``load_seconds`` (30), ``load_spawn_rate``
+(25), ``load_workers`` (1), ``load_think`` (0.4,0.9), ``load_warmup`` (3). Its traffic and the
+hosts that may receive it come from the deployment profile's ``[deployment.load]``: ``PagesUser``
+reads the deployment's pages, ``CastmatchUser`` models CastMatch's traffic (search, profiles,
+recommendations, bookings as a test account).
 
 The defaults fit a shared 2-core machine: the reference app is one process, and Locust's master
 plus worker run beside it, so one worker leaves the app the CPU it needs to answer in time. The
@@ -22,42 +15,31 @@ traffic) to get the 100 successful answers a p99 needs (min_samples) in the hold
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 
 import pytest
 
-from pytest_castmatch.config import GateConfig
+from pytest_castmatch import Deployment, GateConfig, Load, Settings
 from pytest_castmatch.runners import EngineMissing
 from pytest_castmatch.runners import locust as load
 
 
-def _env_number(name: str, default: float) -> float:
-    raw = os.environ.get(name, "")
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        raise pytest.UsageError(f"{name}={raw!r}: expected a number, e.g. {name}={default:g}") from None
-    if value <= 0:
-        raise pytest.UsageError(f"{name}={raw!r}: must be positive")
-    return value
-
-
-def load_plan(base_url: str, config: GateConfig) -> load.LoadPlan:
-    """The load plan from the environment (see the table above), aimed at ``base_url``."""
-    low, _, high = os.environ.get("CASTMATCH_LOAD_THINK", "0.4,0.9").partition(",")
-    try:
-        think = (float(low), float(high or low))
-    except ValueError:
-        raise pytest.UsageError("CASTMATCH_LOAD_THINK: expected MIN,MAX seconds, e.g. 0.4,0.9") from None
+def load_plan(base_url: str, settings: Settings, deployment: Deployment, pages: list[str]) -> load.LoadPlan:
+    """The load plan from the settings and the profile, aimed at ``base_url``."""
+    traffic: Load = deployment.value("load", Load)
+    sign_in = deployment.optional("sign_in") if traffic.user == "CastmatchUser" else None
     return load.LoadPlan(
         host=base_url,
-        users=int(_env_number("CASTMATCH_LOAD_USERS", 50)),
-        spawn_rate=_env_number("CASTMATCH_LOAD_SPAWN_RATE", 25),
-        run_time_s=int(_env_number("CASTMATCH_LOAD_SECONDS", 30)),
-        workers=int(_env_number("CASTMATCH_LOAD_WORKERS", 1)),
-        think=think,
-        warmup_s=_env_number("CASTMATCH_LOAD_WARMUP", 3),
-        allowed_hosts=tuple(config.load_hosts),
+        users=settings.load_users,
+        spawn_rate=settings.load_spawn_rate,
+        run_time_s=settings.load_seconds,
+        workers=settings.load_workers,
+        think=settings.load_think,
+        warmup_s=settings.load_warmup,
+        allowed_hosts=traffic.allowed_hosts,
+        user_class=traffic.user,
+        paths=tuple(pages),
+        accounts_env=sign_in.accounts if sign_in is not None else "",
     )
 
 
@@ -72,15 +54,17 @@ def min_availability(castmatch_config: GateConfig) -> float:
 
 
 @pytest.fixture(scope="session")
-def load_run(castmatch_base_url: str, castmatch_config: GateConfig,
+def load_run(castmatch_base_url: str, castmatch_settings: Settings, castmatch_deployment: Deployment,
+             inventory_pages: list[str], deployment_env: Mapping[str, str],
              tmp_path_factory: pytest.TempPathFactory) -> load.LoadResult:
     """One bounded load run against the deployment under test, shared by the load gates.
 
     Any failure to run (Locust missing, target refused, run killed at its hard limit) fails this
     fixture, so every gate that needs it errors — and blocks.
     """
-    plan = load_plan(castmatch_base_url, castmatch_config)
+    plan = load_plan(castmatch_base_url, castmatch_settings, castmatch_deployment, inventory_pages)
+    env = {plan.accounts_env: deployment_env[plan.accounts_env]} if plan.accounts_env in deployment_env else {}
     try:
-        return load.run(plan, tmp_path_factory.mktemp("locust"))
+        return load.run(plan, tmp_path_factory.mktemp("locust"), env=env)
     except (EngineMissing, load.LoadTargetRefused, load.LoadRunError) as exc:
         pytest.fail(str(exc), pytrace=False)

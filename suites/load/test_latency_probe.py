@@ -1,37 +1,37 @@
 """API latency without load: a short concurrent probe of each public endpoint (p50, p95, p99).
 
 A few threads, no load generator: the latency a lightly used deployment gives, per endpoint,
-next to the load gates' figures. Any failed request is a finding.
+next to the load gates' figures. Any failed request is a finding. It sends traffic, so it passes
+the traffic guard first (the profile's ``[deployment.load] allowed_hosts``).
 """
 
 from __future__ import annotations
 
 import pytest
 
+from pytest_castmatch import Deployment, Gate, Load, Series
 from pytest_castmatch.checks import latency
-from pytest_castmatch.model import Series
-from pytest_castmatch.recorder import Gate
 
-# The public, anonymous GET endpoints of the CastMatch API, each with a typical query.
-ENDPOINTS = (
-    "/api/v1/search?q=acting&area=andheri",
-    "/api/v1/talent/42",
-    "/api/v1/talent/42/similar",
-    "/api/v1/roles",
-    "/api/v1/roles/3",
-    "/api/v1/roles/3/talent",
-)
 #: 13 rounds from each of 8 threads: 104 answers per endpoint, enough for a p99 (min_samples); each
-#: thread is a client of its own, and 78 requests stay within one client's API rate-limit burst.
+#: thread is a client of its own, and 13 rounds of the reference profile's 6 endpoints (78 requests)
+#: stay within one client's API rate-limit burst.
 ROUNDS, CONCURRENCY = 13, 8
 
 
 @pytest.mark.p1
 @pytest.mark.owner("backend-api")
-def test_api_latency_probe(castmatch_base_url: str, gate: Gate, min_availability: float) -> None:
-    """Every public endpoint answers, with p50/p95/p99 of its successful answers under the probe thresholds."""
-    results = latency.probe(castmatch_base_url, ENDPOINTS, rounds=ROUNDS, concurrency=CONCURRENCY,
-                            warmup_path="/offline")
+@pytest.mark.needs("api", "load")
+def test_api_latency_probe(castmatch_base_url: str, gate: Gate, castmatch_deployment: Deployment,
+                           min_availability: float) -> None:
+    """Every public endpoint the profile lists (``[deployment.api] probe``) answers, with p50/p95/p99 of
+    its successful answers under the probe thresholds."""
+    endpoints = castmatch_deployment.api.probe
+    if not endpoints:
+        pytest.fail(f"the deployment profile ({castmatch_deployment.source}) lists no endpoints to time: set "
+                    "[deployment.api] probe = [\"/api/...\"]", pytrace=False)
+    allowed = castmatch_deployment.value("load", Load).allowed_hosts
+    results = latency.probe(castmatch_base_url, endpoints, rounds=ROUNDS, concurrency=CONCURRENCY,
+                            allowed_hosts=allowed)
     gate.check(latency.findings(results, castmatch_base_url))
     for r in results:
         labels = {"endpoint": r.path.split("?")[0], "requests": str(r.sent)}

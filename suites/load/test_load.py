@@ -2,17 +2,15 @@
 
 The run ramps to the target users, lets the app warm up, then holds; the gates judge the hold
 phase (availability counts every request, ramp included) and publish per-second series, so a
-slow start or a collapse at the end shows in the report. Size: see suites/load/conftest.py.
+slow start or a collapse at the end shows in the report. Size and traffic: see suites/load/conftest.py.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from pytest_castmatch import Finding, Gate, GateConfig, Series
 from pytest_castmatch.checks import latency
-from pytest_castmatch.config import GateConfig
-from pytest_castmatch.model import Finding, Series
-from pytest_castmatch.recorder import Gate
 from pytest_castmatch.runners import locust as load
 
 
@@ -45,6 +43,7 @@ def record(gate: Gate, name: str, value: float, window: load.Tally, min_availabi
 
 @pytest.mark.p0
 @pytest.mark.owner("backend-api")
+@pytest.mark.needs("pages", "load")
 def test_api_p99_under_load(load_run: load.LoadResult, gate: Gate, min_availability: float) -> None:
     """p99 of every endpoint, and of all together, stays under the launch threshold while the users hold.
 
@@ -64,6 +63,7 @@ def test_api_p99_under_load(load_run: load.LoadResult, gate: Gate, min_availabil
 
 @pytest.mark.p1
 @pytest.mark.owner("backend-api")
+@pytest.mark.needs("pages", "load")
 def test_throughput_holds_under_load(load_run: load.LoadResult, gate: Gate, min_availability: float) -> None:
     """The app serves what the users ask for: successful requests/s over the rate the users offer.
 
@@ -80,6 +80,7 @@ def test_throughput_holds_under_load(load_run: load.LoadResult, gate: Gate, min_
 
 @pytest.mark.p0
 @pytest.mark.owner("devops")
+@pytest.mark.needs("pages", "load")
 def test_availability_under_load(load_run: load.LoadResult, gate: Gate) -> None:
     """Every request of the run, ramp included, is answered: 99.99 % or better (the launch uptime)."""
     whole = load_run.whole_run()
@@ -96,6 +97,7 @@ def test_availability_under_load(load_run: load.LoadResult, gate: Gate) -> None:
 
 @pytest.mark.p0
 @pytest.mark.owner("devops")
+@pytest.mark.needs("pages", "load")
 def test_concurrent_users_held(load_run: load.LoadResult, gate: Gate, castmatch_config: GateConfig,
                                min_availability: float) -> None:
     """The target number of users is reached and held to the end of the run, and they were served.
@@ -104,7 +106,7 @@ def test_concurrent_users_held(load_run: load.LoadResult, gate: Gate, castmatch_
     run's requests failed more often than the availability threshold allows.
 
     ``concurrent_users`` (the launch metric, 20,000) is recorded only by a launch-scale run
-    (CASTMATCH_LOAD_USERS at or above the launch target, usually distributed); a smaller run
+    (``load_users`` at or above the launch target, usually distributed); a smaller run
     would only record a miss it never tried to meet. The full gate then reports the launch metric
     as not measured, which blocks a launch just the same.
     """
@@ -121,4 +123,4 @@ def test_concurrent_users_held(load_run: load.LoadResult, gate: Gate, castmatch_
     elif launch is not None:
         gate.check([Finding(rule="load-not-launch-scale", severity="note",
                             message=f"held {held} of {plan.users} users; the launch target of {launch.min:g} "
-                                    "needs CASTMATCH_LOAD_USERS and a distributed run (see the load runner)")])
+                                    "needs the load_users setting and a distributed run (see the load runner)")])

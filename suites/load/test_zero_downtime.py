@@ -23,10 +23,8 @@ import psutil  # type: ignore[import-untyped]  # a Locust dependency
 import pytest
 
 from castmatch_app import defects, testing
+from pytest_castmatch import Deployment, Finding, Gate, Instance, resolve
 from pytest_castmatch.checks import latency
-from pytest_castmatch.config import GateConfig
-from pytest_castmatch.model import Finding
-from pytest_castmatch.recorder import Gate
 from pytest_castmatch.runners import locust as load
 
 WORKERS = 2
@@ -34,11 +32,14 @@ DRAIN_SECONDS = 2  # longer than the users' longest think time, so every connect
 
 
 @pytest.fixture
-def multiworker_app(tmp_path: Path) -> Iterator[testing.Running]:
-    """``castmatch-app serve --workers 2`` on a free loopback port, stopped (whole group) afterwards."""
+def multiworker_app(tmp_path: Path, castmatch_deployment: Deployment) -> Iterator[testing.Running]:
+    """Two workers behind one loopback socket, started by the profile's ``[deployment.instance] launcher``,
+    stopped (whole group) afterwards."""
+    instance: Instance = castmatch_deployment.value("instance", Instance)
+    launch = resolve(instance.launcher, "[deployment.instance] launcher")
     try:
-        app = testing.launch(tmp_path, workers=WORKERS, defects=defects.from_env(), drain_seconds=DRAIN_SECONDS,
-                             access_log=False)
+        app: testing.Running = launch(tmp_path, workers=WORKERS, defects=defects.from_env(),
+                                      drain_seconds=DRAIN_SECONDS, access_log=False)
     except testing.LaunchError as exc:
         pytest.fail(f"the {WORKERS}-worker app did not start: {exc}", pytrace=False)
     try:
@@ -143,11 +144,12 @@ def rolling_restart(app: testing.Running, start_after: float, clients: HeldConne
 
 @pytest.mark.p0
 @pytest.mark.owner("devops")
-def test_rolling_restart_loses_no_request(multiworker_app: testing.Running, castmatch_config: GateConfig, gate: Gate,
-                                          tmp_path: Path, min_availability: float) -> None:
+@pytest.mark.needs("restart", "instance", "load")
+def test_rolling_restart_loses_no_request(multiworker_app: testing.Running, castmatch_deployment: Deployment,
+                                          gate: Gate, tmp_path: Path, min_availability: float) -> None:
     """Under moderate load, restarting every worker one by one fails no request and keeps p99 in bounds."""
     plan = load.LoadPlan(host=multiworker_app.url, users=30, spawn_rate=30, run_time_s=20, workers=1,
-                         think=(0.5, 1.0), warmup_s=2, allowed_hosts=tuple(castmatch_config.load_hosts))
+                         think=(0.5, 1.0), warmup_s=2)
     outcome: dict[str, object] = {}
 
     def drive() -> None:

@@ -18,8 +18,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pytest_castmatch import Finding
 from pytest_castmatch.checks import mlquality
-from pytest_castmatch.model import Finding
 
 BASELINES = Path(__file__).resolve().parents[2] / "baselines" / "ml"
 K = 10
@@ -46,6 +46,7 @@ def _baseline(name: str) -> dict[str, Any]:
 
 @pytest.mark.p0
 @pytest.mark.owner("ai-ml")
+@pytest.mark.needs("feature:recommendations")
 @pytest.mark.parametrize("variant", ["A", "B"])
 def test_precision_and_recall_at_10(variant: str, gate: Any, castmatch_base_url: str, http: requests.Session) -> None:
     """precision@10 and recall@10 on the labelled role set, for each experiment variant."""
@@ -61,6 +62,7 @@ def test_precision_and_recall_at_10(variant: str, gate: Any, castmatch_base_url:
 
 @pytest.mark.p0
 @pytest.mark.owner("ai-ml")
+@pytest.mark.needs("feature:recommendations")
 def test_feature_drift_psi(gate: Any, castmatch_base_url: str, http: requests.Session) -> None:
     """PSI of each live feature distribution against the committed reference stays under the threshold."""
     reference = _baseline("drift_reference.json")["distribution"]
@@ -76,6 +78,7 @@ def test_feature_drift_psi(gate: Any, castmatch_base_url: str, http: requests.Se
 
 @pytest.mark.p0
 @pytest.mark.owner("ai-ml")
+@pytest.mark.needs("feature:recommendations")
 def test_ab_assignment_sticky_and_balanced(gate: Any, castmatch_base_url: str, http: requests.Session) -> None:
     """Synthetic users split evenly between A and B (chi-square), and each keeps its variant."""
     url = f"{castmatch_base_url}/api/v1/experiments/assignment"
@@ -95,6 +98,7 @@ def test_ab_assignment_sticky_and_balanced(gate: Any, castmatch_base_url: str, h
 
 @pytest.mark.p2
 @pytest.mark.owner("ai-ml")
+@pytest.mark.needs("feature:recommendations", "fault_injection")
 def test_edge_cases_and_fallback(gate: Any, castmatch_base_url: str, http: requests.Session,
                                  app_faults: Any) -> None:
     """Odd inputs never crash the recommendation API, and a model outage serves the popularity fallback."""

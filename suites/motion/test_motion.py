@@ -5,12 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page
 
+from pytest_castmatch import Deployment, Gate
 from pytest_castmatch.checks import motion, navigation
 from pytest_castmatch.checks.evidence import Evidence
-from pytest_castmatch.recorder import Gate
-
-#: The design system's motion tokens (--motion-fast, --motion) in ms.
-MOTION_TOKENS_MS = (150.0, 320.0)
 
 
 def _fresh(browser: Browser) -> Page:
@@ -20,6 +17,7 @@ def _fresh(browser: Browser) -> Page:
 
 @pytest.mark.p0
 @pytest.mark.owner("motion-ui")
+@pytest.mark.needs("pages")
 def test_reduced_motion_is_honoured(browser: Browser, castmatch_base_url: str, gate: Gate,
                                     inventory_pages: list[str]) -> None:
     """With prefers-reduced-motion: reduce nothing animates, transitions or auto-advances (WCAG 2.3.3)."""
@@ -36,6 +34,7 @@ def test_reduced_motion_is_honoured(browser: Browser, castmatch_base_url: str, g
 
 @pytest.mark.p0
 @pytest.mark.owner("motion-ui")
+@pytest.mark.needs("pages")
 def test_moving_content_can_be_paused(browser: Browser, castmatch_base_url: str, gate: Gate,
                                       inventory_pages: list[str]) -> None:
     """Content that moves or advances for over 5 s has a pause control that stops it (WCAG 2.2.2)."""
@@ -52,10 +51,13 @@ def test_moving_content_can_be_paused(browser: Browser, castmatch_base_url: str,
 
 @pytest.mark.p1
 @pytest.mark.owner("motion-ui")
-def test_transitions_within_motion_tokens(page: Page, gate: Gate, inventory_pages: list[str]) -> None:
-    """Every transition and animation lasts one of the motion tokens' durations."""
+@pytest.mark.needs("pages", "motion_tokens")
+def test_transitions_within_motion_tokens(page: Page, gate: Gate, inventory_pages: list[str],
+                                          castmatch_deployment: Deployment) -> None:
+    """Every transition and animation lasts one of the design system's motion durations (the profile's)."""
     evidence = Evidence.for_gate(gate)
+    tokens: tuple[float, ...] = castmatch_deployment.value("motion_tokens", tuple)
     for path in inventory_pages:
         if gate.check(navigation.visit(page, path)):
             continue
-        gate.check(motion.within_tokens(page, MOTION_TOKENS_MS, evidence=evidence))
+        gate.check(motion.within_tokens(page, tokens, evidence=evidence))

@@ -13,14 +13,17 @@ from pathlib import Path
 import pytest
 
 from castmatch_app import defects, testing
+from pytest_castmatch import Deployment, Instance, resolve
 
 
 @pytest.fixture
-def own_app(tmp_path: Path) -> Iterator[testing.Running]:
-    """A fresh reference app on a free loopback port, its output captured to a file, not yet ready:
-    the gate decides what to wait for (``own_app.wait_ready()``)."""
-    app = testing.launch(tmp_path, defects=defects.from_env(), drain_seconds=1, fault_injection=True,
-                         access_log=True, ready=False)
+def own_app(tmp_path: Path, castmatch_deployment: Deployment) -> Iterator[testing.Running]:
+    """A fresh app on a free loopback port, started by the profile's ``[deployment.instance] launcher``,
+    its output captured to a file, not yet ready: the gate decides what to wait for (``own_app.wait_ready()``)."""
+    instance: Instance = castmatch_deployment.value("instance", Instance)
+    launch = resolve(instance.launcher, "[deployment.instance] launcher")
+    app: testing.Running = launch(tmp_path, defects=defects.from_env(), drain_seconds=1, fault_injection=True,
+                                  access_log=True, ready=False)
     try:
         yield app
     finally:

@@ -17,9 +17,9 @@ import pytest
 import requests
 
 from castmatch_app import testing
+from pytest_castmatch import Finding
 from pytest_castmatch.checks import ops
 from pytest_castmatch.checks.ops import Probe
-from pytest_castmatch.model import Finding
 
 BACKED_UP_TABLES = ("users", "shortlists", "shortlist_items", "auditions", "audition_history", "applicants",
                     "webhook_events")
@@ -27,6 +27,7 @@ BACKED_UP_TABLES = ("users", "shortlists", "shortlist_items", "auditions", "audi
 
 @pytest.mark.p1
 @pytest.mark.owner("integration")
+@pytest.mark.needs("instance", "health", "feature:recommendations")
 def test_health_probes_over_start_and_shutdown(gate: Any, own_app: testing.Running) -> None:
     """/healthz and /readyz polled from the first moment: never ready before serving, never ready after SIGTERM."""
     url = own_app.url
@@ -74,6 +75,7 @@ def test_health_probes_over_start_and_shutdown(gate: Any, own_app: testing.Runni
 
 @pytest.mark.p0
 @pytest.mark.owner("devops")
+@pytest.mark.needs("instance")
 def test_sigterm_finishes_in_flight_requests(gate: Any, own_app: testing.Running) -> None:
     """Requests already being served when SIGTERM arrives still complete with 200 (graceful shutdown)."""
     own_app.wait_ready(60)
@@ -115,6 +117,7 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 @pytest.mark.p1
 @pytest.mark.owner("devops")
+@pytest.mark.needs("backup", "feature:auditions")
 def test_backup_restore_round_trip(gate: Any, tmp_path: Path) -> None:
     """castmatch-app backup then restore gives back identical rows; the restore time is the recovery metric."""
     from castmatch_app.state import State

@@ -13,35 +13,29 @@ import pytest
 import requests
 
 from castmatch_app import testing
+from pytest_castmatch import Deployment, Finding, Gate, Metrics
 from pytest_castmatch.checks import ops
-from pytest_castmatch.checks.ops import SeriesRule
-from pytest_castmatch.model import Finding
-
-DASHBOARD_SERIES = (
-    SeriesRule("castmatch_http_request_duration_seconds", "histogram", frozenset({"route", "method"}),
-               "request latency panel"),
-    SeriesRule("castmatch_http_requests", "counter", frozenset({"status", "route"}), "requests by status panel"),
-    SeriesRule("castmatch_inference_duration_seconds", "histogram", frozenset({"variant"}),
-               "inference latency panel"),
-    SeriesRule("castmatch_circuit_breaker_state", "gauge", frozenset(), "circuit state panel"),
-)
 
 
 @pytest.mark.p0
 @pytest.mark.owner("devops")
-def test_metrics_expose_dashboard_series(gate: Any, castmatch_base_url: str) -> None:
-    """/metrics parses as Prometheus text and has latency, status, inference and circuit series."""
+@pytest.mark.needs("metrics")
+def test_metrics_expose_dashboard_series(gate: Gate, castmatch_base_url: str, castmatch_deployment: Deployment) -> None:
+    """The metrics endpoint parses as Prometheus text and has every series the dashboards read
+    (the profile's ``[deployment.metrics] series``)."""
+    metrics: Metrics = castmatch_deployment.value("metrics", Metrics)
     with requests.Session() as http:
         # Traffic first, so labelled series have samples to show.
-        for path in ("/", "/api/v1/roles/1/talent?k=3", "/no-such-page"):
+        for path in metrics.traffic:
             http.get(castmatch_base_url + path, timeout=10)
-        response = http.get(castmatch_base_url + "/metrics", timeout=10)
-    assert response.status_code == 200, f"/metrics answers {response.status_code}"
-    gate.check(ops.required_series(response.text, DASHBOARD_SERIES))
+        response = http.get(castmatch_base_url + metrics.path, timeout=10)
+    assert response.status_code == 200, f"{metrics.path} answers {response.status_code}"
+    gate.check(ops.required_series(response.text, metrics.series))
 
 
 @pytest.mark.p1
 @pytest.mark.owner("devops")
+@pytest.mark.needs("instance")
 def test_logs_are_json_with_request_ids(gate: Any, own_app: testing.Running) -> None:
     """Every log line is a JSON object; each response's X-Request-ID is on the log record of its request."""
     own_app.wait_ready(60)

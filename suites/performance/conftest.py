@@ -1,28 +1,24 @@
 """The page-performance gates' shared measurements: key pages, device profiles, one probe per page.
 
-Each key page is loaded once per form factor in a fresh browser context (nothing cached);
-that one load gives both the network log the asset rules read and the web-vitals values,
-so the six asset gates and the twelve vitals gates share six pages x two profiles of work.
-Every load this run needs is measured on first use. Desktop loads overlap two at a time: while
-one page sits out its settle time (idle, waiting for late content), the next one loads, and only
-one page is driven at any moment (loaded, clicked, read). Phone loads stay strictly one after
-another: with the CPU throttled 4x, a second page loading beside a settling one inflated the
-settling page's long tasks (TBT 0 -> 90-370 ms on a 2-core machine), which would fail a good
-page. Lighthouse runs once per run for every key page in one Node process, alone: nothing else
-is measured while it runs.
+The key pages come from the deployment profile (``[deployment.pages.key]``, label = path). Each is
+loaded once per form factor in a fresh browser context (nothing cached); that one load gives both
+the network log the asset rules read and the web-vitals values, so the asset gates and the vitals
+gates share the same loads. Every load this run needs is measured on first use. Desktop loads
+overlap two at a time: while one page sits out its settle time (idle, waiting for late content),
+the next one loads, and only one page is driven at any moment (loaded, clicked, read). Phone loads
+stay strictly one after another: with the CPU throttled 4x, a second page loading beside a settling
+one inflates the settling page's long tasks, which would fail a good page. Lighthouse runs once per
+run for every key page in one Node process, alone: nothing else is measured while it runs.
 
-Which form factor Lighthouse uses per page (one Lighthouse run costs 6-11 s here, so each
-page gets the profile its main audience uses; the in-browser vitals cover both profiles on
-every page):
-  mobile  - home, profile, join, offline: talent in Mumbai arrive on phones;
-  desktop - search, signin: casting directors search and sign in from desktops.
+Lighthouse measures each key page as a phone, except the pages the profile lists under
+``[deployment.pages] desktop`` (one Lighthouse run costs 6-11 s here, so each page gets the profile
+its main audience uses; the in-browser vitals cover both profiles on every page).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -32,38 +28,17 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Request
 
+from pytest_castmatch import Deployment, Finding, GateConfig, MetricSpec, Settings, deployment_of
 from pytest_castmatch.checks import assets, frames, navigation, vitals
-from pytest_castmatch.config import GateConfig, MetricSpec
-from pytest_castmatch.model import Finding
 from pytest_castmatch.runners import lighthouse
 
-KEY_PAGES: dict[str, str] = {
-    "home": "/",
-    "search": "/talent?q=actor&area=Andheri",
-    "profile": "/talent/1",
-    "signin": "/signin",
-    "join": "/join",
-    "offline": "/offline",
-}
-LIGHTHOUSE_FORM_FACTOR: dict[str, str] = {
-    "home": "mobile", "search": "desktop", "profile": "mobile",
-    "signin": "desktop", "join": "mobile", "offline": "mobile",
-}
-#: Page-specific scripts and the element each one drives: a page without it must not load it.
-OWN_SCRIPTS: dict[str, str] = {
-    "js/carousel.js": "[data-carousel]",
-    "js/search.js": "[data-search-form]",
-    "js/profile.js": "article.profile",
-}
+#: The parameter a gate over key pages gets when the profile names none (its needs then decide).
+NO_KEY_PAGES = "no-key-pages"
 PROFILES = ("mobile", "desktop")
 #: A mid-range phone: Pixel 7 emulation with the CPU slowed 4x (Lighthouse's mobile multiplier).
 PHONE_DEVICE = "Pixel 7"
 PHONE_CPU_SLOWDOWN = 4.0
 DESKTOP_VIEWPORT = {"width": 1350, "height": 940}
-#: Lighthouse runs per page, then up to LIGHTHOUSE_MAX_RUNS where a median is within 3 points of 95
-#: and the runs left could still move it across 95 (each run costs 5-7 s here, 6-12 s for the first).
-LIGHTHOUSE_RUNS = ("CASTMATCH_LIGHTHOUSE_RUNS", 1)
-LIGHTHOUSE_MAX_RUNS = ("CASTMATCH_LIGHTHOUSE_MAX_RUNS", 3)
 LIGHTHOUSE_THRESHOLD = 95.0
 #: Loads per page and profile when the first one misses a vitals threshold (median decides), in a
 #: run that selects the vitals gate (the asset gates read the first load's network log alone).
@@ -77,10 +52,14 @@ SETTLE_MS = 1500
 PIPELINE_DEPTH = {"mobile": 1, "desktop": 2}
 
 
+def _key_pages(deployment: Deployment) -> dict[str, str]:
+    return dict(deployment.pages.key) if deployment.has("pages") else {}
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A gate asking for ``key_page`` runs once per key page; ``form_factor`` once per profile."""
+    """A gate asking for ``key_page`` runs once per key page of the profile; ``form_factor`` once per profile."""
     if "key_page" in metafunc.fixturenames:
-        metafunc.parametrize("key_page", list(KEY_PAGES))
+        metafunc.parametrize("key_page", list(_key_pages(deployment_of(metafunc.config))) or [NO_KEY_PAGES])
     if "form_factor" in metafunc.fixturenames:
         metafunc.parametrize("form_factor", PROFILES)
 
@@ -139,8 +118,10 @@ class Probes:
 
     def __init__(self, browser: Browser, playwright: Playwright, base_url: str,
                  limits: Mapping[str, MetricSpec], wanted: Iterable[tuple[str, str]] = (),
-                 depth: Mapping[str, int] | None = None, *, vitals_judged: bool = True) -> None:
+                 depth: Mapping[str, int] | None = None, *, pages: Mapping[str, str],
+                 scripts: Mapping[str, str], vitals_judged: bool = True) -> None:
         self.browser, self.playwright, self.base_url = browser, playwright, base_url
+        self.pages, self.scripts = pages, scripts
         self.limits = limits
         #: Whether a vitals gate reads these probes: only then is a narrow miss measured again.
         self.vitals_judged = vitals_judged
@@ -216,7 +197,7 @@ class Probes:
             requests = assets.listen(page)
             stack.enter_context(frames.cpu_throttled(page, PHONE_CPU_SLOWDOWN if profile == "mobile" else 1.0))
             started = time.perf_counter()
-            missing = navigation.visit(page, KEY_PAGES[label])
+            missing = navigation.visit(page, self.pages[label])
             return _Pending(label, profile, context, page, requests, stack, started, time.perf_counter(), missing)
         except BaseException:
             stack.close()
@@ -235,12 +216,12 @@ class Probes:
             if left > 0:
                 load.page.wait_for_timeout(left * 1000)
             snap = assets.snapshot(load.page, load.requests)
-            owned = assets.owned_scripts(load.page, OWN_SCRIPTS)
+            owned = assets.owned_scripts(load.page, self.scripts)
             measured = vitals.collect(load.page, started=load.started)
         return Probe(load.label, load.profile, snap, owned, measured)
 
 
-def wanted_probes(items: Iterable[pytest.Item]) -> list[tuple[str, str]]:
+def wanted_probes(items: Iterable[pytest.Item], labels: Iterable[str]) -> list[tuple[str, str]]:
     """The (page, profile) loads the selected gates read: a gate parametrized by key page or form
     factor reads those; one that judges every page reads the profiles its ``probe_profiles``
     marker names (all profiles without one)."""
@@ -252,7 +233,7 @@ def wanted_probes(items: Iterable[pytest.Item]) -> list[tuple[str, str]]:
         marker = item.get_closest_marker("probe_profiles")
         profiles = [str(params["form_factor"])] if "form_factor" in params else \
             [str(p) for p in (marker.args if marker else PROFILES)]
-        pages = [str(params["key_page"])] if "key_page" in params else list(KEY_PAGES)
+        pages = [str(params["key_page"])] if "key_page" in params else list(labels)
         out += [(page, profile) for page in pages for profile in profiles]
     return list(dict.fromkeys(out))
 
@@ -262,17 +243,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def key_pages() -> dict[str, str]:
-    """The key pages every performance gate judges: label -> path."""
-    return dict(KEY_PAGES)
+def key_pages(castmatch_deployment: Deployment) -> dict[str, str]:
+    """The key pages every performance gate judges: label -> path (the profile's)."""
+    return dict(castmatch_deployment.pages.key)
 
 
 @pytest.fixture(scope="session")
-def probes(browser: Browser, playwright: Playwright, castmatch_base_url: str,
-           castmatch_config: GateConfig, request: pytest.FixtureRequest) -> Probes:
+def probes(browser: Browser, playwright: Playwright, castmatch_base_url: str, key_pages: dict[str, str],
+           castmatch_config: GateConfig, castmatch_deployment: Deployment, request: pytest.FixtureRequest) -> Probes:
     """Every key page measured once per profile the run's gates read, on first use."""
     items = request.session.items
-    return Probes(browser, playwright, castmatch_base_url, castmatch_config.metrics, wanted_probes(items),
+    return Probes(browser, playwright, castmatch_base_url, castmatch_config.metrics,
+                  wanted_probes(items, key_pages), pages=key_pages, scripts=castmatch_deployment.pages.scripts,
                   vitals_judged=any(getattr(item, "originalname", "") == VITALS_GATE for item in items))
 
 
@@ -294,40 +276,34 @@ class LighthouseBatch:
     missing: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
 
 
-def _runs(setting: tuple[str, int]) -> int:
-    """A run count from the environment; a bad value stops the Lighthouse gates with the fix."""
-    name, default = setting
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        pytest.fail(f"{name}={raw!r}: expected a whole number of runs, at least 1 (e.g. {name}={default})",
-                    pytrace=False)
-    return int(raw)
-
-
 @pytest.fixture(scope="session")
-def lighthouse_batch(castmatch_base_url: str, tmp_path_factory: pytest.TempPathFactory,
+def lighthouse_batch(castmatch_base_url: str, tmp_path_factory: pytest.TempPathFactory, key_pages: dict[str, str],
+                     castmatch_deployment: Deployment, castmatch_settings: Settings,
                      request: pytest.FixtureRequest, probes: Probes) -> LighthouseBatch:
     """Lighthouse over the key pages this run gates, in one batch (EngineMissing, so the gates error, if absent).
 
-    A page whose probe load did not answer as it should is not audited: its gate reports the page
-    status (an audit of a 404 page measures the error page, and takes Lighthouse 15-20 s to refuse).
+    Runs per page: ``lighthouse_runs``, then more, up to ``lighthouse_max_runs``, while a category's
+    median is within 3 points of the threshold and the runs left could still carry it across. A page
+    whose probe load did not answer as it should is not audited: its gate reports the page status (an
+    audit of a 404 page measures the error page, and takes Lighthouse 15-20 s to refuse).
     """
-    engine = lighthouse.find_engine()
+    engine = lighthouse.find_engine(given=castmatch_settings.lighthouse)
     wanted = {item.callspec.params["key_page"] for item in request.session.items
               if isinstance(item, pytest.Function) and item.originalname == "test_lighthouse_scores"
               and hasattr(item, "callspec") and "key_page" in item.callspec.params}
-    labels = [label for label in KEY_PAGES if label in wanted or not wanted]
+    desktop = castmatch_deployment.pages.desktop
+    form_factor = {label: "desktop" if label in desktop else "mobile" for label in key_pages}
+    labels = [label for label in key_pages if label in wanted or not wanted]
     missing = {label: status for label in labels
-               if (status := probes.get(label, LIGHTHOUSE_FORM_FACTOR[label]).load.page_status)}
-    jobs = [lighthouse.Job(label, castmatch_base_url + KEY_PAGES[label], LIGHTHOUSE_FORM_FACTOR[label])
+               if (status := probes.get(label, form_factor[label]).load.page_status)}
+    jobs = [lighthouse.Job(label, castmatch_base_url + key_pages[label], form_factor[label])
             for label in labels if label not in missing]
     started = time.perf_counter()
     log: list[tuple[float, str]] = []
-    runs = _runs(LIGHTHOUSE_RUNS)
-    max_runs = max(runs, _runs(LIGHTHOUSE_MAX_RUNS))
+    runs = castmatch_settings.lighthouse_runs
+    max_runs = max(runs, castmatch_settings.lighthouse_max_runs)
     results = lighthouse.run(jobs, tmp_path_factory.mktemp("lighthouse"), runs=runs, max_runs=max_runs,
-                             threshold=LIGHTHOUSE_THRESHOLD, engine=engine, log=log) if jobs else []
+                             threshold=LIGHTHOUSE_THRESHOLD, engine=engine, log=log,
+                             browser=castmatch_settings.chromium) if jobs else []
     return LighthouseBatch(engine, {r.job.label: r for r in results}, time.perf_counter() - started, tuple(log),
                            missing)

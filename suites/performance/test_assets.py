@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from pytest_castmatch import Gate
 from pytest_castmatch.checks import assets
-from pytest_castmatch.recorder import Gate
 
 PROFILE = "mobile"
 
@@ -26,6 +26,7 @@ def _loads(probes: Any, key_pages: dict[str, str]) -> list[tuple[str, assets.Pag
 
 @pytest.mark.p0
 @pytest.mark.owner("frontend-ui")
+@pytest.mark.needs("pages")
 @pytest.mark.probe_profiles(PROFILE)
 def test_js_css_budgets(gate: Gate, probes: Any, key_pages: dict[str, str]) -> None:
     """Compressed JS and CSS bytes and request count per page within budget; each page ships only its own code."""
@@ -39,6 +40,7 @@ def test_js_css_budgets(gate: Gate, probes: Any, key_pages: dict[str, str]) -> N
 
 @pytest.mark.p0
 @pytest.mark.owner("frontend-ui")
+@pytest.mark.needs("pages")
 @pytest.mark.probe_profiles(PROFILE)
 def test_no_render_blocking_resources(gate: Gate, probes: Any, key_pages: dict[str, str]) -> None:
     """No script blocks the first paint; at most one same-origin stylesheet does."""
@@ -48,6 +50,7 @@ def test_no_render_blocking_resources(gate: Gate, probes: Any, key_pages: dict[s
 
 @pytest.mark.p1
 @pytest.mark.owner("frontend-ui")
+@pytest.mark.needs("pages")
 def test_below_fold_images_lazy(gate: Gate, probes: Any, key_pages: dict[str, str]) -> None:
     """Images below the fold carry loading="lazy" (phone and desktop viewports)."""
     for label in key_pages:
@@ -57,6 +60,7 @@ def test_below_fold_images_lazy(gate: Gate, probes: Any, key_pages: dict[str, st
 
 @pytest.mark.p2
 @pytest.mark.owner("frontend-ui")
+@pytest.mark.needs("pages")
 @pytest.mark.probe_profiles(PROFILE)
 def test_modern_images(gate: Gate, probes: Any, key_pages: dict[str, str]) -> None:
     """Images are WebP/AVIF with width and height, each within the byte budget."""
@@ -66,6 +70,7 @@ def test_modern_images(gate: Gate, probes: Any, key_pages: dict[str, str]) -> No
 
 @pytest.mark.p1
 @pytest.mark.owner("backend-api")
+@pytest.mark.needs("pages")
 @pytest.mark.probe_profiles(PROFILE)
 def test_static_cache_headers(gate: Gate, probes: Any, key_pages: dict[str, str]) -> None:
     """Scripts, stylesheets, images and fonts are cacheable for a day or more."""
@@ -75,6 +80,7 @@ def test_static_cache_headers(gate: Gate, probes: Any, key_pages: dict[str, str]
 
 @pytest.mark.p1
 @pytest.mark.owner("typography-content")
+@pytest.mark.needs("pages")
 @pytest.mark.probe_profiles(PROFILE)
 def test_font_loading(gate: Gate, probes: Any, key_pages: dict[str, str]) -> None:
     """Every @font-face sets font-display; every web font fetched is preloaded."""

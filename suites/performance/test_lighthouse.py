@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pytest_castmatch.recorder import Gate
+from pytest_castmatch import Gate
 from pytest_castmatch.runners import lighthouse
 
 THRESHOLD = 95.0
@@ -15,6 +15,7 @@ THRESHOLD = 95.0
 
 @pytest.mark.p0
 @pytest.mark.owner("frontend-ui")
+@pytest.mark.needs("pages")
 def test_lighthouse_scores(gate: Gate, key_page: str, lighthouse_batch: Any) -> None:
     """Median Lighthouse category scores of the page; the lowest is the launch metric."""
     gate.engine("lighthouse", lighthouse_batch.engine.version)

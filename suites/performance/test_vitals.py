@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
+from pytest_castmatch import Gate
 from pytest_castmatch.checks import vitals
-from pytest_castmatch.recorder import Gate
 
 
 @pytest.mark.p0
 @pytest.mark.owner("frontend-ui")
+@pytest.mark.needs("pages")
 def test_core_web_vitals(gate: Gate, probes: Any, key_page: str, form_factor: str) -> None:
     """LCP, CLS, INP, FCP, TTFB and TBT within the "good" thresholds."""
     probe = probes.get(key_page, form_factor)

@@ -7,10 +7,9 @@ import time
 
 import pytest
 
+from pytest_castmatch import Deployment, Finding, Gate
 from pytest_castmatch.checks import access
 from pytest_castmatch.checks.web import Client
-from pytest_castmatch.model import Finding
-from pytest_castmatch.recorder import Gate
 
 PROTECTED = ("/api/v1/me", "/api/v1/shortlists", "/api/v1/shortlists/1", "/api/v1/auditions",
              "/api/v1/auditions/1")
@@ -20,14 +19,17 @@ OWNED_BY_FIRST = ("/api/v1/shortlists/1", "/api/v1/auditions/1")
 
 @pytest.mark.p0
 @pytest.mark.owner("testing-qa")
-def test_access_control_and_idor(gate: Gate, client: Client, directors: tuple[tuple[str, str], ...]) -> None:
+@pytest.mark.needs("sign_in", "api.token", "feature:auditions")
+def test_access_control_and_idor(gate: Gate, client: Client, directors: tuple[tuple[str, str], ...],
+                                 castmatch_deployment: Deployment) -> None:
     """Anonymous and forged-token calls are refused; a second director gets 404/403 for the first's
     shortlist and booking, and never sees them listed as their own."""
     started = time.monotonic()
     findings: list[Finding] = []
     tried = 0
-    owner = access.sign_in(client, *directors[0])
-    other = access.sign_in(client, *directors[1])
+    token: str = castmatch_deployment.value("api.token", str)
+    owner = access.sign_in(client, *directors[0], path=token)
+    other = access.sign_in(client, *directors[1], path=token)
     for path in OWNED_BY_FIRST:  # precondition: the owner can read them, so a refusal below means something
         reply = client.get(path, headers=access.bearer(owner.access))
         assert reply.status == 200, f"the owner cannot read {path}: {reply.status} {reply.text[:200]}"

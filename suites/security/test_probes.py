@@ -13,10 +13,9 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page
 
+from pytest_castmatch import Finding, Gate
 from pytest_castmatch.checks import navigation, probes
 from pytest_castmatch.checks.web import Client
-from pytest_castmatch.model import Finding
-from pytest_castmatch.recorder import Gate
 
 SEARCH_API = "/api/v1/search"
 SEARCH_PAGE = "/talent"
@@ -48,6 +47,7 @@ def _record(gate: Gate, source: str, out: probes.Probed, started: float) -> None
 
 @pytest.mark.p0
 @pytest.mark.owner("testing-qa")
+@pytest.mark.needs("feature:talent-search", "feature:talent-onboarding")
 def test_xss_payloads_never_run(gate: Gate, page: Page) -> None:
     """Reflected XSS through the search URL and form, and through a form re-rendered with errors:
     no dialog, no ``window.__xss``, no payload element in the DOM."""
@@ -83,6 +83,7 @@ def test_xss_payloads_never_run(gate: Gate, page: Page) -> None:
 
 @pytest.mark.p0
 @pytest.mark.owner("testing-qa")
+@pytest.mark.needs("api", "feature:talent-search")
 def test_sql_injection_on_search_filters(gate: Gate, client: Client) -> None:
     """Boolean- and error-based SQL injection through the free-text search filters: no extra rows,
     no database errors, no 5xx."""
@@ -96,6 +97,7 @@ def test_sql_injection_on_search_filters(gate: Gate, client: Client) -> None:
 
 @pytest.mark.p0
 @pytest.mark.owner("testing-qa")
+@pytest.mark.needs("api", "feature:talent-onboarding", "feature:auditions")
 def test_hostile_input_is_refused(gate: Gate, client: Client) -> None:
     """Path traversal on static and media routes and through upload file names, malformed/oversize
     bodies on the JSON and upload endpoints, out-of-range parameters and unknown routes: all 4xx (or

@@ -80,8 +80,8 @@ CATCHES: dict[str, tuple[str, ...]] = {
     "click-here-links": ("suites/content/test_copy.py::test_descriptive_links_buttons_and_labels",),
     "vague-errors": ("suites/content/test_copy.py::test_error_messages_say_what_to_do",),
     "font-no-display": ("suites/performance/test_assets.py::test_font_loading",),
-    "missing-hindi-key": ("suites/content/test_localisation.py::test_hindi_complete_and_rendered",),
-    "broken-rtl": ("suites/content/test_localisation.py::test_urdu_right_to_left",),
+    "missing-hindi-key": ("suites/content/test_localisation.py::test_translations_complete_and_rendered",),
+    "broken-rtl": ("suites/content/test_localisation.py::test_right_to_left_languages",),
     "lost-filter-on-back": ("suites/journeys/test_navigation.py::test_filters_survive_deep_links_and_back[desktop]",),
     "literal-search": ("suites/journeys/test_search.py::test_search_finds_talent_as_people_phrase_it",),
     "onboarding-dead-end": (

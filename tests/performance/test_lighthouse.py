@@ -40,10 +40,9 @@ def test_node_missing_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_lighthouse_missing_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CASTMATCH_LIGHTHOUSE", str(tmp_path / "none"))
     monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/node" if name == "node" else None)
     with pytest.raises(EngineMissing, match="npm ci"):
-        lighthouse.find_engine(repo_root=tmp_path)
+        lighthouse.find_engine(repo_root=tmp_path, given=str(tmp_path / "none"))
 
 
 def test_finds_the_repository_lighthouse() -> None:

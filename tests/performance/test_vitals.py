@@ -42,10 +42,9 @@ def test_missing_vital_fails_closed() -> None:
     assert len(v.findings("p")) == 4
 
 
-def test_missing_library_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CASTMATCH_WEB_VITALS", str(tmp_path / "nope.js"))
+def test_missing_library_says_how_to_install(tmp_path: Path) -> None:
     with pytest.raises(vitals.VitalsLibraryMissing, match="npm ci"):
-        vitals.library_path()
+        vitals.library_path(given=str(tmp_path / "nope.js"))
 
 
 def test_total_blocking_time_counts_only_the_excess_after_fcp() -> None:

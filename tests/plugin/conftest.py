@@ -67,6 +67,12 @@ class GateProject:
             self.lock()
         return self.pytester.runpytest(*args, **kwargs)
 
+    def deployment(self, source: str) -> Path:
+        """Write a deployment profile (``--gate-deployment deployment.toml`` selects it)."""
+        path = self.root / "deployment.toml"
+        path.write_text(textwrap.dedent(source))
+        return path
+
     def waivers(self, source: str) -> None:
         (self.root / "baselines" / "waivers.toml").write_text(textwrap.dedent(source))
 

@@ -54,7 +54,7 @@ def _unique(run: list[GateResult]) -> list[GateResult]:
 
 
 @given(st.lists(gates, max_size=8), facts, st.sampled_from([Priority.P0, Priority.P1]),
-       st.sampled_from([o for o in Outcome if o is not Outcome.PASSED]))
+       st.sampled_from([o for o in Outcome if o not in (Outcome.PASSED, Outcome.NOT_APPLICABLE)]))
 def test_adding_a_blocking_gate_that_did_not_pass_never_turns_no_go_into_go(
     run: list[GateResult], run_facts: RunFacts, priority: Priority, outcome: Outcome
 ) -> None:
@@ -67,6 +67,18 @@ def test_adding_a_blocking_gate_that_did_not_pass_never_turns_no_go_into_go(
         assert not after.go
 
 
+@given(st.lists(gates, max_size=8), facts, st.sampled_from(list(Priority)))
+def test_a_not_applicable_gate_never_turns_no_go_into_go(run: list[GateResult], run_facts: RunFacts,
+                                                         priority: Priority) -> None:
+    run = _unique(run)
+    before = judge(CONFIG, run, run_facts).verdict
+    extra = GateResult("suites/test_new.py::test_added", priority, "devops", Outcome.NOT_APPLICABLE, message="x")
+    after = judge(CONFIG, [*run, extra], run_facts).verdict
+    if not before.go:
+        assert not after.go
+    assert after.launch <= before.launch
+
+
 @given(st.lists(gates, max_size=8), facts)
 def test_go_needs_every_blocking_gate_passed_and_go_for_launch_needs_a_full_signed_run(
     run: list[GateResult], run_facts: RunFacts
@@ -75,7 +87,8 @@ def test_go_needs_every_blocking_gate_passed_and_go_for_launch_needs_a_full_sign
     verdict = judge(CONFIG, run, run_facts).verdict
     if verdict.go:
         assert run, "an empty run decides nothing"
-        assert all(g.passed for g in run if g.priority.blocking)
+        assert all(g.passed or g.outcome is Outcome.NOT_APPLICABLE for g in run if g.priority.blocking)
+        assert any(g.outcome is not Outcome.NOT_APPLICABLE for g in run), "a run where nothing applied judged nothing"
         assert not run_facts.interrupted
     if verdict.launch:
         assert run_facts.scope.full

@@ -59,7 +59,7 @@ def test_the_run_header_and_engine_progress_reach_the_terminal(pytester: pytest.
     result = pytester.runpytest("suites")
     result.stdout.fnmatch_lines([
         "castmatch: 1 gate in scope (full gate)",
-        "  deployment: the reference CastMatch app (embedded, on loopback)",
+        "  deployment: CastMatch reference app (embedded, on loopback)",
         f"  report:     {pytester.path / 'gate-report'}",
         "  signer:     none: the report will be UNSIGNED (set CASTMATCH_SIGNING_KEY)",
         "*castmatch: Lighthouse: page 1 of 3",

@@ -7,7 +7,6 @@ its green run is the gate itself against the reference app.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,10 +19,11 @@ def test_bandit_gate_turns_red_on_a_high_finding(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     (src / "app.py").write_text("import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n")
-    env = {**os.environ, "CASTMATCH_BANDIT_TARGET": str(src)}
+    profile = tmp_path / "deployment.toml"
+    profile.write_text('[deployment]\nname = "scanned source"\nbase_url = "http://127.0.0.1:9"\nsource = ["src"]\n')
     subprocess.run([sys.executable, "-m", "pytest", "suites/security/test_static.py", "-p", "no:cacheprovider", "-q",
-                    "--gate-report", str(tmp_path / "report")], cwd=ROOT, env=env, capture_output=True, text=True,
-                   timeout=300, check=False)
+                    "--gate-report", str(tmp_path / "report"), "--gate-deployment", str(profile)], cwd=ROOT,
+                   capture_output=True, text=True, timeout=300, check=False)
     report: dict[str, Any] = json.loads((tmp_path / "report" / "report.json").read_text())
     (gate,) = report["gates"]
     assert gate["outcome"] == "failed"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from pytest_castmatch.model import Finding
+from pytest_castmatch.traffic import ensure_allowed
 
 
 @dataclass
@@ -125,12 +126,15 @@ class _Client:
 
 
 def probe(base_url: str, paths: Sequence[str], *, rounds: int = 20, concurrency: int = 4,
-          warmup_path: str = "/", timeout: float = 10.0) -> list[EndpointLatency]:
+          warmup_path: str = "/", timeout: float = 10.0, allowed_hosts: Sequence[str] = ()) -> list[EndpointLatency]:
     """Request every path ``rounds`` times from each of ``concurrency`` threads; time each response.
 
+    The target must pass the traffic guard first (loopback, or one of ``allowed_hosts``): a refused
+    host raises :class:`~pytest_castmatch.traffic.TrafficRefused` before any lookup or request.
     Each thread first requests ``warmup_path`` (untimed) to get a session cookie and an open
     connection, so the timings are of the endpoints, not of TCP set-up.
     """
+    ensure_allowed(base_url, allowed_hosts)
     results = {p: EndpointLatency(p) for p in paths}
     lock = threading.Lock()
 

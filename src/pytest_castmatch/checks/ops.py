@@ -12,17 +12,10 @@ from dataclasses import dataclass
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from pytest_castmatch.deployment import Series as SeriesRule
 from pytest_castmatch.model import Finding
 
-
-@dataclass(frozen=True)
-class SeriesRule:
-    """A series a dashboard needs: family name, Prometheus type, and labels it must carry."""
-
-    family: str
-    kind: str
-    labels: frozenset[str] = frozenset()
-    purpose: str = ""
+__all__ = ["SeriesRule"]
 
 
 def parse_families(text: str) -> dict[str, tuple[str, list[tuple[str, dict[str, str], float]]]]:

@@ -124,6 +124,23 @@ def http_fetcher(base_url: str, session: requests.Session | None = None, timeout
     return fetch
 
 
+def shape(path: str) -> str:
+    """A path with its numeric parts blanked: ``/talent/1`` and ``/talent/2`` share ``/talent/#``."""
+    return "/".join("#" if part.isdigit() else part for part in path.split("?")[0].split("/"))
+
+
+def one_per_shape(paths: Iterable[str], per_shape: int = 2) -> list[str]:
+    """``paths`` in order, at most ``per_shape`` of each shape (a catalogue's thousands of items stand as two)."""
+    seen: dict[str, int] = {}
+    out = []
+    for path in paths:
+        form = shape(path)
+        if seen.get(form, 0) < per_shape:
+            seen[form] = seen.get(form, 0) + 1
+            out.append(path)
+    return out
+
+
 def crawl(fetch: Fetch, *, start: str = "/", max_depth: int = 3, targets: Iterable[str] = (),
           max_pages: int = 60, per_pattern: int = 2) -> Crawl:
     """BFS from ``start`` up to ``max_depth`` clicks; stops early once every target is reached.
@@ -151,10 +168,10 @@ def crawl(fetch: Fetch, *, start: str = "/", max_depth: int = 3, targets: Iterab
             target = normalise(urljoin(path, href))
             if target in result.depth:
                 continue
-            shape = "/".join("#" if part.isdigit() else part for part in target.split("?")[0].split("/"))
-            if shapes.get(shape, 0) >= per_pattern:
+            form = shape(target)
+            if shapes.get(form, 0) >= per_pattern:
                 continue
-            shapes[shape] = shapes.get(shape, 0) + 1
+            shapes[form] = shapes.get(form, 0) + 1
             result.depth[target] = depth + 1
             queue.append((target, depth + 1))
     return result

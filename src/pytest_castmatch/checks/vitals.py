@@ -11,7 +11,6 @@ No thresholds live here: the gate records each value as a metric and gates.toml 
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import time
 from collections.abc import Mapping
@@ -71,11 +70,10 @@ class VitalsLibraryMissing(RuntimeError):
     """node_modules/web-vitals is not installed; the message says how to install it."""
 
 
-def library_path(root: Path | None = None) -> Path:
-    """The web-vitals IIFE build: CASTMATCH_WEB_VITALS, else node_modules under the repo root."""
-    env = os.environ.get("CASTMATCH_WEB_VITALS")
-    if env:
-        path = Path(env)
+def library_path(root: Path | None = None, given: str | None = None) -> Path:
+    """The web-vitals IIFE build: ``given`` (the ``web_vitals`` setting), else node_modules under the repo root."""
+    if given:
+        path = Path(given)
     else:
         base = root or Path(__file__).resolve().parents[3]
         path = base / "node_modules" / "web-vitals" / "dist" / "web-vitals.iife.js"

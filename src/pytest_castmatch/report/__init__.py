@@ -75,7 +75,21 @@ def blockers(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def advisories(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Reasons reported but not blocking: P2 failures, applied waivers."""
-    return [r for r in report["verdict"]["reasons"] if not r["blocking"]]
+    return [r for r in report["verdict"]["reasons"] if not r["blocking"] and r["kind"] != "not-applicable"]
+
+
+def not_applicable(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Gates the deployment profile ruled out, each with the profile's reason."""
+    return [r for r in report["verdict"]["reasons"] if r["kind"] == "not-applicable"]
+
+
+def deployment_line(report: Mapping[str, Any]) -> str:
+    """What was gated: the deployment's name and address (empty for reports without one)."""
+    found = report.get("deployment") or {}
+    if not found.get("name"):
+        return ""
+    where = found.get("base_url") or ("the reference app on loopback" if found.get("reference_app") else "")
+    return f"{found['name']}" + (f" ({where})" if where else "")
 
 
 def short_commit(report: Mapping[str, Any]) -> str:

@@ -26,9 +26,11 @@ from pytest_castmatch.report import (
     advisories,
     blockers,
     charts,
+    deployment_line,
     deployment_of,
     format_samples,
     format_value,
+    not_applicable,
     owner_title,
     severity_class,
     threshold_bounds,
@@ -61,6 +63,9 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Compiling the template costs more than rendering it; the compiled form is kept per user in
+        # the temp folder (keyed by the template's source, so an edited template is compiled afresh).
+        bytecode_cache=jinja2.FileSystemBytecodeCache(),
     )
 
 
@@ -311,6 +316,8 @@ def render(
         commit=report.get("subject", {}).get("commit") or "",
         blockers=_reasons(blockers(report), by_id),
         advisories=_reasons(advisories(report), by_id),
+        not_applicable=_reasons(not_applicable(report), by_id),
+        deployment=deployment_line(report),
         unsigned_notice=UNSIGNED_NOTICE,
         launch=_launch(report),
         lighthouse=sorted(lighthouse.items()),

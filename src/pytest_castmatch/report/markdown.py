@@ -16,8 +16,10 @@ from pytest_castmatch.report import (
     UNSIGNED_NOTICE,
     advisories,
     blockers,
+    deployment_line,
     format_samples,
     format_value,
+    not_applicable,
     owner_title,
     short_commit,
     verdict_line,
@@ -59,6 +61,7 @@ def render(report: Mapping[str, Any]) -> str:
         f"branch {escape(report.get('subject', {}).get('branch') or '—')} · "
         f"scope: {escape(report['scope']['description'])} · generated {escape(report['generated_at'])}",
         "",
+        *([f"Deployment: **{escape(deployment_line(report))}**", ""] if deployment_line(report) else []),
         "### Launch metrics",
         "",
         _row("Metric", "Owner", "Threshold", "Value", "Status"),
@@ -90,6 +93,12 @@ def render(report: Mapping[str, Any]) -> str:
     if notes:
         lines += ["", f"<details><summary>Advisories and waived ({len(notes)})</summary>", ""]
         lines += _reason_table(report, notes)
+        lines += ["", "</details>"]
+
+    skipped = not_applicable(report)
+    if skipped:
+        lines += ["", f"<details><summary>Not applicable to this deployment ({len(skipped)})</summary>", ""]
+        lines += _reason_table(report, skipped)
         lines += ["", "</details>"]
 
     flaky = [g["id"] for g in report["gates"] if g["outcome"] == "flaky"]

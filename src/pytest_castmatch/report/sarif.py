@@ -42,6 +42,10 @@ _REASON_RULES = {
                "own its target. Renew it with a fresh approval, correct its target, or delete it."),
     "waived": ("A blocker was waived",
                "A blocker the owning team waived until a date: reported, not blocking."),
+    "not-applicable": ("A gate does not apply to this deployment",
+                       "The deployment profile says the deployment lacks what the gate needs (no dark theme, "
+                       "no sign-in, ...): reported with that reason, never counted as passed. A launch metric "
+                       "only such gates would measure stays unmeasured."),
     "run": ("The run cannot decide the launch",
             "Collection errors, an interrupted run, an empty selection or a missing signature: the run "
             "itself cannot carry a verdict. Fix the run and gate again."),
@@ -149,7 +153,7 @@ def _reason_results(report: Mapping[str, Any], rules: _Rules) -> list[dict[str, 
         result: dict[str, Any] = {
             "ruleId": f"castmatch/{kind}",
             "ruleIndex": rules.index(f"castmatch/{kind}", short, help_text, None),
-            "level": "error" if reason["blocking"] else ("note" if kind == "waived" else "warning"),
+            "level": "error" if reason["blocking"] else ("note" if kind in ("waived", "not-applicable") else "warning"),
             "message": {"text": text},
             "properties": {"subject": subject, "owner": reason.get("owner", ""),
                            "priority": reason.get("priority", ""), "blocking": bool(reason["blocking"])},
@@ -220,7 +224,9 @@ def render(report: Mapping[str, Any], version: str = "") -> dict[str, Any]:
     if version:
         driver["version"] = version
     bases: dict[str, Any] = {SOURCE_BASE: {"description": {"text": "The root of the repository the gate ran in."}}}
-    deployment = deployment_of(report)
+    given = report.get("deployment")
+    deployment = str(given.get("base_url") or "") if isinstance(given, Mapping) else ""
+    deployment = deployment or deployment_of(report)
     bases[PAGE_BASE] = {"description": {"text": "The deployment the gates measured."}}
     if deployment.startswith(("http://", "https://")):
         bases[PAGE_BASE]["uri"] = deployment.rstrip("/") + "/"

@@ -8,9 +8,7 @@ turns the report into Findings; ``sarif`` renders it for code scanning (SARIF 2.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
-import os
 import subprocess
 import sys
 import tomllib
@@ -23,7 +21,6 @@ from pytest_castmatch.model import Finding
 
 INSTALL = "pip install 'pytest-castmatch[security]'  (or: pip install bandit)"
 LEVELS = ("LOW", "MEDIUM", "HIGH")
-TARGET_ENV = "CASTMATCH_BANDIT_TARGET"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
@@ -54,7 +51,6 @@ class Baseline:
 
     fail_on_severity: str = "HIGH"
     fail_on_confidence: str = "LOW"
-    target: str = ""
     accepted: tuple[Accepted, ...] = ()
 
     def blocks(self, hit: dict[str, Any]) -> bool:
@@ -113,28 +109,16 @@ def load_baseline(path: Path) -> Baseline:
     return Baseline(
         fail_on_severity=_level(thresholds.get("fail_on_severity", "high"), "fail_on_severity", path),
         fail_on_confidence=_level(thresholds.get("fail_on_confidence", "low"), "fail_on_confidence", path),
-        target=str(data.get("scan", {}).get("target", "")),
         accepted=tuple(accepted),
     )
-
-
-def default_target(baseline: Baseline, rootdir: Path) -> Path:
-    """What to scan: $CASTMATCH_BANDIT_TARGET, else the baseline's [scan] target, else castmatch_app's package."""
-    chosen = os.environ.get(TARGET_ENV) or baseline.target
-    if chosen:
-        path = Path(chosen)
-        return path if path.is_absolute() else rootdir / path
-    spec = importlib.util.find_spec("castmatch_app")
-    if spec is None or not spec.submodule_search_locations:
-        raise BanditError(f"no scan target: set {TARGET_ENV} or [scan] target in the baseline file")
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def scan(target: Path, *, python: str = sys.executable, timeout: float = 300.0,
          extra_args: Sequence[str] = ()) -> Scan:
     """Run bandit over ``target`` and parse its JSON report; raises BanditError if it cannot run."""
     if not target.exists():
-        raise BanditError(f"scan target {target} does not exist — set {TARGET_ENV} to the source to scan")
+        raise BanditError(f"scan target {target} does not exist — point the deployment profile's source at "
+                          "the Python source to scan")
     probe = subprocess.run([python, "-m", "bandit", "--version"], capture_output=True, text=True, check=False)
     if probe.returncode != 0:
         raise BanditError(f"bandit is not installed for {python}: {probe.stderr.strip()[-200:]} — {INSTALL}")

@@ -17,21 +17,22 @@ writes everything as JSON to ``--castmatch-out``. The same files work for one ma
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
+import os
 import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import gevent  # type: ignore[import-untyped]
 import locust.runners
 from locust import FastHttpUser, events, task
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
+
+from pytest_castmatch.traffic import TrafficRefused, ensure_allowed
 
 log = logging.getLogger("castmatch.load")
 
@@ -44,8 +45,6 @@ QUERIES = ("acting", "dance", "singing", "modelling", "voice-over", "theatre", "
 AREAS = ("andheri", "bandra", "juhu", "goregaon", "powai", "dadar", "")
 TALENTS = 10_000
 BOOKING_KEYS = 20
-# A seeded casting director of the reference app (castmatch_app's docstring lists the accounts).
-DIRECTOR = ("arjun@castmatch.test", "Arjun-Casting-2025")
 
 # window index -> request name -> [requests, failures, {rounded ms: count of successful requests}]
 _windows: dict[int, dict[str, list[Any]]] = {}
@@ -63,17 +62,6 @@ def _round_ms(ms: float) -> int:
     return round(value, -2)
 
 
-def allowed(host: str, extra: list[str]) -> bool:
-    """Loopback, or a host named in gates.toml ``[load] allowed_hosts``."""
-    name = urlsplit(host).hostname or ""
-    if name == "localhost" or name in extra:
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
 def _options(parser: Any) -> None:
     parser.add_argument("--castmatch-out", default="", help="write per-window statistics as JSON here")
     parser.add_argument("--castmatch-bucket", type=float, default=1.0, help="seconds per statistics window")
@@ -81,6 +69,10 @@ def _options(parser: Any) -> None:
     parser.add_argument("--castmatch-allowed-hosts", default="", help="comma-separated hosts besides loopback")
     parser.add_argument("--castmatch-signin", default="1", help="1: every user opens its own session first")
     parser.add_argument("--castmatch-path", default="/healthz", help="the one path RawUser requests")
+    parser.add_argument("--castmatch-paths", default="/", help="comma-separated pages PagesUser reads")
+    parser.add_argument("--castmatch-accounts-env", default="",
+                        help="variable holding the test accounts (JSON [[user, password], ...]); CastmatchUser books "
+                             "as the last")
 
 
 def _bucket(environment: Environment) -> float:
@@ -90,10 +82,12 @@ def _bucket(environment: Environment) -> float:
 def _init(environment: Environment, **_: Any) -> None:
     opts = environment.parsed_options
     extra = [h for h in str(getattr(opts, "castmatch_allowed_hosts", "")).split(",") if h]
-    if environment.host and not isinstance(environment.runner, WorkerRunner) and not allowed(environment.host, extra):
+    if environment.host and not isinstance(environment.runner, WorkerRunner):
         # Second line of defence: the runner refuses first, but someone may call locust by hand.
-        raise SystemExit(f"refusing to load {environment.host}: only loopback and gates.toml "
-                         "[load] allowed_hosts may be load-tested")
+        try:
+            ensure_allowed(environment.host, extra)
+        except TrafficRefused as exc:
+            raise SystemExit(str(exc)) from None
 
 
 def _on_request(name: str, response_time: float, exception: BaseException | None, **_: Any) -> None:
@@ -197,12 +191,29 @@ for _hook, _listener in _HOOKS:
     _hook.add_listener(_listener)
 
 
+def _think(user: FastHttpUser) -> float:
+    low, _, high = str(getattr(user.environment.parsed_options, "castmatch_think", "0.5,1.5")).partition(",")
+    return random.uniform(float(low), float(high or low))
+
+
+class PagesUser(FastHttpUser):
+    """A visitor of any site: reads the deployment's pages (``--castmatch-paths``) one after another."""
+
+    def wait_time(self) -> float:
+        return _think(self)
+
+    @task
+    def read(self) -> None:
+        paths = [p for p in str(getattr(self.environment.parsed_options, "castmatch_paths", "/")).split(",") if p]
+        path = random.choice(paths or ["/"])
+        self.client.get(path, name=path)
+
+
 class CastmatchUser(FastHttpUser):
     """One casting director: searches, opens profiles, asks for recommendations, sometimes books."""
 
     def wait_time(self) -> float:
-        low, _, high = str(getattr(self.environment.parsed_options, "castmatch_think", "0.5,1.5")).partition(",")
-        return random.uniform(float(low), float(high or low))
+        return _think(self)
 
     def on_start(self) -> None:
         if str(getattr(self.environment.parsed_options, "castmatch_signin", "1")) == "1":
@@ -260,7 +271,14 @@ def _director_token(user: CastmatchUser) -> str | None:
     # One password grant per process: a sign-in per simulated user would load the password hash, not the app.
     if "token" not in _meta:
         _meta["token"] = None
-        form = {"grant_type": "password", "username": DIRECTOR[0], "password": DIRECTOR[1]}
+        name = str(getattr(user.environment.parsed_options, "castmatch_accounts_env", ""))
+        try:
+            # The last account: the first is the one other gates' seeded items belong to.
+            username, password = json.loads(os.environ.get(name, "") or "[]")[-1]
+        except (ValueError, IndexError, TypeError):
+            log.warning("no test account in %s: bookings are skipped", name or "(no variable named)")
+            return None
+        form = {"grant_type": "password", "username": str(username), "password": str(password)}
         with user.client.post("/api/v1/oauth/token", name="setup: /api/v1/oauth/token", catch_response=True,
                               data=form) as resp:
             if resp.status_code == 200:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import selectors
 import shutil
 import statistics
@@ -151,14 +150,13 @@ def _package_root(start: Path) -> Path | None:
     return None
 
 
-def find_engine(repo_root: Path | None = None) -> Engine:
-    """Lighthouse from CASTMATCH_LIGHTHOUSE, else node_modules under the repo root, else PATH."""
+def find_engine(repo_root: Path | None = None, given: str | None = None) -> Engine:
+    """Lighthouse at ``given`` (the ``lighthouse`` setting), else node_modules under the repo root, else PATH."""
     node = shutil.which("node")
     if node is None:
         raise EngineMissing(f"node is not installed, Lighthouse cannot run: {INSTALL}")
     root = repo_root or Path(__file__).resolve().parents[3]
-    candidates = [os.environ.get("CASTMATCH_LIGHTHOUSE", ""), str(root / "node_modules" / ".bin" / "lighthouse"),
-                  shutil.which("lighthouse") or ""]
+    candidates = [given or "", str(root / "node_modules" / ".bin" / "lighthouse"), shutil.which("lighthouse") or ""]
     for cand in filter(None, candidates):
         path = Path(cand)
         if path.exists():
@@ -172,12 +170,12 @@ def find_engine(repo_root: Path | None = None) -> Engine:
 
 
 @contextlib.contextmanager
-def chromium(port: int | None = None) -> Iterator[int]:
-    """Yield a DevTools port: ``port`` itself if given, else a Chromium started here for the batch."""
+def chromium(port: int | None = None, browser: str | None = None) -> Iterator[int]:
+    """Yield a DevTools port: ``port`` itself if given, else a Chromium (``browser``, else found) started here."""
     if port is not None:
         yield port
         return
-    path = find_chromium()
+    path = find_chromium(browser)
     if path is None:
         raise EngineMissing("no Chromium for Lighthouse: apt-get install chromium, or set CHROME_PATH")
     with tempfile.TemporaryDirectory(prefix="castmatch-lh-") as profile:
@@ -338,7 +336,8 @@ def _batch(worker: Worker, jobs: Sequence[tuple[Job, Path]], timeout: float) -> 
 
 def run(jobs: Sequence[Job], out_dir: Path, *, runs: int = 1, max_runs: int = 3, margin: float = 3.0,
         threshold: float = 95.0, port: int | None = None, engine: Engine | None = None,
-        timeout: float = 300.0, log: list[tuple[float, str]] | None = None) -> list[Result]:
+        timeout: float = 300.0, log: list[tuple[float, str]] | None = None,
+        browser: str | None = None) -> list[Result]:
     """Run every job ``runs`` times, then again (up to ``max_runs``) where the verdict is still open.
 
     ``timeout`` bounds each run; ``log``, when given, receives the worker's timestamped events.
@@ -346,7 +345,7 @@ def run(jobs: Sequence[Job], out_dir: Path, *, runs: int = 1, max_runs: int = 3,
     engine = engine or find_engine()
     out_dir.mkdir(parents=True, exist_ok=True)
     results = [Result(j) for j in jobs]
-    with chromium(port) as devtools:
+    with chromium(port, browser) as devtools:
         worker = Worker(engine, out_dir, devtools)
         try:
             for round_no in range(max(runs, max_runs)):

@@ -17,8 +17,9 @@ so think time, windows and the output file are configured in one place.
 Every run is bounded: the master stops at ``--run-time`` and gives users ``--stop-timeout``
 seconds to finish; the runner kills every process group it started if the whole run is not over
 by the hard deadline, and always on exit, so no process outlives a gate. Before any process starts,
-the target must be loopback or listed in gates.toml ``[load] allowed_hosts``; anything else is
-refused with ``LoadTargetRefused`` (a gate must never load-test production by accident).
+the target must pass the traffic guard (``pytest_castmatch.traffic``: loopback, or a host in the
+deployment profile's ``[deployment.load] allowed_hosts``); anything else is refused with
+``LoadTargetRefused`` (a gate must never load-test production by accident).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import importlib.util
-import ipaddress
 import json
 import os
 import resource
@@ -41,41 +41,22 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from pytest_castmatch import progress
 from pytest_castmatch.model import Series
 from pytest_castmatch.runners import EngineMissing
+from pytest_castmatch.traffic import TrafficRefused, ensure_allowed
 
 LOCUSTFILE = Path(__file__).with_name("castmatch_locustfile.py")
 INSTALL = "install Locust into the gate's environment: pip install 'locust>=2.30'"
 
 
-class LoadTargetRefused(ValueError):
-    """The load target is neither loopback nor listed in gates.toml ``[load] allowed_hosts``."""
+#: The traffic guard's refusal (one guard for every gate that sends traffic: pytest_castmatch.traffic).
+LoadTargetRefused = TrafficRefused
 
 
 class LoadRunError(RuntimeError):
     """The load run did not finish or produced no statistics; the message carries the log tail."""
-
-
-def ensure_allowed(base_url: str, allowed_hosts: tuple[str, ...] | list[str] = ()) -> str:
-    """Return the host name of ``base_url`` if it may be loaded, else raise ``LoadTargetRefused``."""
-    parts = urlsplit(base_url)
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in ("http", "https") or not host:
-        raise LoadTargetRefused(f"refusing to load {base_url!r}: not an http(s) URL with a host")
-    if host == "localhost" or host in {h.lower() for h in allowed_hosts}:
-        return host
-    with contextlib.suppress(ValueError):
-        if ipaddress.ip_address(host).is_loopback:
-            return host
-    listed = ", ".join(allowed_hosts) or "none"
-    raise LoadTargetRefused(
-        f"refusing to load-test {host} ({base_url}): only loopback and the hosts in gates.toml "
-        f"[load] allowed_hosts may be loaded (listed: {listed}). Add the staging host there if it is "
-        "meant to take this load — never production."
-    )
 
 
 @dataclass(frozen=True)
@@ -97,6 +78,9 @@ class LoadPlan:
     master_port: int = 0
     # Named explicitly: a locustfile's every user class would otherwise share the users.
     user_class: str = "CastmatchUser"
+    #: The pages ``PagesUser`` reads; the variable ``CastmatchUser`` reads its account from (JSON pairs).
+    paths: tuple[str, ...] = ()
+    accounts_env: str = ""
     warmup_s: float = 0.0
     hard_timeout_s: float | None = None
     extra_args: tuple[str, ...] = ()
@@ -120,7 +104,8 @@ class LoadPlan:
                   "--castmatch-out", str(out_dir / "windows.json"), "--castmatch-bucket", f"{self.bucket_s:g}",
                   "--castmatch-think", f"{self.think[0]:g},{self.think[1]:g}",
                   "--castmatch-allowed-hosts", ",".join(self.allowed_hosts),
-                  "--castmatch-signin", "1" if self.sign_in else "0", *self.extra_args]
+                  "--castmatch-signin", "1" if self.sign_in else "0", "--castmatch-paths", ",".join(self.paths),
+                  "--castmatch-accounts-env", self.accounts_env, *self.extra_args]
         if self.user_class:
             master.append(self.user_class)
         worker = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port),
