@@ -33,6 +33,7 @@ import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 #: What uvicorn logs for each worker once its lifespan start-up (the model build) has finished.
 READY_LINE = "Application startup complete"
@@ -165,6 +166,14 @@ def launch(folder: Path, *, workers: int = 1, defects: Iterable[str] = (), state
             running.stop(grace=5)
             raise
     return running
+
+
+def launch_for_gates(folder: Path, **options: Any) -> Running:
+    """The launcher the reference profile names (``[deployment.instance] launcher``): :func:`launch` with
+    the defects the gate run names in ``CASTMATCH_DEFECTS``, so an instance a gate starts has the same
+    defects as the app it measures."""
+    names = [name.strip() for name in os.environ.get(DEFECTS_ENV, "").split(",") if name.strip()]
+    return launch(folder, defects=names, **options)
 
 
 def _answers(url: str) -> bool:

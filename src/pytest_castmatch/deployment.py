@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from pytest_castmatch.config import ConfigError
@@ -184,11 +185,37 @@ class Restart:
 @dataclass(frozen=True)
 class Instance:
     """How a gate that must own a process (start it, stop it, read its output) launches one on loopback:
-    ``launcher`` is ``module:function`` with the reference launcher's signature
-    (``castmatch_app.testing.launch``); ``slow`` is a path that answers only after a while."""
+    ``launcher`` is ``module:function`` returning a :class:`Launched`; ``slow`` is a path that answers only
+    after a while."""
 
     launcher: str
     slow: str | None = None
+
+
+@runtime_checkable
+class Launched(Protocol):
+    """What a profile's launcher returns: a process the gate owns on loopback.
+
+    The launcher is called as ``launch(folder, *, workers=1, drain_seconds=None, fault_injection=False,
+    access_log=True, ready=True)``; it raises ``RuntimeError`` (naming its log) when the app does not start.
+    """
+
+    url: str
+    log: Path
+    pid: int
+    started: float
+
+    def wait_ready(self, timeout: float = 90.0, workers: int | None = None) -> None:
+        """Block until the app answers ready with ``workers`` workers; ``RuntimeError`` when it does not."""
+
+    def ready_workers(self) -> int:
+        """How many worker processes have started (replacements included)."""
+
+    def alive(self) -> bool:
+        """True while the top process runs."""
+
+    def stop(self, grace: float = 15.0) -> int | None:
+        """Stop it (SIGTERM, then SIGKILL after ``grace``); its exit status when known."""
 
 
 @dataclass(frozen=True)

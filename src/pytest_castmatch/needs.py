@@ -38,8 +38,8 @@ class Need:
 
 #: Every need a gate may declare: what it is (for sentences) and the profile key that declares it.
 KNOWN: dict[str, tuple[str, str]] = {
-    "pages": ("a page list", "[deployment.pages] list, sitemap or crawl"),
-    "sitemap": ("a sitemap", '[deployment] sitemap = "/sitemap.xml" (or false)'),
+    "pages": ("page list", "[deployment.pages] list, sitemap or crawl"),
+    "sitemap": ("sitemap", '[deployment] sitemap = "/sitemap.xml" (or false)'),
     "themes": ("colour themes", '[deployment.themes] mode = "light" | "prefers-color-scheme" | "toggle"'),
     "themes.dark": ("dark theme", '[deployment.themes] mode = "prefers-color-scheme" or "toggle"'),
     "themes.toggle": ("theme toggle", '[deployment.themes] toggle = "<selector>" (or false)'),
@@ -89,7 +89,7 @@ def evaluate(deployment: Deployment, key: str) -> Need:
     if isinstance(value, Lacks):
         return Need(key, State.ABSENT, value.reason(what))
     if value is None:
-        return Need(key, State.SILENT, f"set {declare} — the deployment profile says nothing of a {what} "
+        return Need(key, State.SILENT, f"set {declare} — the deployment profile says nothing about its {what} "
                                        f"({deployment.source})")
     return Need(key, State.PRESENT)
 

@@ -162,11 +162,11 @@ def _tail(log: Path, lines: int = 20) -> str:
 
 def stop_app(folder: Path) -> None:
     """Stop the run's app if one was started (safe to call when none was)."""
-    from castmatch_app import testing
-
     state = folder / STATE
     if not state.exists():
         return
+    from castmatch_app import testing
+
     with contextlib.suppress(ValueError, KeyError, OSError):
         data = json.loads(state.read_text())
         pid = int(data["pid"])

@@ -5,7 +5,7 @@ two workers behind one listening socket (``castmatch-app serve --workers 2``). I
 replaces a worker that exits; a rolling restart is SIGTERM to each worker in turn, waiting for
 the replacement to finish starting before the next. A worker that drains (``/readyz`` 503,
 ``Connection: close``, in-flight requests finished) loses no request; one that just exits does.
-It starts with the defects named in CASTMATCH_DEFECTS, so the run's defects apply to it too.
+The profile's launcher starts it (the reference app's with the run's defects).
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from urllib.parse import urlsplit
 import psutil  # type: ignore[import-untyped]  # a Locust dependency
 import pytest
 
-from castmatch_app import defects, testing
-from pytest_castmatch import Deployment, Finding, Gate, Instance, resolve
+from pytest_castmatch import Deployment, Finding, Gate, Instance, Launched, resolve
 from pytest_castmatch.checks import latency
 from pytest_castmatch.runners import locust as load
 
@@ -32,15 +31,14 @@ DRAIN_SECONDS = 2  # longer than the users' longest think time, so every connect
 
 
 @pytest.fixture
-def multiworker_app(tmp_path: Path, castmatch_deployment: Deployment) -> Iterator[testing.Running]:
+def multiworker_app(tmp_path: Path, castmatch_deployment: Deployment) -> Iterator[Launched]:
     """Two workers behind one loopback socket, started by the profile's ``[deployment.instance] launcher``,
     stopped (whole group) afterwards."""
     instance: Instance = castmatch_deployment.value("instance", Instance)
     launch = resolve(instance.launcher, "[deployment.instance] launcher")
     try:
-        app: testing.Running = launch(tmp_path, workers=WORKERS, defects=defects.from_env(),
-                                      drain_seconds=DRAIN_SECONDS, access_log=False)
-    except testing.LaunchError as exc:
+        app: Launched = launch(tmp_path, workers=WORKERS, drain_seconds=DRAIN_SECONDS, access_log=False)
+    except RuntimeError as exc:
         pytest.fail(f"the {WORKERS}-worker app did not start: {exc}", pytrace=False)
     try:
         yield app
@@ -48,17 +46,17 @@ def multiworker_app(tmp_path: Path, castmatch_deployment: Deployment) -> Iterato
         app.stop()
 
 
-def worker_processes(app: testing.Running) -> list[psutil.Process]:
+def worker_processes(app: Launched) -> list[psutil.Process]:
     """The app's worker processes (the supervisor's children)."""
     children: list[psutil.Process] = psutil.Process(app.pid).children()
     return children
 
 
-def wait_ready_workers(app: testing.Running, count: int, timeout: float) -> bool:
+def wait_ready_workers(app: Launched, count: int, timeout: float) -> bool:
     """True once ``count`` workers (replacements included) have started, False after ``timeout``."""
     try:
         app.wait_ready(timeout, workers=count)
-    except testing.LaunchError:
+    except RuntimeError:
         return False
     return True
 
@@ -120,7 +118,7 @@ class HeldConnections:
                 conn.close()
 
 
-def rolling_restart(app: testing.Running, start_after: float, clients: HeldConnections) -> list[Finding]:
+def rolling_restart(app: Launched, start_after: float, clients: HeldConnections) -> list[Finding]:
     """SIGTERM each worker in turn; wait for its replacement to start before the next one."""
     time.sleep(start_after)
     problems: list[Finding] = []
@@ -145,7 +143,7 @@ def rolling_restart(app: testing.Running, start_after: float, clients: HeldConne
 @pytest.mark.p0
 @pytest.mark.owner("devops")
 @pytest.mark.needs("restart", "instance", "load")
-def test_rolling_restart_loses_no_request(multiworker_app: testing.Running, castmatch_deployment: Deployment,
+def test_rolling_restart_loses_no_request(multiworker_app: Launched, castmatch_deployment: Deployment,
                                           gate: Gate, tmp_path: Path, min_availability: float) -> None:
     """Under moderate load, restarting every worker one by one fails no request and keeps p99 in bounds."""
     plan = load.LoadPlan(host=multiworker_app.url, users=30, spawn_rate=30, run_time_s=20, workers=1,

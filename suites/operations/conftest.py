@@ -1,8 +1,8 @@
-"""Short-lived reference-app instances of their own for the operations gates.
+"""Short-lived app instances of their own for the operations gates.
 
 Logs and lifecycle can only be judged on a process whose output we capture and whose start and
-stop we control, so these gates start one (with the run's defects, from CASTMATCH_DEFECTS)
-instead of the shared app.
+stop we control, so these gates start one through the profile's launcher instead of measuring
+the shared deployment.
 """
 
 from __future__ import annotations
@@ -12,18 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from castmatch_app import defects, testing
-from pytest_castmatch import Deployment, Instance, resolve
+from pytest_castmatch import Deployment, Instance, Launched, resolve
 
 
 @pytest.fixture
-def own_app(tmp_path: Path, castmatch_deployment: Deployment) -> Iterator[testing.Running]:
+def own_app(tmp_path: Path, castmatch_deployment: Deployment) -> Iterator[Launched]:
     """A fresh app on a free loopback port, started by the profile's ``[deployment.instance] launcher``,
     its output captured to a file, not yet ready: the gate decides what to wait for (``own_app.wait_ready()``)."""
     instance: Instance = castmatch_deployment.value("instance", Instance)
     launch = resolve(instance.launcher, "[deployment.instance] launcher")
-    app: testing.Running = launch(tmp_path, defects=defects.from_env(), drain_seconds=1, fault_injection=True,
-                                  access_log=True, ready=False)
+    app: Launched = launch(tmp_path, drain_seconds=1, fault_injection=True, access_log=True, ready=False)
     try:
         yield app
     finally:

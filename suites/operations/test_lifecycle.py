@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from castmatch_app import testing
-from pytest_castmatch import Finding
+from pytest_castmatch import Finding, Launched
 from pytest_castmatch.checks import ops
 from pytest_castmatch.checks.ops import Probe
 
@@ -28,7 +27,7 @@ BACKED_UP_TABLES = ("users", "shortlists", "shortlist_items", "auditions", "audi
 @pytest.mark.p1
 @pytest.mark.owner("integration")
 @pytest.mark.needs("instance", "health", "feature:recommendations")
-def test_health_probes_over_start_and_shutdown(gate: Any, own_app: testing.Running) -> None:
+def test_health_probes_over_start_and_shutdown(gate: Any, own_app: Launched) -> None:
     """/healthz and /readyz polled from the first moment: never ready before serving, never ready after SIGTERM."""
     url = own_app.url
     probes: list[Probe] = []
@@ -76,7 +75,7 @@ def test_health_probes_over_start_and_shutdown(gate: Any, own_app: testing.Runni
 @pytest.mark.p0
 @pytest.mark.owner("devops")
 @pytest.mark.needs("instance")
-def test_sigterm_finishes_in_flight_requests(gate: Any, own_app: testing.Running) -> None:
+def test_sigterm_finishes_in_flight_requests(gate: Any, own_app: Launched) -> None:
     """Requests already being served when SIGTERM arrives still complete with 200 (graceful shutdown)."""
     own_app.wait_ready(60)
     url = own_app.url

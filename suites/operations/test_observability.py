@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from castmatch_app import testing
-from pytest_castmatch import Deployment, Finding, Gate, Metrics
+from pytest_castmatch import Deployment, Finding, Gate, Launched, Metrics
 from pytest_castmatch.checks import ops
 
 
@@ -36,7 +35,7 @@ def test_metrics_expose_dashboard_series(gate: Gate, castmatch_base_url: str, ca
 @pytest.mark.p1
 @pytest.mark.owner("devops")
 @pytest.mark.needs("instance")
-def test_logs_are_json_with_request_ids(gate: Any, own_app: testing.Running) -> None:
+def test_logs_are_json_with_request_ids(gate: Any, own_app: Launched) -> None:
     """Every log line is a JSON object; each response's X-Request-ID is on the log record of its request."""
     own_app.wait_ready(60)
     url = own_app.url
