@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from pytest_castmatch import diff, history
 from pytest_castmatch.model import Priority
@@ -179,6 +179,27 @@ def _gates(report: Mapping[str, Any], link: Linker) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: int(row["index"]))
 
 
+def _gate_rows(gates: Sequence[Mapping[str, Any]]) -> Markup:
+    """The every-gate table's rows: written here rather than in the template, as this is the part
+    of the page that grows with the gate count."""
+    rows = []
+    for g in gates:
+        test = f"<code>{escape(g['test'])}</code>"
+        if g["detail"]:
+            test = f'<a href="#{escape(g["anchor"])}">{test}</a>'
+        n = int(g["evidence_count"])
+        evidence = f'<br><span class="quiet">{n} evidence file{"" if n == 1 else "s"}</span>' if n else ""
+        rows.append(
+            f'<tr data-outcome="{escape(str(g["outcome"]).lower())}" data-owner="{escape(str(g["owner"]).lower())}" '
+            f'data-priority="{escape(str(g["priority"]).lower())}">\n'
+            f'<td class="gate-cell">{test}<br><span class="quiet"><code>{escape(g["file"])}</code></span></td>\n'
+            f'<td><span class="badge {escape(g["state"])}">{escape(g["outcome"])}</span></td>'
+            f'<td>{escape(str(g["priority"]).upper())}</td><td>{escape(g["owner_title"])}</td>\n'
+            f'<td class="num">{escape(g["time"])}</td><td>{escape(g["counts"] or "—")}{evidence}</td>\n'
+            f'<td class="wrap">{escape(g["deployment"] or "—")}</td></tr>\n')
+    return Markup("".join(rows).removesuffix("\n"))
+
+
 def _reasons(reasons: Sequence[Mapping[str, Any]], gates: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Reasons with their gate's full message when the reason shows only its first line."""
     out = []
@@ -326,6 +347,7 @@ def render(
         priorities=[p.value for p in Priority],
         matrix_owners=owners_in_matrix,
         gates=gates,
+        gate_rows=_gate_rows(gates),
         groups=[(title, items) for title, items in groups if items],
         flaky=[g for g in gates if g["outcome"] == "flaky"],
         outcomes=sorted({g["outcome"] for g in gates}),
