@@ -15,6 +15,7 @@ import gc
 import json
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -276,8 +277,14 @@ def _build(run: GateRun, config: GateConfig, gates: list[GateResult], judgement:
         duration=sum(g.duration for g in gates), settings=run.settings.to_json(),
         deployment=run.deployment.to_json(),
         policy=policy.block(run.config_path, settings(run), waivers=run.config_path.with_name(policy.WAIVERS),
-                            signers=run.signers_dir, root=run.base),
+                            signers=run.signers_dir, root=run.base, deployment=_profile_file(run)),
     )
+
+
+def _profile_file(run: GateRun) -> Path | None:
+    """The deployment profile's file (None for a bare ``--base-url``, which has none)."""
+    source = Path(run.deployment.source)
+    return source if source.is_file() else None
 
 
 def scope(run: GateRun, deselected: int) -> Scope:

@@ -98,9 +98,13 @@ def block(
     waivers: Path | None = None,
     signers: Path | None = None,
     root: Path | None = None,
+    deployment: Path | None = None,
 ) -> dict[str, Any]:
-    """The report's ``policy`` block: every policy file's digest, and the settings with theirs."""
+    """The report's ``policy`` block: every policy file's digest, and the settings with theirs;
+    with ``deployment``, the digest of the deployment profile the gates read too."""
     out: dict[str, Any] = dict(current(gates, waivers=waivers, signers=signers, root=root))
+    if deployment is not None:
+        out["deployment"] = {"file": _shown(deployment, root), "sha256": sha256_file(deployment)}
     out["settings"] = {"sha256": settings_digest(settings), "values": dict(settings)}
     return out
 

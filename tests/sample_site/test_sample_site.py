@@ -8,6 +8,7 @@ must name it and hold nothing of CastMatch; and the reference app must never be 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -64,6 +65,9 @@ def test_the_report_names_the_site_and_holds_nothing_of_castmatch(run: tuple[dic
     report, _, _ = run
     assert report["deployment"]["name"] == "Harbour Bakery (sample static site)"
     assert report["deployment"]["reference_app"] is False
+    # The profile the gates read is bound to the signed report by its digest.
+    profile = HERE / "deployment.toml"
+    assert report["policy"]["deployment"]["sha256"] == hashlib.sha256(profile.read_bytes()).hexdigest()
     said = json.dumps([[g["message"], g["findings"], g["metrics"]] for g in report["gates"]])
     leaked = [word for word in CASTMATCH if word in said]
     assert not leaked, leaked
