@@ -29,7 +29,10 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     sys.addaudithook(_audit)
+    # A cleanup runs even when another plugin's pytest_unconfigure raises; it runs after the plugin's
+    # own end-of-run work (the run's app is stopped in a cleanup registered later, so earlier).
+    config.add_cleanup(_write)
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
+def _write() -> None:
     Path(os.environ["SAMPLE_SITE_AUDIT"]).write_text(json.dumps(sorted(set(_SEEN))))

@@ -31,8 +31,10 @@ CASTMATCH = ("/talent", "/signin", "/join", "castmatch_app", "cm_sid", "?lang=",
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], list[str], str]:
     """One gate run of every suite against the sample site: (report, audit of the app, output)."""
     out = tmp_path_factory.mktemp("sample-site")
-    env = {**os.environ, "SAMPLE_SITE_AUDIT": str(out / "audit.json")}
-    env.pop("CASTMATCH_SIGNING_KEY", None)
+    # A user's own run: not an xdist worker of this test run, no signing key.
+    env = {k: v for k, v in os.environ.items()
+           if k != "CASTMATCH_SIGNING_KEY" and not k.startswith(("PYTEST_XDIST_", "PYTEST_CURRENT_TEST"))}
+    env["SAMPLE_SITE_AUDIT"] = str(out / "audit.json")
     with serving_files(HERE / "site") as url:
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "-p", "tests.sample_site.audit",
@@ -40,9 +42,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], list[
              "--gate-report", str(out / "report"), "--gate-set", "load_seconds=8", "--gate-set", "load_users=10",
              "--gate-set", "lighthouse_max_runs=1"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+    output = proc.stdout[-6000:] + proc.stderr[-2000:]
+    assert (out / "audit.json").exists(), f"the audit plugin wrote nothing (exit {proc.returncode}):\n{output}"
     report: dict[str, Any] = json.loads((out / "report" / "report.json").read_text())
     audit: list[str] = json.loads((out / "audit.json").read_text())
-    return report, audit, proc.stdout[-6000:] + proc.stderr[-2000:]
+    return report, audit, output
 
 
 def test_every_gate_ran_against_the_site_or_is_not_applicable_with_a_reason(
