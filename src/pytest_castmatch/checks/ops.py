@@ -176,3 +176,48 @@ def table_diff(before: Mapping[str, Sequence[tuple[object, ...]]],
                                 message=f"table {table}: {lost} row(s) lost and {extra} row(s) not in the original "
                                         f"after backup and restore ({len(old)} before, {len(new)} after)"))
     return findings
+
+
+def histogram_buckets(text: str, family: str, by: str = "") -> dict[str, dict[float, float]]:
+    """A histogram's cumulative bucket counts from exposition text: ``{label value of by: {le: count}}``.
+
+    Series are summed per value of the label ``by`` (all into ``""`` when ``by`` is empty); a family
+    that is absent gives an empty dict.
+    """
+    kind, samples = parse_families(text).get(family, ("", []))
+    out: dict[str, dict[float, float]] = {}
+    for name, labels, value in samples:
+        if kind == "histogram" and name == family + "_bucket" and "le" in labels:
+            buckets = out.setdefault(labels.get(by, "") if by else "", {})
+            le = float(labels["le"])
+            buckets[le] = buckets.get(le, 0.0) + value
+    return out
+
+
+def bucket_delta(before: Mapping[float, float], after: Mapping[float, float]) -> dict[float, float]:
+    """What a cumulative histogram counted between two readings (a series absent before counted from zero)."""
+    return {le: count - before.get(le, 0.0) for le, count in after.items()}
+
+
+def histogram_quantile(buckets: Mapping[float, float], q: float) -> float | None:
+    """Prometheus' ``histogram_quantile``: linear interpolation inside the bucket the rank falls in.
+
+    ``buckets`` maps upper bounds (``le``, ``inf`` included) to cumulative counts. A rank in the
+    ``+Inf`` bucket gives the highest finite bound (the histogram cannot say more); None when empty.
+    """
+    bounds = sorted(buckets)
+    total = buckets[bounds[-1]] if bounds else 0.0
+    if total <= 0:
+        return None
+    rank = q * total
+    lower, below = 0.0, 0.0
+    for le in bounds:
+        count = buckets[le]
+        if count >= rank:
+            if le == float("inf"):
+                return lower
+            if count == below:
+                return le
+            return lower + (le - lower) * (rank - below) / (count - below)
+        lower, below = le, count
+    return lower
