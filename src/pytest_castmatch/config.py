@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_castmatch.model import Priority, non_negative_unit
+from pytest_castmatch.runners.usermodel import LoadConfig, load_table
 
 #: Ids are matched whole (``fullmatch``): a trailing newline or space is not part of a valid id.
 OWNER_ID = re.compile(r"[a-z][a-z0-9-]*")
@@ -87,6 +88,7 @@ class GateConfig:
     metrics: Mapping[str, MetricSpec]
     manual: Mapping[str, ManualItem] = field(default_factory=dict)
     required_signers: tuple[str, ...] = ()
+    load: LoadConfig = field(default_factory=LoadConfig)
     waiver_approvers: tuple[str, ...] = ()
     waiver_max_days: int = WAIVER_MAX_DAYS
     raw: Mapping[str, Any] = field(default_factory=dict)
@@ -128,7 +130,8 @@ def _line_of(text: str, pattern: str, default: int = 1) -> int:
 
 def _header_line(text: str, *keys: str) -> int:
     dotted = r"\.".join(rf"\"?{re.escape(k)}\"?" for k in keys)
-    return _line_of(text, rf"^\s*\[+\s*{dotted}\s*\]+")
+    # [ \t], not \s: a blank line before the header must not become the header's line.
+    return _line_of(text, rf"^[ \t]*\[+[ \t]*{dotted}[ \t]*\]+")
 
 
 def _parse_toml(path: Path) -> tuple[str, dict[str, Any]]:
@@ -254,13 +257,15 @@ def load_gates(path: Path) -> GateConfig:
     """Parse ``gates.toml``; raises :class:`ConfigError` naming file, line and fix."""
     text, data = _parse_toml(path)
     root = _Table(path, text, data, ())
-    for moved, to in (("inventory", "[deployment.pages] list"), ("load", "[deployment.load] allowed_hosts")):
-        if moved in data:
-            raise root.error(moved, "belongs to the deployment profile now", f"write it as {to} (README: "
-                             "Deployment profile), in the profile or in a [deployment] table here")
+    if "inventory" in data:
+        raise root.error("inventory", "belongs to the deployment profile now", "write it as [deployment.pages] "
+                         "list (README: Deployment profile), in the profile or in a [deployment] table here")
+    if "allowed_hosts" in data.get("load", {}):
+        raise root.sub("load").error("allowed_hosts", "belongs to the deployment profile now", "write it as "
+                                     "[deployment.load] allowed_hosts (README: Deployment profile)")
     # [settings] and [deployment] are read by pytest_castmatch.settings and pytest_castmatch.profiles.
     root.check_keys(["schema", "launch", "owners", "metrics", "manual", "signoff", "waivers", "settings",
-                     "deployment"])
+                     "deployment", "load"])
     schema = data.get("schema", 1)
     if isinstance(schema, bool) or schema != 1:
         raise root.error("schema", f"unsupported schema {schema!r}", "this plugin reads schema = 1")
@@ -321,6 +326,7 @@ def load_gates(path: Path) -> GateConfig:
 
     signoff = root.sub("signoff")
     signoff.check_keys(["required"])
+    load = load_table(root.sub("load"))
     waivers = root.sub("waivers")
     waivers.check_keys(["approvers", "max_days"])
     approvers = waivers.strings("approvers")
@@ -341,6 +347,7 @@ def load_gates(path: Path) -> GateConfig:
         metrics=metrics,
         manual=manual,
         required_signers=signoff.strings("required"),
+        load=load,
         waiver_approvers=approvers,
         waiver_max_days=max_days,
         raw=data,
