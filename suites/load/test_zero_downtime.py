@@ -146,8 +146,8 @@ def rolling_restart(app: Launched, start_after: float, clients: HeldConnections)
 def test_rolling_restart_loses_no_request(multiworker_app: Launched, castmatch_deployment: Deployment,
                                           gate: Gate, tmp_path: Path, min_availability: float) -> None:
     """Under moderate load, restarting every worker one by one fails no request and keeps p99 in bounds."""
-    plan = load.LoadPlan(host=multiworker_app.url, users=30, spawn_rate=30, run_time_s=20, workers=1,
-                         think=(0.5, 1.0), warmup_s=2)
+    model = load.UserModel(users=30, ramp_s=1, warmup_s=2, hold_s=17, think=load.ThinkTime.uniform(0.5, 1.0))
+    plan = load.LoadPlan(host=multiworker_app.url, model=model, workers=1)
     outcome: dict[str, object] = {}
 
     def drive() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import time
 from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
 
@@ -12,11 +13,16 @@ from tests.loopback import serving
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    """``/slow*`` waits 50 ms, ``/broken*`` and ``*/similar`` answer 500, anything else 200."""
+    """``/slow*`` waits 50 ms, ``/broken*`` and ``*/similar`` answer 500, anything else 200.
+
+    Every request is noted in ``seen`` as (method, path, X-Forwarded-For).
+    """
 
     protocol_version = "HTTP/1.1"
+    seen: ClassVar[list[tuple[str, str, str]]] = []
 
     def _answer(self) -> None:
+        self.seen.append((self.command, self.path, self.headers.get("X-Forwarded-For", "")))
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
@@ -43,3 +49,11 @@ def local_service() -> Iterator[str]:
     """The service on 127.0.0.1, a free port; its base URL."""
     with serving(Handler) as url:
         yield url
+
+
+@pytest.fixture
+def recording_service() -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
+    """The service on a free port, and the list of the requests it answered: (method, path, X-Forwarded-For)."""
+    seen: list[tuple[str, str, str]] = []
+    with serving(type("Recording", (Handler,), {"seen": seen})) as url:
+        yield url, seen

@@ -10,6 +10,8 @@ import pytest
 
 from pytest_castmatch.runners import locust as load
 
+SMALL = load.UserModel(users=1, ramp_s=1, hold_s=1, think=load.ThinkTime.uniform(0.1, 0.2))
+
 
 def _alive(pid: int) -> bool:
     try:
@@ -25,7 +27,7 @@ def test_refusal_comes_before_any_process(monkeypatch: pytest.MonkeyPatch, tmp_p
         raise AssertionError("a process was started for a refused target")
 
     monkeypatch.setattr(subprocess, "Popen", no_process)
-    plan = load.LoadPlan(host="https://castmatch.example", users=1, spawn_rate=1, run_time_s=1)
+    plan = load.LoadPlan(host="https://castmatch.example", model=SMALL)
     with pytest.raises(load.LoadTargetRefused):
         load.run(plan, tmp_path)
     assert list(tmp_path.iterdir()) == []
@@ -39,39 +41,50 @@ def test_percentile_of_a_histogram() -> None:
     assert load.percentile({}, 0.99) == 0.0
 
 
-def test_master_and_two_workers_on_loopback(local_service: str, tmp_path: Path) -> None:
-    plan = load.LoadPlan(host=local_service, users=8, spawn_rate=8, run_time_s=6, workers=2, think=(0.1, 0.3),
-                         warmup_s=1)
-    result = load.run(plan, tmp_path)
+def test_master_and_two_workers_run_the_declared_model(recording_service: tuple[str, list[tuple[str, str, str]]],
+                                                      tmp_path: Path) -> None:
+    url, seen = recording_service
+    model = load.UserModel(users=8, ramp_s=1, warmup_s=1, hold_s=5, think=load.ThinkTime.uniform(0.1, 0.3),
+                           sign_ins_per_s=2, mix=(("profile", 2), ("recommendations", 1)))
+    result = load.run(load.LoadPlan(host=url, model=model, workers=2, app_pids=(os.getpid(),)), tmp_path)
     assert result.workers_connected == 2
-    assert result.users_peak == 8
-    assert result.users_held == 8
+    assert result.users_peak == result.users_held == 8
     assert result.reached_at_s is not None
-    assert result.reached_at_s < 3
+    assert result.hold_s >= 4
     hold = result.hold_endpoints()
-    assert {"/api/v1/search", "/api/v1/talent/{id}", "/api/v1/talent/{id}/similar"} <= set(hold)
-    assert not any(name.startswith(load.SETUP_PREFIX) for name in hold)
-    # The local service answers 500 for every ".../similar": exactly those requests failed.
+    # Only the declared actions ran, and the sign-ins arrived on top of them.
+    assert set(hold) <= {"/api/v1/talent/{id}", "/api/v1/talent/{id}/similar", "/api/v1/oauth/token"}
+    assert {"/api/v1/talent/{id}", "/api/v1/talent/{id}/similar"} <= set(hold)
+    assert sum(1 for method, path, _ in seen if method == "POST" and path == "/api/v1/oauth/token") >= 1
+    # Every user is a client of its own, as behind the deployment's proxy.
+    assert len({xff for _, _, xff in seen if xff}) == 8
+    # The service answers 500 for every ".../similar": exactly those requests failed, and left no latency.
     whole = result.whole_run()
     similar = sum(w.endpoints.get("/api/v1/talent/{id}/similar", load.Tally()).requests for w in result.windows)
     assert whole.failures == similar > 0
-    assert hold["/api/v1/search"].failures == 0
+    assert hold["/api/v1/talent/{id}"].failures == 0
     # Percentiles come from successful answers only: the failed /similar requests left no latency behind.
     similar_hold = hold["/api/v1/talent/{id}/similar"]
     assert similar_hold.successes == 0
     assert similar_hold.histogram == {}
-    assert sum(hold["/api/v1/search"].histogram.values()) == hold["/api/v1/search"].successes > 0
+    assert sum(hold["/api/v1/talent/{id}"].histogram.values()) == hold["/api/v1/talent/{id}"].successes > 0
     assert len(result.series("p99").points) == len(result.windows) >= 5
     users = result.series("users")
     assert [t for t, _ in users.points] == sorted(t for t, _ in users.points)
     assert (users.quantity, users.unit) == ("users running", "users")
+    # The generator reported on itself through the hold, and the runner sampled the "app" (this process).
+    assert set(result.generator_cpu()) == {"master", "worker-0", "worker-1"}
+    assert set(result.heartbeat_ages()) == {"worker-0", "worker-1"}
+    assert result.generator_rss_mb() > 0
+    assert result.app_usage() is not None
     assert (tmp_path / "stats_stats.csv").exists()
     assert result.pids
     assert not [pid for pid in result.pids if _alive(pid)]
 
 
 def test_hard_limit_kills_every_process(local_service: str, tmp_path: Path) -> None:
-    plan = load.LoadPlan(host=local_service, users=2, spawn_rate=2, run_time_s=60, workers=1, hard_timeout_s=6)
+    model = load.UserModel(users=2, ramp_s=1, hold_s=60, think=load.ThinkTime.uniform(0.5, 1.5))
+    plan = load.LoadPlan(host=local_service, model=model, workers=1, hard_timeout_s=6)
     with pytest.raises(load.LoadRunError, match="hard limit of 6 s"):
         load.run(plan, tmp_path)
     # Master and worker run in their own sessions but stay our children: none may be left running.

@@ -82,7 +82,8 @@ def test_quiet_runs_print_neither(pytester: pytest.Pytester) -> None:
 
 def test_locust_figures_come_from_its_newest_history_row(tmp_path: Path) -> None:
     history = tmp_path / "stats_stats_history.csv"
-    plan = locust.LoadPlan(host="http://127.0.0.1:1", users=50, spawn_rate=25, run_time_s=20, workers=1)
+    model = locust.UserModel(users=50, ramp_s=2, hold_s=18, think=locust.ThinkTime.uniform(0.5, 1.5))
+    plan = locust.LoadPlan(host="http://127.0.0.1:1", model=model, workers=1)
     assert locust.live_figures(history, plan, 1.2) == "1 s of about 20 s: starting 1 worker(s) for 50 users"
     history.write_text(
         "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,Total Request Count,Total Failure Count\n"

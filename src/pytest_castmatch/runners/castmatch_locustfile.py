@@ -3,20 +3,24 @@
 Loaded by ``locust -f`` in every process of a run (master and workers); never imported by pytest,
 because Locust's gevent monkey-patching hangs Playwright and pytest-xdist in the same process.
 
-Users follow the launch plan's traffic: mostly search, then talent profiles, recommendations, and
-now and then an audition booking, with think time between steps. Each user signs in as its own
-account, so the app's per-client rate limits see many clients (as in production), not one
-loopback address hammering the API.
+Users follow the declared user model (``pytest_castmatch.runners.usermodel``): the action mix
+(search, talent profiles, recommendations, audition bookings), the think-time distribution and
+the sign-ins per second arrive as options from the master. Each user is a client of its own: it
+keeps its own cookie jar and names its own address in ``X-Forwarded-For``, as a user behind the
+deployment's proxy does, so per-client rate limits see 20,000 clients and not one loopback address.
 
 Statistics per time window: each worker sorts its requests into ``--castmatch-bucket``-second
 windows (count, failures, a rounded latency histogram of the successful ones: a fast error says
-nothing of how fast the service answers) and ships them to the master with its
-regular report; the master merges them, samples the user count once per window, and at exit
-writes everything as JSON to ``--castmatch-out``. The same files work for one machine or many.
+nothing of how fast the service answers) and ships them to the master with its regular report. The
+master merges them and samples, once per window, the user count, every generator process's CPU
+and memory (as each process reports it with its heartbeat) and how long ago each worker's last
+heartbeat arrived; at exit it writes everything as JSON to ``--castmatch-out``. The same files work
+for one machine or many.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -32,24 +36,34 @@ from locust import FastHttpUser, events, task
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
+from pytest_castmatch.runners.usermodel import DEFAULT_MIX, ThinkTime, parse_mix
 from pytest_castmatch.traffic import TrafficRefused, ensure_allowed
 
 log = logging.getLogger("castmatch.load")
 
 # Locust drops a worker that misses 3 one-second heartbeats, and stops the test when the last one
 # goes: a worker busy spawning thousands of users on a saturated machine misses them while still
-# working. 20 s still notices a dead worker; the runner's hard limit bounds the run in any case.
+# working. The run keeps going for 20 s, and the master records every gap, so a run with a
+# silent worker is judged not measured rather than cut short.
 locust.runners.HEARTBEAT_LIVENESS = 20
+# Each process measures its own CPU once a second (Locust's default is every 10 s) and reports it
+# with its heartbeat: the validity rule needs the share of the hold a generator spent saturated.
+locust.runners.CPU_MONITOR_INTERVAL = 1.0
 
 QUERIES = ("acting", "dance", "singing", "modelling", "voice-over", "theatre", "comedy", "stunts", "")
 AREAS = ("andheri", "bandra", "juhu", "goregaon", "powai", "dadar", "")
 TALENTS = 10_000
 BOOKING_KEYS = 20
+TOKEN_PATH = "/api/v1/oauth/token"
 
 # window index -> request name -> [requests, failures, {rounded ms: count of successful requests}]
 _windows: dict[int, dict[str, list[Any]]] = {}
 _users: dict[int, int] = {}
-_meta: dict[str, Any] = {}
+# window index -> {"cpu": {process: percent}, "rss_mb": {process: MiB}, "heartbeat_age": {worker: s}}
+_generator: dict[int, dict[str, dict[str, float]]] = {}
+_heartbeats: dict[str, float] = {}
+_meta: dict[str, Any] = {"think": ThinkTime.uniform(0.5, 1.5), "sign_ins": 0.0, "next_sign_in": float("inf")}
+_clients = itertools.count()
 
 
 def _round_ms(ms: float) -> int:
@@ -65,18 +79,17 @@ def _round_ms(ms: float) -> int:
 def _options(parser: Any) -> None:
     parser.add_argument("--castmatch-out", default="", help="write per-window statistics as JSON here")
     parser.add_argument("--castmatch-bucket", type=float, default=1.0, help="seconds per statistics window")
-    parser.add_argument("--castmatch-think", default="0.5,1.5", help="think time range MIN,MAX in seconds")
+    parser.add_argument("--castmatch-think", default="uniform:0.5:1.5",
+                        help="think time DISTRIBUTION:LOW:HIGH (uniform, exponential: mean and cut-off, constant)")
+    parser.add_argument("--castmatch-mix", default=",".join(f"{n}={w}" for n, w in DEFAULT_MIX),
+                        help="action weights, e.g. search=6,profile=3,recommendations=2,booking=1")
+    parser.add_argument("--castmatch-sign-ins", type=float, default=0.0,
+                        help="password sign-ins per second across the whole run (all workers together)")
     parser.add_argument("--castmatch-allowed-hosts", default="", help="comma-separated hosts besides loopback")
-    parser.add_argument("--castmatch-signin", default="1", help="1: every user opens its own session first")
-    parser.add_argument("--castmatch-path", default="/healthz", help="the one path RawUser requests")
     parser.add_argument("--castmatch-paths", default="/", help="comma-separated pages PagesUser reads")
     parser.add_argument("--castmatch-accounts-env", default="",
                         help="variable holding the test accounts (JSON [[user, password], ...]); CastmatchUser books "
                              "as the last")
-
-
-def _bucket(environment: Environment) -> float:
-    return float(getattr(environment.parsed_options, "castmatch_bucket", 1.0) or 1.0)
 
 
 def _init(environment: Environment, **_: Any) -> None:
@@ -91,7 +104,7 @@ def _init(environment: Environment, **_: Any) -> None:
 
 
 def _on_request(name: str, response_time: float, exception: BaseException | None, **_: Any) -> None:
-    index = int(time.time() // _meta.get("bucket", 1.0))
+    index = int(time.time() // _meta["bucket"])
     window = _windows.setdefault(index, {}).get(name)
     if window is None:
         window = _windows[index][name] = [0, 0, defaultdict(int)]
@@ -103,12 +116,26 @@ def _on_request(name: str, response_time: float, exception: BaseException | None
 
 
 def _start(environment: Environment, **_: Any) -> None:
-    _meta["bucket"] = _bucket(environment)
-    if isinstance(environment.runner, WorkerRunner):
+    opts = environment.parsed_options
+    _meta["bucket"] = float(getattr(opts, "castmatch_bucket", 1.0) or 1.0)
+    _meta["think"] = ThinkTime.parse(str(getattr(opts, "castmatch_think", "uniform:0.5:1.5")))
+    CastmatchUser.tasks = [ACTIONS[name] for name, weight in parse_mix(str(getattr(opts, "castmatch_mix", "")))
+                           for _ in range(weight)]
+    if isinstance(environment.runner, MasterRunner):
+        _meta["started"] = time.time()
+        _meta["stopping"] = False
+        gevent.spawn(_sample, environment)
         return
-    _meta["started"] = time.time()
-    _meta["stopping"] = False
-    gevent.spawn(_sample_users, environment)
+    # This process's share of the sign-ins, as a Poisson stream: each arrival is taken by the next
+    # user of this process to begin an action.
+    workers = int(getattr(opts, "expect_workers", 1) or 1) if isinstance(environment.runner, WorkerRunner) else 1
+    _meta["sign_ins"] = float(getattr(opts, "castmatch_sign_ins", 0.0) or 0.0) / max(1, workers)
+    _meta["next_sign_in"] = time.time() + _gap()
+
+
+def _gap() -> float:
+    rate = _meta["sign_ins"]
+    return random.expovariate(rate) if rate > 0 else float("inf")
 
 
 def _stopping(**_: Any) -> None:
@@ -116,12 +143,28 @@ def _stopping(**_: Any) -> None:
     _meta.setdefault("stopped", time.time())
 
 
-def _sample_users(environment: Environment) -> None:
+def _heartbeat(client_id: str, timestamp: float, **_: Any) -> None:
+    _heartbeats[client_id] = timestamp
+
+
+def _sample(environment: Environment) -> None:
+    """On the master, once per window: users, each process's CPU and memory, each worker's heartbeat age."""
     step = _meta["bucket"]
-    while not _meta.get("stopping") and environment.runner is not None:
-        _users[int(time.time() // step)] = environment.runner.user_count
-        if isinstance(environment.runner, MasterRunner):
-            _meta["workers"] = max(_meta.get("workers", 0), len(environment.runner.clients))
+    runner = environment.runner
+    while not _meta.get("stopping") and isinstance(runner, MasterRunner):
+        now = time.time()
+        index = int(now // step)
+        _users[index] = runner.user_count
+        _meta["workers"] = max(_meta.get("workers", 0), len(runner.clients))
+        cpu = {"master": float(runner.current_cpu_usage)}
+        rss = {"master": float(runner.current_memory_usage) / 2**20}
+        ages = {}
+        for node in runner.clients.values():
+            name = f"worker-{runner.get_worker_index(node.id)}"  # type: ignore[no-untyped-call]
+            cpu[name] = float(node.cpu_usage)
+            rss[name] = float(node.memory_usage) / 2**20
+            ages[name] = round(now - _heartbeats.get(node.id, _meta["started"]), 2)
+        _generator[index] = {"cpu": cpu, "rss_mb": rss, "heartbeat_age": ages}
         gevent.sleep(step - (time.time() % step) + 0.01)
 
 
@@ -152,6 +195,7 @@ def _write(environment: Environment, **_: Any) -> None:
     step = _meta.get("bucket", 1.0)
     started = _meta.get("started", time.time())
     windows = [{"t": round(index * step - started, 3), "users": _users.get(index),
+                "generator": _generator.get(index),
                 "endpoints": {name: {"requests": w[0], "failures": w[1],
                                      "histogram": {str(k): v for k, v in w[2].items()}}
                               for name, w in _windows.get(index, {}).items()}}
@@ -183,6 +227,7 @@ _HOOKS: tuple[tuple[Any, Callable[..., None]], ...] = (
     (events.request, _on_request),
     (events.test_start, _start),
     (events.test_stopping, _stopping),
+    (events.heartbeat_sent, _heartbeat),
     (events.report_to_master, _ship),
     (events.worker_report, _merge),
     (events.quitting, _write),
@@ -191,63 +236,55 @@ for _hook, _listener in _HOOKS:
     _hook.add_listener(_listener)
 
 
-def _think(user: FastHttpUser) -> float:
-    low, _, high = str(getattr(user.environment.parsed_options, "castmatch_think", "0.5,1.5")).partition(",")
-    return random.uniform(float(low), float(high or low))
-
-
-class PagesUser(FastHttpUser):
-    """A visitor of any site: reads the deployment's pages (``--castmatch-paths``) one after another."""
-
-    def wait_time(self) -> float:
-        return _think(self)
-
-    @task
-    def read(self) -> None:
-        paths = [p for p in str(getattr(self.environment.parsed_options, "castmatch_paths", "/")).split(",") if p]
-        path = random.choice(paths or ["/"])
-        self.client.get(path, name=path)
-
-
 class CastmatchUser(FastHttpUser):
-    """One casting director: searches, opens profiles, asks for recommendations, sometimes books."""
+    """One casting director: searches, opens profiles, asks for recommendations, sometimes books.
+
+    Its actions come from the declared mix (set on this class when the test starts), each followed by
+    a think time drawn from the declared distribution.
+    """
+
+    # One connection per user, as one browser tab keeps one to an API host.
+    concurrency = 1
+
+    def __init__(self, environment: Environment) -> None:
+        runner = environment.runner
+        n = next(_clients)
+        worker = getattr(runner, "worker_index", 0) if isinstance(runner, WorkerRunner) else 0
+        self.address = f"10.{worker % 256}.{n // 256 % 256}.{n % 256}"
+        self.default_headers = {"X-Forwarded-For": self.address}  # read by FastHttpUser.__init__
+        self.token: str | None = None
+        super().__init__(environment)
 
     def wait_time(self) -> float:
-        return _think(self)
+        """The declared think time; a sign-in that is due is taken here, before the next action."""
+        if time.time() >= _meta["next_sign_in"]:
+            _meta["next_sign_in"] += _gap()
+            self.sign_in()
+        return float(_meta["think"].draw())
 
-    def on_start(self) -> None:
-        if str(getattr(self.environment.parsed_options, "castmatch_signin", "1")) == "1":
-            self.open_session()
+    def sign_in(self) -> None:
+        """A password sign-in (the deployment hashes the password): the user books with its own token."""
+        account = _account(self.environment)
+        if account is None:
+            return
+        form = {"grant_type": "password", "username": account[0], "password": account[1]}
+        with self.client.post(TOKEN_PATH, name=TOKEN_PATH, data=form, catch_response=True) as resp:
+            if resp.status_code == 200:
+                self.token = resp.json().get("access_token")
 
-    def open_session(self) -> None:
-        """The first page view issues the visitor cookie; from then on the user has its own rate bucket.
-
-        Every simulated user arrives from the same loopback address, so this first view shares one
-        address bucket: a 429 here is the generator's artefact, not the app's answer to a user, and
-        is retried after Retry-After rather than counted as a failure.
-        """
-        for _ in range(30):
-            with self.client.get("/offline", name="setup: first page view", catch_response=True) as resp:
-                if resp.status_code == 429:
-                    resp.success()
-                    gevent.sleep(float(resp.headers.get("retry-after") or 1) * random.uniform(0.5, 1.5))
-                    continue
-                return
-
-    @task(6)
     def search(self) -> None:
+        """The search API with a typical query."""
         q, area = random.choice(QUERIES), random.choice(AREAS)
         self.client.get(f"/api/v1/search?q={q}&area={area}&page={random.randint(1, 2)}", name="/api/v1/search")
 
-    @task(3)
     def profile(self) -> None:
+        """A talent profile."""
         self.client.get(f"/api/v1/talent/{random.randint(1, TALENTS)}", name="/api/v1/talent/{id}")
 
-    @task(2)
     def recommendations(self) -> None:
+        """Talent similar to a profile (the recommendation model)."""
         self.client.get(f"/api/v1/talent/{random.randint(1, TALENTS)}/similar", name="/api/v1/talent/{id}/similar")
 
-    @task(1)
     def booking(self) -> None:
         """Open a role, then book an audition with a retry-safe Idempotency-Key.
 
@@ -257,7 +294,7 @@ class CastmatchUser(FastHttpUser):
         """
         slot = random.randrange(BOOKING_KEYS)
         self.client.get(f"/api/v1/roles/{slot % 20 + 1}", name="/api/v1/roles/{id}")
-        token = _director_token(self)
+        token = self.token or _director_token(self)
         if token is None:
             return
         self.client.post("/api/v1/auditions", name="/api/v1/auditions",
@@ -267,33 +304,53 @@ class CastmatchUser(FastHttpUser):
                                "time": f"{10 + slot % 8}:00", "notes": "load test booking (replayed)"})
 
 
+def _task(name: str) -> Callable[[CastmatchUser], None]:
+    method: Callable[[CastmatchUser], None] = getattr(CastmatchUser, name)
+    return method
+
+
+#: The mix's action names -> the methods Locust runs as tasks.
+ACTIONS = {name: _task(name) for name in ("search", "profile", "recommendations", "booking")}
+CastmatchUser.tasks = [ACTIONS[name] for name, weight in DEFAULT_MIX for _ in range(weight)]
+
+
+def _account(environment: Environment) -> tuple[str, str] | None:
+    """The test account bookings use: the last in the variable ``--castmatch-accounts-env`` names (the
+    first is the one other gates' seeded items belong to)."""
+    name = str(getattr(environment.parsed_options, "castmatch_accounts_env", ""))
+    try:
+        username, password = json.loads(os.environ.get(name, "") or "[]")[-1]
+    except (ValueError, IndexError, TypeError):
+        log.warning("no test account in %s: bookings are skipped", name or "(no variable named)")
+        return None
+    return str(username), str(password)
+
+
 def _director_token(user: CastmatchUser) -> str | None:
-    # One password grant per process: a sign-in per simulated user would load the password hash, not the app.
+    # One password grant per process for the users who have not signed in themselves; set-up, not judged.
     if "token" not in _meta:
         _meta["token"] = None
-        name = str(getattr(user.environment.parsed_options, "castmatch_accounts_env", ""))
-        try:
-            # The last account: the first is the one other gates' seeded items belong to.
-            username, password = json.loads(os.environ.get(name, "") or "[]")[-1]
-        except (ValueError, IndexError, TypeError):
-            log.warning("no test account in %s: bookings are skipped", name or "(no variable named)")
+        account = _account(user.environment)
+        if account is None:
             return None
-        form = {"grant_type": "password", "username": str(username), "password": str(password)}
-        with user.client.post("/api/v1/oauth/token", name="setup: /api/v1/oauth/token", catch_response=True,
-                              data=form) as resp:
+        form = {"grant_type": "password", "username": account[0], "password": account[1]}
+        with user.client.post(TOKEN_PATH, name="setup: " + TOKEN_PATH, catch_response=True, data=form) as resp:
             if resp.status_code == 200:
                 _meta["token"] = resp.json().get("access_token")
     token = _meta["token"]
     return token if isinstance(token, str) else None
 
 
-class RawUser(FastHttpUser):
-    """No think time, one path (``--castmatch-path``): the generator's raw capacity, for benchmarks only."""
+class PagesUser(FastHttpUser):
+    """A visitor of any site: reads the deployment's pages (``--castmatch-paths``) one after another."""
 
     def wait_time(self) -> float:
-        return 0.0
+        """The declared think time."""
+        return float(_meta["think"].draw())
 
     @task
-    def hit(self) -> None:
-        path = str(getattr(self.environment.parsed_options, "castmatch_path", "/healthz"))
+    def read(self) -> None:
+        """One of the deployment's pages."""
+        paths = [p for p in str(getattr(self.environment.parsed_options, "castmatch_paths", "/")).split(",") if p]
+        path = random.choice(paths or ["/"])
         self.client.get(path, name=path)

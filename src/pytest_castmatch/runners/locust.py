@@ -41,11 +41,27 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pytest_castmatch import progress
-from pytest_castmatch.model import Series
 from pytest_castmatch.runners import EngineMissing
-from pytest_castmatch.traffic import TrafficRefused, ensure_allowed
+from pytest_castmatch.runners.loadresult import (
+    SETUP_PREFIX,
+    LoadResult,
+    ProcessSample,
+    Scrape,
+    Tally,
+    Window,
+    percentile,
+    read_windows,
+)
+from pytest_castmatch.runners.usermodel import Saturation, ThinkTime, UserModel
+from pytest_castmatch.traffic import TrafficRefused, ensure_allowed, is_loopback
+
+#: The result types live in loadresult and the model in usermodel; gates reach them all through this module.
+__all__ = ["SETUP_PREFIX", "LoadPlan", "LoadResult", "LoadRunError", "LoadTargetRefused", "ProcessSample",
+           "Saturation", "Scrape", "Tally", "ThinkTime", "UserModel", "Window", "ensure_allowed", "live_figures",
+           "locust_version", "percentile", "run", "wait_ready"]
 
 LOCUSTFILE = Path(__file__).with_name("castmatch_locustfile.py")
 INSTALL = "install Locust into the gate's environment: pip install 'locust>=2.30'"
@@ -61,50 +77,53 @@ class LoadRunError(RuntimeError):
 
 @dataclass(frozen=True)
 class LoadPlan:
-    """One bounded load run: who is loaded, how hard, how long, with how many worker processes."""
+    """One bounded load run: the declared user model, against whom, with how many worker processes.
+
+    ``metrics_path`` and ``latency_histogram`` name the deployment's Prometheus endpoint and its
+    request-latency histogram: when both are set, the runner reads them through the run and the
+    result carries the server's own view of the hold beside the client's. ``app_pids`` are the
+    deployment's local processes (with their children), sampled for CPU and memory.
+    """
 
     host: str
-    users: int
-    spawn_rate: float
-    run_time_s: int
+    model: UserModel
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
-    think: tuple[float, float] = (0.5, 1.5)
     bucket_s: float = 1.0
     stop_timeout_s: int = 3
     allowed_hosts: tuple[str, ...] = ()
-    sign_in: bool = True
     locustfile: Path = LOCUSTFILE
     master_bind_host: str = "127.0.0.1"
     master_port: int = 0
     # Named explicitly: a locustfile's every user class would otherwise share the users.
     user_class: str = "CastmatchUser"
-    #: The pages ``PagesUser`` reads; the variable ``CastmatchUser`` reads its account from (JSON pairs).
+    #: The pages ``PagesUser`` reads; the variable ``CastmatchUser`` reads its accounts from (JSON pairs).
     paths: tuple[str, ...] = ()
     accounts_env: str = ""
-    warmup_s: float = 0.0
     hard_timeout_s: float | None = None
     extra_args: tuple[str, ...] = ()
+    metrics_path: str = ""
+    latency_histogram: str = ""
+    app_pids: tuple[int, ...] = ()
+    saturation: Saturation = field(default_factory=Saturation)
 
     @property
     def deadline_s(self) -> float:
         """The hard limit for the whole run: start-up, run time, stop timeout and a margin."""
         if self.hard_timeout_s is not None:
             return self.hard_timeout_s
-        return 30.0 + self.run_time_s + self.stop_timeout_s + 30.0
+        return 30.0 + self.model.run_time_s + self.stop_timeout_s + 30.0
 
     def commands(self, out_dir: Path, port: int) -> tuple[list[str], list[str]]:
         """The master's and one worker's command line (a worker elsewhere swaps in the master's address)."""
         base = [sys.executable, "-m", "locust", "-f", str(self.locustfile)]
         master = [*base, "--headless", "--master", "--master-bind-host", self.master_bind_host,
                   "--master-bind-port", str(port), "--expect-workers", str(self.workers),
-                  "--expect-workers-max-wait", "30", "-u", str(self.users), "-r", f"{self.spawn_rate:g}",
-                  "--run-time", f"{self.run_time_s}s", "--stop-timeout", str(self.stop_timeout_s),
+                  "--expect-workers-max-wait", "30", *self.model.locust_args(),
+                  "--stop-timeout", str(self.stop_timeout_s),
                   "--host", self.host, "--csv", str(out_dir / "stats"), "--only-summary",
                   "--loglevel", "INFO", "--exit-code-on-error", "0",
                   "--castmatch-out", str(out_dir / "windows.json"), "--castmatch-bucket", f"{self.bucket_s:g}",
-                  "--castmatch-think", f"{self.think[0]:g},{self.think[1]:g}",
-                  "--castmatch-allowed-hosts", ",".join(self.allowed_hosts),
-                  "--castmatch-signin", "1" if self.sign_in else "0", "--castmatch-paths", ",".join(self.paths),
+                  "--castmatch-allowed-hosts", ",".join(self.allowed_hosts), "--castmatch-paths", ",".join(self.paths),
                   "--castmatch-accounts-env", self.accounts_env, *self.extra_args]
         if self.user_class:
             master.append(self.user_class)
@@ -115,151 +134,6 @@ class LoadPlan:
         return master, worker
 
 
-#: Requests a user makes to set itself up (first page view, one sign-in per process): reported, not judged.
-SETUP_PREFIX = "setup: "
-
-
-def percentile(histogram: dict[int, int], fraction: float) -> float:
-    """The latency (ms) below which ``fraction`` of the requests in ``histogram`` fell (0 when empty)."""
-    total = sum(histogram.values())
-    if total == 0:
-        return 0.0
-    seen = 0
-    for ms in sorted(histogram):
-        seen += histogram[ms]
-        if seen >= fraction * total:
-            return float(ms)
-    return float(max(histogram))
-
-
-@dataclass
-class Tally:
-    """Requests, failures and the latency histogram (rounded ms -> count) of the successful requests,
-    for one endpoint or window: percentiles are taken over successful answers only."""
-
-    requests: int = 0
-    failures: int = 0
-    histogram: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def successes(self) -> int:
-        return self.requests - self.failures
-
-    def add(self, other: Tally) -> None:
-        self.requests += other.requests
-        self.failures += other.failures
-        for ms, n in other.histogram.items():
-            self.histogram[ms] = self.histogram.get(ms, 0) + n
-
-    def p(self, fraction: float) -> float:
-        """The latency percentile of the successful requests (0 when none succeeded)."""
-        return percentile(self.histogram, fraction)
-
-
-@dataclass
-class Window:
-    """One time window of the run: ``t`` seconds after the test started, users then, and per-endpoint tallies."""
-
-    t: float
-    users: int | None
-    endpoints: dict[str, Tally]
-
-    def judged(self) -> Tally:
-        """All requests of the window except the users' set-up requests."""
-        total = Tally()
-        for name, tally in self.endpoints.items():
-            if not name.startswith(SETUP_PREFIX):
-                total.add(tally)
-        return total
-
-
-@dataclass
-class LoadResult:
-    """What a load run measured: Locust's own per-endpoint summary and our per-window tallies."""
-
-    plan: LoadPlan
-    summary: list[dict[str, Any]]
-    windows: list[Window]
-    errors: list[dict[str, Any]]
-    workers_connected: int
-    duration_s: float
-    out_dir: Path
-    warmup_s: float = 0.0
-    generator_rss_mb: float = 0.0
-    commands: tuple[list[str], list[str]] = ([], [])
-    pids: tuple[int, ...] = ()
-
-    @property
-    def users_peak(self) -> int:
-        return max((w.users or 0 for w in self.windows), default=0)
-
-    @property
-    def reached_at_s(self) -> float | None:
-        """Seconds after start at which the planned user count was first reached (None: never)."""
-        return next((w.t for w in self.windows if (w.users or 0) >= self.plan.users), None)
-
-    @property
-    def users_held(self) -> int:
-        """The fewest users seen from the moment the peak was first reached to the end of the run."""
-        seen = [w.users for w in self.windows if w.users is not None]
-        peak = self.users_peak
-        return min(seen[seen.index(peak):]) if peak and seen else 0
-
-    def hold(self) -> list[Window]:
-        """Steady-state windows: ``warmup_s`` after the target was reached, while the users still ran.
-
-        If the target was never reached the hold phase is empty, and the gates say so.
-        """
-        start = self.reached_at_s
-        if start is None:
-            return []
-        return [w for w in self.windows if w.t >= start + self.warmup_s and w.users]
-
-    def hold_endpoints(self) -> dict[str, Tally]:
-        """Per-endpoint tallies over the hold phase (set-up requests left out)."""
-        out: dict[str, Tally] = {}
-        for window in self.hold():
-            for name, tally in window.endpoints.items():
-                if not name.startswith(SETUP_PREFIX):
-                    out.setdefault(name, Tally()).add(tally)
-        return out
-
-    def hold_total(self) -> Tally:
-        total = Tally()
-        for tally in self.hold_endpoints().values():
-            total.add(tally)
-        return total
-
-    def whole_run(self) -> Tally:
-        """Every judged request of the run, ramp and stop included (availability counts them all)."""
-        total = Tally()
-        for window in self.windows:
-            total.add(window.judged())
-        return total
-
-    @property
-    def hold_rps(self) -> float:
-        """Successful requests per second over the hold phase (a failed answer serves nobody)."""
-        hold = self.hold()
-        return sum(w.judged().successes for w in hold) / (len(hold) * self.plan.bucket_s) if hold else 0.0
-
-    def series(self, what: str) -> Series:
-        """One figure per window for ``gate.metric(series=...)``: users, rps (successful requests per
-        second), failures, and p50, p95, p99 of the successful requests."""
-        out = []
-        for w in self.windows:
-            judged = w.judged()
-            value = {"users": float(w.users or 0), "rps": judged.successes / self.plan.bucket_s,
-                     "failures": float(judged.failures), "p50": judged.p(0.50), "p95": judged.p(0.95),
-                     "p99": judged.p(0.99)}[what]
-            out.append((w.t, value))
-        window = f"{self.plan.bucket_s:g} s window"
-        quantity, unit = {"users": ("users running", "users"), "rps": ("requests per second", "req/s"),
-                          "failures": (f"failed requests per {window}", "requests")}.get(
-                              what, (f"{what} latency per {window}", "ms"))
-        return Series(tuple(out), quantity, unit)
-
-
 def live_figures(history_csv: Path, plan: LoadPlan, elapsed: float) -> str:
     """The running load in one line, from the newest row of Locust's ``*_stats_history.csv``."""
     try:
@@ -267,16 +141,16 @@ def live_figures(history_csv: Path, plan: LoadPlan, elapsed: float) -> str:
             rows = [row for row in csv.DictReader(handle) if row.get("Name") == "Aggregated"]
     except OSError:
         rows = []
-    head = f"{elapsed:.0f} s of about {plan.run_time_s} s"
+    head = f"{elapsed:.0f} s of about {plan.model.run_time_s} s"
     if not rows:
-        return f"{head}: starting {plan.workers} worker(s) for {plan.users} users"
+        return f"{head}: starting {plan.workers} worker(s) for {plan.model.users} users"
     last = rows[-1]
     # Requests over the last few seconds of rows: Locust's own current req/s lags by its 10 s window.
     then = next((r for r in reversed(rows) if float(r["Timestamp"]) <= float(last["Timestamp"]) - 4), rows[0])
     seconds = float(last["Timestamp"]) - float(then["Timestamp"])
     rps = ((int(last["Total Request Count"]) - int(then["Total Request Count"])) / seconds if seconds
            else float(last.get("Requests/s") or 0))
-    return (f"{head}: {last.get('User Count', '?')} of {plan.users} users, {rps:.0f} req/s, "
+    return (f"{head}: {last.get('User Count', '?')} of {plan.model.users} users, {rps:.0f} req/s, "
             f"{last.get('Total Failure Count', '?')} failed of {last.get('Total Request Count', '?')} requests")
 
 
@@ -301,6 +175,34 @@ def wait_ready(base_url: str, timeout: float = 60.0) -> None:
             status = exc
         time.sleep(0.2)
     raise LoadRunError(f"{base_url}/readyz did not answer 200 within {timeout:.0f} s (last: {status})")
+
+
+def local_processes(base_url: str) -> tuple[int, ...]:
+    """The processes on this machine that listen on ``base_url``'s port (empty for a remote deployment).
+
+    The load runner samples their CPU and memory (children included) beside the generator's.
+    """
+    parts = urlsplit(base_url)
+    host, port = (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
+    if not is_loopback(host):
+        return ()
+    psutil = _psutil()
+    if psutil is None:
+        return ()
+    try:
+        listening = psutil.net_connections(kind="tcp")
+    except (psutil.Error, OSError):
+        return ()
+    return tuple(sorted({c.pid for c in listening if c.pid and c.status == psutil.CONN_LISTEN
+                         and c.laddr and c.laddr.port == port}))
+
+
+def _psutil() -> Any:
+    try:
+        import psutil  # type: ignore[import-untyped]  # a Locust dependency, so present with Locust
+    except ImportError:
+        return None
+    return psutil
 
 
 def locust_version() -> str:
@@ -338,34 +240,70 @@ def _tail(path: Path, lines: int = 15) -> str:
         return "(no log)"
 
 
-class _RssSampler(threading.Thread):
-    """Peak resident memory of the generator processes, sampled twice a second."""
+class _Watcher(threading.Thread):
+    """Through the run, once a second: the app's processes (CPU, RSS) and, every few seconds, its metrics.
 
-    def __init__(self, pids: list[int]) -> None:
-        super().__init__(daemon=True)
-        self.pids = pids
-        self.peak_mb = 0.0
+    The generator reports on itself (each Locust process measures its own CPU and memory and sends
+    them with its heartbeat); the deployment cannot, so the runner reads it from outside. A scrape
+    that fails is skipped: the server-side figures then say they are missing, never guessed.
+    """
+
+    def __init__(self, plan: LoadPlan, scrape_every_s: float = 2.0) -> None:
+        super().__init__(daemon=True, name="load-watcher")
+        self.plan = plan
+        self.scrape_every_s = scrape_every_s
+        self.app: list[ProcessSample] = []
+        self.scrapes: list[Scrape] = []
         self.done = threading.Event()
 
     def run(self) -> None:
+        psutil = _psutil()
+        tree: dict[int, Any] = {}
+        last_scrape = 0.0
+        while not self.done.wait(1.0):
+            now = time.time()
+            if psutil is not None and self.plan.app_pids:
+                self.app.append(_sample_tree(psutil, self.plan.app_pids, tree, now))
+            if self.plan.metrics_path and now - last_scrape >= self.scrape_every_s:
+                last_scrape = now
+                text = _get(self.plan.host.rstrip("/") + self.plan.metrics_path)
+                if text is not None:
+                    self.scrapes.append(Scrape(time.time(), text))
+
+
+def _sample_tree(psutil: Any, roots: tuple[int, ...], tree: dict[int, Any], now: float) -> ProcessSample:
+    # cpu_percent(None) measures since this process object's previous call: keep the objects.
+    for pid in roots:
+        with contextlib.suppress(psutil.Error):
+            root = tree.setdefault(pid, psutil.Process(pid))
+            for child in root.children(recursive=True):
+                if child.pid not in tree:
+                    tree[child.pid] = child
+                    child.cpu_percent(None)
+    cpu = rss = 0.0
+    for pid, proc in list(tree.items()):
         try:
-            import psutil  # type: ignore[import-untyped]  # a Locust dependency, so present with Locust
-        except ImportError:
-            return
-        while not self.done.wait(0.5):
-            total = 0
-            for pid in self.pids:
-                with contextlib.suppress(psutil.Error):
-                    total += psutil.Process(pid).memory_info().rss
-            self.peak_mb = max(self.peak_mb, total / 2**20)
+            cpu += proc.cpu_percent(None)
+            rss += proc.memory_info().rss / 2**20
+        except psutil.Error:
+            tree.pop(pid)
+    return ProcessSample(now, cpu, rss)
+
+
+def _get(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return str(resp.read().decode("utf-8", "replace"))
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
 
 
 def run(plan: LoadPlan, out_dir: Path, env: dict[str, str] | None = None) -> LoadResult:
     """Run ``plan`` as a local master plus ``plan.workers`` worker processes and read the results."""
     ensure_allowed(plan.host, plan.allowed_hosts)
     locust_version()
-    if plan.users < 1 or plan.run_time_s < 1 or plan.workers < 1:
-        raise ValueError(f"a load plan needs users, run time and workers >= 1: {plan}")
+    if plan.workers < 1:
+        raise ValueError(f"a load plan needs at least one worker: {plan}")
     out_dir.mkdir(parents=True, exist_ok=True)
     wait_ready(plan.host)
     port = plan.master_port or _free_port()
@@ -373,7 +311,8 @@ def run(plan: LoadPlan, out_dir: Path, env: dict[str, str] | None = None) -> Loa
     child_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
     procs: list[subprocess.Popen[bytes]] = []
     started = time.monotonic()
-    sampler: _RssSampler | None = None
+    watcher = _Watcher(plan)
+    watcher.start()
     try:
         with open(out_dir / "master.log", "wb") as log:
             master = subprocess.Popen(master_cmd, stdout=log, stderr=subprocess.STDOUT, env=child_env,
@@ -383,8 +322,6 @@ def run(plan: LoadPlan, out_dir: Path, env: dict[str, str] | None = None) -> Loa
             with open(out_dir / f"worker-{index}.log", "wb") as log:
                 procs.append(subprocess.Popen(worker_cmd, stdout=log, stderr=subprocess.STDOUT, env=child_env,
                                               start_new_session=True, preexec_fn=_raise_fd_limit))
-        sampler = _RssSampler([p.pid for p in procs])
-        sampler.start()
         deadline = started + plan.deadline_s
         while master.poll() is None:
             if time.monotonic() > deadline:
@@ -399,32 +336,28 @@ def run(plan: LoadPlan, out_dir: Path, env: dict[str, str] | None = None) -> Loa
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
     finally:
-        if sampler is not None:
-            sampler.done.set()
+        watcher.done.set()
         for proc in procs:
             if proc.poll() is None:
                 _kill_group(proc)
         for proc in procs:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
-    result = _read(plan, out_dir, time.monotonic() - started, sampler.peak_mb if sampler else 0.0,
-                   (master_cmd, worker_cmd), master.returncode)
+        watcher.join(timeout=10)
+    result = _read(plan, out_dir, time.monotonic() - started, (master_cmd, worker_cmd), master.returncode)
     result.pids = tuple(p.pid for p in procs)
+    result.app, result.scrapes = watcher.app, watcher.scrapes
     return result
 
 
-def _read(plan: LoadPlan, out_dir: Path, duration: float, rss_mb: float,
-          commands: tuple[list[str], list[str]], status: int | None) -> LoadResult:
+def _read(plan: LoadPlan, out_dir: Path, duration: float, commands: tuple[list[str], list[str]],
+          status: int | None) -> LoadResult:
     data_file = out_dir / "windows.json"
     if not data_file.exists():
         raise LoadRunError(f"the Locust master (exit status {status}) wrote no statistics to {data_file}; "
                            f"master log:\n{_tail(out_dir / 'master.log')}")
     data = json.loads(data_file.read_text())
-    windows = [Window(t=float(w["t"]), users=w["users"],
-                      endpoints={name: Tally(e["requests"], e["failures"],
-                                             {int(ms): int(n) for ms, n in e["histogram"].items()})
-                                 for name, e in w["endpoints"].items()})
-               for w in data["windows"]]
-    return LoadResult(plan=plan, summary=data["endpoints"], windows=windows, errors=data["errors"],
+    return LoadResult(model=plan.model, bucket_s=plan.bucket_s, summary=data["endpoints"],
+                      windows=read_windows(data["windows"]), errors=data["errors"],
                       workers_connected=int(data["workers"]), duration_s=duration, out_dir=out_dir,
-                      warmup_s=plan.warmup_s, generator_rss_mb=rss_mb, commands=commands)
+                      started=float(data["started"]), commands=commands)
