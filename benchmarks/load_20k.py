@@ -1,132 +1,153 @@
-"""Ramp towards 20,000 concurrent users against the reference app and print what was reached.
+"""The launch's user model against the reference app, as the full gate runs it, with what limits it.
 
-    .venv/bin/python benchmarks/load_20k.py [--users 20000] [--spawn-rate 250] [--seconds 100]
-                                            [--workers N] [--app-workers 2] [--think 10,20]
+    .venv/bin/python benchmarks/load_20k.py [--users N] [--ramp S] [--warmup S] [--hold S] [--think MIN,MAX]
+                                            [--sign-ins R] [--workers N] [--no-peer]
 
-Starts its own reference app (``--workers 2``, rate limits off: one loopback address would
-otherwise be one rate-limit bucket), runs the Locust master and one worker per core against it,
-and prints users held, requests/s, p99, errors, the peak memory (RSS) of the generator and of the
-app, file descriptors, CPU use, and what limited the run. Bounded: the run time includes the
-ramp, and the runner kills everything at its hard limit.
+Starts the reference app the way the gate does (``sut.ensure_app``: one worker, rate limits and
+access log on), measures a peer first (wrk on one profile for 5 s: what the machine gives at this
+moment), then runs the user model of ``baselines/gates.toml`` (or the overrides given) through the
+load gates' own runner and prints the model beside the result: users held, hold seconds, requests/s,
+p50/p95/p99 per endpoint from the client and from the app's histogram, errors, the generator's and
+the app's CPU and memory, and whether the run is a valid measurement. Beside them, what the kernel
+saw during the hold: TCP connections opened per request (a new connection per request means the
+server closes idle ones before the users come back), the app's accept queue at its fullest, and
+listen-queue overflows.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import resource
+import dataclasses
+import json
+import re
+import shutil
+import subprocess
 import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import psutil  # type: ignore[import-untyped]  # a Locust dependency
-
-from castmatch_app import testing
+from pytest_castmatch import sut
+from pytest_castmatch.config import load_gates
+from pytest_castmatch.runners import loadreport
 from pytest_castmatch.runners import locust as load
 
-
-def _raise_fd_limit() -> None:
-    """This process's open-file limit up to its hard limit (child processes inherit it)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+ROOT = Path(__file__).resolve().parent.parent
 
 
-class AppSampler(threading.Thread):
-    """Peak RSS, open descriptors and CPU of the app's processes, twice a second."""
+def tcp_counters() -> dict[str, int]:
+    """The kernel's TCP counters: connections opened (both ends) and listen-queue overflows and drops."""
+    values: dict[str, int] = {}
+    for name in ("/proc/net/snmp", "/proc/net/netstat"):
+        rows = [line.split() for line in Path(name).read_text().splitlines()]
+        for head, data in zip(rows[::2], rows[1::2], strict=False):
+            values.update({f"{head[0].rstrip(':')}{k}": int(v) for k, v in zip(head[1:], data[1:], strict=False)
+                           if v.lstrip("-").isdigit()})
+    return values
 
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.pid = pid
-        self.rss_mb = 0.0
-        self.fds = 0
-        self.cpu_percent: list[float] = []
+
+class Kernel(threading.Thread):
+    """Once a second: TCP counters, and the app's accept queue (``ss``: Recv-Q of its listening socket)."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(daemon=True, name="kernel-sampler")
+        self.port = port
+        self.samples: list[tuple[float, dict[str, int], int]] = []
         self.done = threading.Event()
 
     def run(self) -> None:
-        root = psutil.Process(self.pid)
-        procs: dict[int, psutil.Process] = {}
-        while not self.done.wait(0.5):
-            with contextlib.suppress(psutil.Error):
-                for p in [root, *root.children(recursive=True)]:
-                    procs.setdefault(p.pid, p)
-            rss = fds = 0
-            cpu = 0.0
-            for p in list(procs.values()):
-                try:
-                    rss += p.memory_info().rss
-                    fds += p.num_fds()
-                    cpu += p.cpu_percent(None)
-                except psutil.Error:
-                    procs.pop(p.pid, None)
-            self.rss_mb = max(self.rss_mb, rss / 2**20)
-            self.fds = max(self.fds, fds)
-            self.cpu_percent.append(cpu)
+        while not self.done.wait(1.0):
+            out = subprocess.run(["ss", "-ltnH", f"sport = :{self.port}"], capture_output=True, text=True,
+                                 check=False).stdout.split()
+            queue = int(out[1]) if len(out) > 1 and out[1].isdigit() else -1
+            self.samples.append((time.time(), tcp_counters(), queue))
+
+    def over(self, start: float, end: float) -> dict[str, float]:
+        """Counter deltas and the fullest accept queue between ``start`` and ``end`` (epoch seconds)."""
+        inside = [s for s in self.samples if start <= s[0] <= end]
+        if len(inside) < 2:
+            return {}
+        first, last = inside[0][1], inside[-1][1]
+        return {"new_connections": last["TcpPassiveOpens"] - first["TcpPassiveOpens"],
+                "listen_overflows": last.get("TcpExtListenOverflows", 0) - first.get("TcpExtListenOverflows", 0),
+                "listen_drops": last.get("TcpExtListenDrops", 0) - first.get("TcpExtListenDrops", 0),
+                "accept_queue_max": max(s[2] for s in inside), "seconds": inside[-1][0] - inside[0][0]}
+
+
+def peer(url: str) -> str:
+    """wrk for 5 s on one profile: the machine's capacity at this moment, for reading the run's figures."""
+    if shutil.which("wrk") is None:
+        return "wrk not installed"
+    out = subprocess.run(["wrk", "-t1", "-c50", "-d5s", "--latency", url + "/api/v1/talent/42"],
+                         capture_output=True, text=True, timeout=60, check=False).stdout
+    rps = re.search(r"Requests/sec:\s+(\S+)", out)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    return (f"wrk -t1 -c50 -d5s /api/v1/talent/42: {rps.group(1) if rps else '?'} req/s, "
+            f"p99 {p99.group(1) if p99 else '?'}")
+
+
+def model_from(args: argparse.Namespace) -> load.UserModel:
+    """gates.toml's model with the command line's overrides."""
+    declared = load_gates(ROOT / "baselines" / "gates.toml").load.model
+    if declared is None:
+        raise SystemExit("baselines/gates.toml declares no [load.model]")
+    changes: dict[str, object] = {k: v for k, v in (("users", args.users), ("ramp_s", args.ramp),
+                                                    ("warmup_s", args.warmup), ("hold_s", args.hold),
+                                                    ("sign_ins_per_s", args.sign_ins)) if v is not None}
+    if args.think:
+        low, _, high = args.think.partition(",")
+        changes["think"] = load.ThinkTime.uniform(float(low), float(high or low))
+    return dataclasses.replace(declared, **changes) if changes else declared  # type: ignore[arg-type]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=20_000)
-    parser.add_argument("--spawn-rate", type=float, default=250.0)
-    parser.add_argument("--seconds", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="Locust workers (default: cores)")
-    parser.add_argument("--app-workers", type=int, default=2)
-    parser.add_argument("--think", default="10,20", help="think time MIN,MAX seconds (a casting director reading)")
+    """Run the model once and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--users", type=int)
+    parser.add_argument("--ramp", type=float, help="seconds over which the users arrive")
+    parser.add_argument("--warmup", type=float)
+    parser.add_argument("--hold", type=float)
+    parser.add_argument("--think", help="uniform think time MIN,MAX seconds")
+    parser.add_argument("--sign-ins", type=float, help="password sign-ins per second")
+    parser.add_argument("--workers", type=int, default=None, help="Locust workers (default: one per core)")
+    parser.add_argument("--no-peer", action="store_true", help="skip the wrk peer measurement")
     args = parser.parse_args()
-    low, _, high = args.think.partition(",")
+    gates = load_gates(ROOT / "baselines" / "gates.toml").load
+    model = model_from(args)
     # Kept after the run: the Locust CSVs, master/worker logs and the app log explain what limited it.
     folder = Path(tempfile.mkdtemp(prefix="castmatch-20k-"))
     print(f"artefacts           {folder}", flush=True)
-    _raise_fd_limit()  # before the app starts: it inherits the limit
-    # Rate limits off: every simulated user comes from one loopback address, one bucket.
-    app = testing.launch(folder, workers=args.app_workers, rate_limit="off", access_log=False, timeout=120)
+    app = sut.ensure_app(folder / "app", env={})
     try:
-        sampler = AppSampler(app.pid)
-        sampler.start()
-        plan = load.LoadPlan(host=app.url, users=args.users, spawn_rate=args.spawn_rate, run_time_s=args.seconds,
-                             workers=args.workers, think=(float(low), float(high or low)), sign_in=False,
-                             stop_timeout_s=5, warmup_s=0)
+        if not args.no_peer:
+            print(f"peer                {peer(app.url)}", flush=True)
+        kernel = Kernel(urlsplit(app.url).port or 80)
+        kernel.start()
+        plan = load.LoadPlan(host=app.url, model=model, **({"workers": args.workers} if args.workers else {}),
+                             metrics_path=gates.metrics_path, latency_histogram=gates.latency_histogram,
+                             saturation=gates.saturation, app_pids=load.local_processes(app.url))
         started = time.monotonic()
         result = load.run(plan, folder / "locust")
-        sampler.done.set()
-        report(args, plan, result, sampler, time.monotonic() - started)
+        kernel.done.set()
     finally:
-        app.stop(grace=20)
+        sut.stop_app(folder / "app")
+    server = loadreport.server_latency(result, gates.latency_histogram, skip_route=gates.metrics_path)
+    summary = loadreport.summary(result, gates.saturation, server)
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    for line in loadreport.summary_lines(summary):
+        print(line)
+    hold = result.hold()
+    if hold:
+        seen = kernel.over(result.started + hold[0].t, result.started + hold[-1].t + result.bucket_s)
+        if seen:
+            per_request = seen["new_connections"] / max(1, result.hold_total().requests)
+            print(f"kernel (hold)       {seen['new_connections']:,.0f} TCP connections accepted "
+                  f"({per_request:.2f} per request), accept queue at most {seen['accept_queue_max']:.0f}, "
+                  f"listen overflows {seen['listen_overflows']:.0f}, drops {seen['listen_drops']:.0f}")
+    print("users per 10 s      " + ", ".join(f"{t:.0f}s:{u:,.0f}" for t, u in result.series("users").points[::10]))
+    print(f"wall time           {time.monotonic() - started:.0f} s (load run {result.duration_s:.0f} s)")
     return 0
-
-
-def report(args: argparse.Namespace, plan: load.LoadPlan, result: load.LoadResult, app: AppSampler,
-           wall: float) -> None:
-    """Print the figures and a plain statement of what limited the run."""
-    whole = result.whole_run()
-    hold = result.hold_total()
-    rps = [v for _, v in result.series("rps").points]
-    users = result.series("users").points
-    print(f"target users        {plan.users:,} at {plan.spawn_rate:g}/s, {plan.run_time_s} s, "
-          f"{result.workers_connected} Locust workers, app workers {args.app_workers}")
-    print(f"users peak / held   {result.users_peak:,} / {result.users_held:,}"
-          f" (target reached at {result.reached_at_s} s)" if result.reached_at_s is not None else
-          f"users peak / held   {result.users_peak:,} / {result.users_held:,} (target never reached)")
-    print(f"requests            {whole.requests:,}, failed {whole.failures:,} "
-          f"({100.0 * whole.failures / max(1, whole.requests):.3f} %)")
-    print(f"requests/s          mean {whole.requests / max(1.0, result.duration_s):,.0f}, "
-          f"peak window {max(rps, default=0):,.0f}")
-    print(f"latency whole run   p50 {whole.p(0.5):,.0f} ms, p95 {whole.p(0.95):,.0f} ms, p99 {whole.p(0.99):,.0f} ms")
-    if hold.requests:
-        print(f"latency at target   p99 {hold.p(0.99):,.0f} ms over {hold.requests:,} requests")
-    print(f"generator RSS peak  {result.generator_rss_mb:,.0f} MiB "
-          f"({1024 * result.generator_rss_mb / max(1, result.users_peak):,.1f} KiB per user)")
-    print(f"app RSS peak        {app.rss_mb:,.0f} MiB, open fds peak {app.fds:,}, "
-          f"CPU mean {sum(app.cpu_percent) / max(1, len(app.cpu_percent)):.0f} % (of {os.cpu_count()} cores)")
-    print(f"fd limit (soft/hard) {resource.getrlimit(resource.RLIMIT_NOFILE)} — raised to hard for every process")
-    print(f"wall time           {wall:.0f} s")
-    print("users per 10 s      " + ", ".join(f"{t:.0f}s:{u:,.0f}" for t, u in users[::10]))
-    print("requests/s per 10 s " + ", ".join(f"{t:.0f}s:{v:,.0f}" for t, v in result.series("rps").points[::10]))
-    print("errors:")
-    for e in sorted(result.errors, key=lambda e: -int(e["occurrences"]))[:6]:
-        print(f"  {e['occurrences']:>7,} x {e['method']} {e['name']}: {str(e['error'])[:120]}")
 
 
 if __name__ == "__main__":
