@@ -75,6 +75,9 @@ def test_master_and_two_workers_run_the_declared_model(recording_service: tuple[
     # The generator reported on itself through the hold, and the runner sampled the "app" (this process).
     assert set(result.generator_cpu()) == {"master", "worker-0", "worker-1"}
     assert set(result.heartbeat_ages()) == {"worker-0", "worker-1"}
+    lag = result.loop_lag_ms()
+    assert set(lag) == {"worker-0", "worker-1"}
+    assert all(len(values) >= 3 and min(values) >= 0 for values in lag.values())
     assert result.generator_rss_mb() > 0
     assert result.app_usage() is not None
     assert (tmp_path / "stats_stats.csv").exists()

@@ -14,7 +14,9 @@ windows (count, failures, a rounded latency histogram of the successful ones: a 
 nothing of how fast the service answers) and ships them to the master with its regular report. The
 master merges them and samples, once per window, the user count, every generator process's CPU
 and memory (as each process reports it with its heartbeat) and how long ago each worker's last
-heartbeat arrived; at exit it writes everything as JSON to ``--castmatch-out``. The same files work
+heartbeat arrived. Each worker also measures how late its event loop wakes a greenlet that
+sleeps 50 ms: a late loop delays every response the worker reads, so its latencies then measure
+the generator. At exit the master writes everything as JSON to ``--castmatch-out``. The same files work
 for one machine or many.
 """
 
@@ -61,6 +63,9 @@ _windows: dict[int, dict[str, list[Any]]] = {}
 _users: dict[int, int] = {}
 # window index -> {"cpu": {process: percent}, "rss_mb": {process: MiB}, "heartbeat_age": {worker: s}}
 _generator: dict[int, dict[str, dict[str, float]]] = {}
+# window index -> process -> the longest its event loop was late, in ms (a worker's own, then the master's merge)
+_lag: dict[int, dict[str, float]] = defaultdict(dict)
+LAG_TICK_S = 0.05
 _heartbeats: dict[str, float] = {}
 _meta: dict[str, Any] = {"think": ThinkTime.uniform(0.5, 1.5), "sign_ins": 0.0, "next_sign_in": float("inf")}
 _clients = itertools.count()
@@ -121,6 +126,7 @@ def _start(environment: Environment, **_: Any) -> None:
     _meta["think"] = ThinkTime.parse(str(getattr(opts, "castmatch_think", "uniform:0.5:1.5")))
     CastmatchUser.tasks = [ACTIONS[name] for name, weight in parse_mix(str(getattr(opts, "castmatch_mix", "")))
                            for _ in range(weight)]
+    _meta["runner"] = environment.runner
     if isinstance(environment.runner, MasterRunner):
         _meta["started"] = time.time()
         _meta["stopping"] = False
@@ -131,6 +137,19 @@ def _start(environment: Environment, **_: Any) -> None:
     workers = int(getattr(opts, "expect_workers", 1) or 1) if isinstance(environment.runner, WorkerRunner) else 1
     _meta["sign_ins"] = float(getattr(opts, "castmatch_sign_ins", 0.0) or 0.0) / max(1, workers)
     _meta["next_sign_in"] = time.time() + _gap()
+    gevent.spawn(_watch_loop)
+
+
+def _watch_loop() -> None:
+    """On a worker: per window, the longest delay beyond ``LAG_TICK_S`` with which the loop woke us."""
+    step = _meta["bucket"]
+    while not _meta.get("stopping"):
+        before = time.perf_counter()
+        gevent.sleep(LAG_TICK_S)
+        # The loop's clock is cached per iteration, so a timer may fire a hair early: never below zero.
+        late = max(0.0, (time.perf_counter() - before - LAG_TICK_S) * 1000)
+        window = _lag[int(time.time() // step)]
+        window["self"] = max(window.get("self", 0.0), round(late, 1))
 
 
 def _gap() -> float:
@@ -173,10 +192,17 @@ def _ship(data: dict[str, Any], **_: Any) -> None:
     data["castmatch_windows"] = {str(index): {name: [w[0], w[1], {str(ms): n for ms, n in w[2].items()}]
                                               for name, w in names.items()}
                                  for index, names in _windows.items()}
+    data["castmatch_lag"] = {str(index): lag["self"] for index, lag in _lag.items() if "self" in lag}
     _windows.clear()
+    _lag.clear()
 
 
 def _merge(client_id: str, data: dict[str, Any]) -> None:
+    runner = _meta.get("runner")
+    if isinstance(runner, MasterRunner):
+        name = f"worker-{runner.get_worker_index(client_id)}"  # type: ignore[no-untyped-call]
+        for key, late in data.get("castmatch_lag", {}).items():
+            _lag[int(key)][name] = float(late)
     for key, names in data.get("castmatch_windows", {}).items():
         for name, (count, failures, hist) in names.items():
             window = _windows.setdefault(int(key), {}).get(name)
@@ -195,7 +221,8 @@ def _write(environment: Environment, **_: Any) -> None:
     step = _meta.get("bucket", 1.0)
     started = _meta.get("started", time.time())
     windows = [{"t": round(index * step - started, 3), "users": _users.get(index),
-                "generator": _generator.get(index),
+                "generator": {**_generator.get(index, {}), "loop_lag_ms": _lag[index]} if index in _lag
+                else _generator.get(index),
                 "endpoints": {name: {"requests": w[0], "failures": w[1],
                                      "histogram": {str(k): v for k, v in w[2].items()}}
                               for name, w in _windows.get(index, {}).items()}}

@@ -90,6 +90,8 @@ def summary(result: LoadResult, rule: Saturation, server: ServerLatency) -> dict
         "generator": {"cpu_mean_percent": {p: round(mean(v), 1) for p, v in sorted(cpu.items())},
                       "cpu_peak_percent": {p: max(v) for p, v in sorted(cpu.items())},
                       "rss_mb": round(result.generator_rss_mb()), "heartbeat_age_max_s": result.heartbeat_ages(),
+                      "loop_lag_ms": {w: {"median": sorted(v)[len(v) // 2], "max": max(v)}
+                                      for w, v in sorted(result.loop_lag_ms().items())},
                       "workers": result.workers_connected},
         "app": None if app is None else {"cpu_mean_percent": round(app[0], 1), "cpu_peak_percent": round(app[1], 1),
                                          "rss_mb": round(app[2])},
@@ -118,7 +120,10 @@ def summary_lines(data: Mapping[str, Any]) -> list[str]:
     lines.append("generator: " + ", ".join(f"{p} CPU mean {m:g} % peak {gen['cpu_peak_percent'][p]:g} %"
                                            for p, m in gen["cpu_mean_percent"].items())
                  + f"; RSS {gen['rss_mb']:,} MiB; longest heartbeat wait "
-                 + (", ".join(f"{w} {a:g} s" for w, a in gen["heartbeat_age_max_s"].items()) or "none"))
+                 + (", ".join(f"{w} {a:g} s" for w, a in gen["heartbeat_age_max_s"].items()) or "none")
+                 + "; event loop late per second, median/max: "
+                 + (", ".join(f"{w} {v['median']:g}/{v['max']:g} ms" for w, v in gen["loop_lag_ms"].items())
+                    or "not measured"))
     lines.append("app: " + (f"CPU mean {app['cpu_mean_percent']:g} % peak {app['cpu_peak_percent']:g} % of a core, "
                             f"RSS {app['rss_mb']:,} MiB" if app else "not sampled (not a process on this machine)"))
     lines += [f"  error: {e['occurrences']:,} x {e['method']} {e['name']}: {str(e['error'])[:160]}"

@@ -215,6 +215,18 @@ class LoadResult:
                 out[worker] = max(out.get(worker, 0.0), age)
         return out
 
+    def loop_lag_ms(self) -> dict[str, list[float]]:
+        """Per worker, the longest its event loop was late in each second of the hold (ms).
+
+        A response that arrives while the loop is late is read late: its latency then includes time
+        the generator spent elsewhere (other users' work, the ramp, a busy machine).
+        """
+        out: dict[str, list[float]] = {}
+        for window in self.hold():
+            for worker, late in window.generator.get("loop_lag_ms", {}).items():
+                out.setdefault(worker, []).append(late)
+        return out
+
     def generator_rss_mb(self) -> float:
         """The generator's peak resident memory, all its processes together (MiB)."""
         return max((sum(w.generator.get("rss_mb", {}).values()) for w in self.windows), default=0.0)
