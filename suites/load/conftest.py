@@ -14,6 +14,7 @@ CASTMATCH_LOAD_WARMUP      ``warmup_seconds``
 CASTMATCH_LOAD_HOLD        ``hold_seconds``
 CASTMATCH_LOAD_THINK       ``think``: MIN,MAX seconds, uniform
 CASTMATCH_LOAD_SIGN_INS    ``sign_ins_per_second``
+CASTMATCH_LOAD_CONNECTIONS ``connections``
 CASTMATCH_LOAD_WORKERS     Locust worker processes (default: one per core)
 =========================  =====================================================================
 
@@ -46,6 +47,7 @@ OVERRIDES = {
     "CASTMATCH_LOAD_WARMUP": ("warmup_s", float),
     "CASTMATCH_LOAD_HOLD": ("hold_s", float),
     "CASTMATCH_LOAD_SIGN_INS": ("sign_ins_per_s", float),
+    "CASTMATCH_LOAD_CONNECTIONS": ("connections", int),
 }
 
 

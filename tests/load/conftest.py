@@ -15,14 +15,14 @@ from tests.loopback import serving
 class Handler(http.server.BaseHTTPRequestHandler):
     """``/slow*`` waits 50 ms, ``/broken*`` and ``*/similar`` answer 500, anything else 200.
 
-    Every request is noted in ``seen`` as (method, path, X-Forwarded-For).
+    Every request is noted in ``seen`` as (method, path, X-Forwarded-For, the client's port).
     """
 
     protocol_version = "HTTP/1.1"
-    seen: ClassVar[list[tuple[str, str, str]]] = []
+    seen: ClassVar[list[tuple[str, str, str, int]]] = []
 
     def _answer(self) -> None:
-        self.seen.append((self.command, self.path, self.headers.get("X-Forwarded-For", "")))
+        self.seen.append((self.command, self.path, self.headers.get("X-Forwarded-For", ""), self.client_address[1]))
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
@@ -52,8 +52,8 @@ def local_service() -> Iterator[str]:
 
 
 @pytest.fixture
-def recording_service() -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
-    """The service on a free port, and the list of the requests it answered: (method, path, X-Forwarded-For)."""
-    seen: list[tuple[str, str, str]] = []
+def recording_service() -> Iterator[tuple[str, list[tuple[str, str, str, int]]]]:
+    """The service on a free port, and the requests it answered: (method, path, X-Forwarded-For, client port)."""
+    seen: list[tuple[str, str, str, int]] = []
     with serving(type("Recording", (Handler,), {"seen": seen})) as url:
         yield url, seen

@@ -41,11 +41,11 @@ def test_percentile_of_a_histogram() -> None:
     assert load.percentile({}, 0.99) == 0.0
 
 
-def test_master_and_two_workers_run_the_declared_model(recording_service: tuple[str, list[tuple[str, str, str]]],
-                                                      tmp_path: Path) -> None:
+def test_master_and_two_workers_run_the_declared_model(
+        recording_service: tuple[str, list[tuple[str, str, str, int]]], tmp_path: Path) -> None:
     url, seen = recording_service
     model = load.UserModel(users=8, ramp_s=1, warmup_s=1, hold_s=5, think=load.ThinkTime.uniform(0.1, 0.3),
-                           sign_ins_per_s=2, mix=(("profile", 2), ("recommendations", 1)))
+                           sign_ins_per_s=2, mix=(("profile", 2), ("recommendations", 1)), connections=2)
     result = load.run(load.LoadPlan(host=url, model=model, workers=2, app_pids=(os.getpid(),)), tmp_path)
     assert result.workers_connected == 2
     assert result.users_peak == result.users_held == 8
@@ -55,9 +55,11 @@ def test_master_and_two_workers_run_the_declared_model(recording_service: tuple[
     # Only the declared actions ran, and the sign-ins arrived on top of them.
     assert set(hold) <= {"/api/v1/talent/{id}", "/api/v1/talent/{id}/similar", "/api/v1/oauth/token"}
     assert {"/api/v1/talent/{id}", "/api/v1/talent/{id}/similar"} <= set(hold)
-    assert sum(1 for method, path, _ in seen if method == "POST" and path == "/api/v1/oauth/token") >= 1
-    # Every user is a client of its own, as behind the deployment's proxy.
-    assert len({xff for _, _, xff in seen if xff}) == 8
+    assert sum(1 for method, path, _, _ in seen if method == "POST" and path == "/api/v1/oauth/token") >= 1
+    # Every user is a client of its own, as behind the deployment's proxy, and the proxy's two
+    # connections (one per worker) carried them all.
+    assert len({xff for _, _, xff, _ in seen if xff}) == 8
+    assert len({port for _, _, xff, port in seen if xff}) == 2
     # The service answers 500 for every ".../similar": exactly those requests failed, and left no latency.
     whole = result.whole_run()
     similar = sum(w.endpoints.get("/api/v1/talent/{id}/similar", load.Tally()).requests for w in result.windows)

@@ -66,6 +66,7 @@ hold_seconds = 20
 think = { distribution = "exponential", mean = 3, max = 30 }
 sign_ins_per_second = 0.5
 mix = { search = 2, booking = 1 }
+connections = 8
 """
 
 
@@ -76,7 +77,7 @@ def test_the_model_is_read_with_every_field(tmp_path: Path) -> None:
     config = load_gates(path).load
     assert config.model == load.UserModel(users=500, ramp_s=5, warmup_s=2, hold_s=20,
                                           think=load.ThinkTime("exponential", 3, 30), sign_ins_per_s=0.5,
-                                          mix=(("search", 2), ("booking", 1)))
+                                          mix=(("search", 2), ("booking", 1)), connections=8)
     assert config.model.source == f"{path}:9 [load.model]"
     assert config.saturation == load.Saturation(cpu_percent=80, share=0.05, heartbeat_s=3)
     assert (config.metrics_path, config.latency_histogram) == ("/metrics", "h")
@@ -88,6 +89,7 @@ def test_the_model_is_read_with_every_field(tmp_path: Path) -> None:
     (("hold_seconds = 20\n", ""), r":5: \[load.model\] hold_seconds: missing — add hold_seconds"),
     (("mean = 3, max = 30", "mean = 3, max = 1"), r"\[load.model.think\] max: 1 s is below mean = 3 s"),
     (("users = 500", "users = 0"), r"\[load.model\] users: expected at least 1 user"),
+    (("connections = 8", "connections = -1"), r"\[load.model\] connections: expected a whole number of at least 0"),
     (('"exponential"', '"normal"'), r"\[load.model.think\] distribution: unknown distribution 'normal'"),
 ])
 def test_model_errors_name_the_file_line_and_fix(tmp_path: Path, change: tuple[str, str], message: str) -> None:

@@ -4,10 +4,13 @@ Loaded by ``locust -f`` in every process of a run (master and workers); never im
 because Locust's gevent monkey-patching hangs Playwright and pytest-xdist in the same process.
 
 Users follow the declared user model (``pytest_castmatch.runners.usermodel``): the action mix
-(search, talent profiles, recommendations, audition bookings), the think-time distribution and
-the sign-ins per second arrive as options from the master. Each user is a client of its own: it
-keeps its own cookie jar and names its own address in ``X-Forwarded-For``, as a user behind the
-deployment's proxy does, so per-client rate limits see 20,000 clients and not one loopback address.
+(search, talent profiles, recommendations, audition bookings), the think-time distribution, the
+sign-ins per second and the connections arrive as options from the master. With a connection
+count, the users of a process share one pool of keep-alive connections (their share of the
+count), as a proxy in front of the deployment does; without, each user has a connection of its own.
+Either way each user is a client of its own: it keeps its own cookie jar and names its own address
+in ``X-Forwarded-For``, as a user behind the deployment's proxy does, so per-client rate limits see
+20,000 clients and not one loopback address.
 
 Statistics per time window: each worker sorts its requests into ``--castmatch-bucket``-second
 windows (count, failures, a rounded latency histogram of the successful ones: a fast error says
@@ -25,6 +28,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 import os
 import random
 import time
@@ -34,6 +38,7 @@ from typing import Any
 
 import gevent  # type: ignore[import-untyped]
 import locust.runners
+from geventhttpclient.client import HTTPClientPool
 from locust import FastHttpUser, events, task
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
@@ -90,6 +95,9 @@ def _options(parser: Any) -> None:
                         help="action weights, e.g. search=6,profile=3,recommendations=2,booking=1")
     parser.add_argument("--castmatch-sign-ins", type=float, default=0.0,
                         help="password sign-ins per second across the whole run (all workers together)")
+    parser.add_argument("--castmatch-connections", type=int, default=0,
+                        help="0: a connection per user; N: the users share N keep-alive connections across all "
+                             "workers, as behind the deployment's proxy")
     parser.add_argument("--castmatch-allowed-hosts", default="", help="comma-separated hosts besides loopback")
     parser.add_argument("--castmatch-paths", default="/", help="comma-separated pages PagesUser reads")
     parser.add_argument("--castmatch-accounts-env", default="",
@@ -137,6 +145,12 @@ def _start(environment: Environment, **_: Any) -> None:
     workers = int(getattr(opts, "expect_workers", 1) or 1) if isinstance(environment.runner, WorkerRunner) else 1
     _meta["sign_ins"] = float(getattr(opts, "castmatch_sign_ins", 0.0) or 0.0) / max(1, workers)
     _meta["next_sign_in"] = time.time() + _gap()
+    connections = int(getattr(opts, "castmatch_connections", 0) or 0)
+    if connections:
+        # Set before the first user of this process is made: FastHttpUser reads it in __init__.
+        CastmatchUser.client_pool = HTTPClientPool(
+            concurrency=math.ceil(connections / max(1, workers)), connection_timeout=CastmatchUser.connection_timeout,
+            network_timeout=CastmatchUser.network_timeout)
     gevent.spawn(_watch_loop)
 
 
@@ -270,7 +284,7 @@ class CastmatchUser(FastHttpUser):
     a think time drawn from the declared distribution.
     """
 
-    # One connection per user, as one browser tab keeps one to an API host.
+    # One connection per user, as one browser tab keeps one to an API host (unless the model shares a pool).
     concurrency = 1
 
     def __init__(self, environment: Environment) -> None:

@@ -108,7 +108,9 @@ def summary_lines(data: Mapping[str, Any]) -> list[str]:
         f"model: {model['users']:,} users over a {model['ramp_seconds']:g} s ramp, {model['warmup_seconds']:g} s "
         f"warm-up, {model['hold_seconds']:g} s hold; think {think['distribution']} {think['low']:g}/"
         f"{think['high']:g} s (mean {think['mean']:g} s); {model['sign_ins_per_second']:g} sign-ins/s; mix "
-        + ", ".join(f"{k} {v}" for k, v in model["mix"].items()) + f"; offers {model['offered_rps']:,.0f} req/s",
+        + ", ".join(f"{k} {v}" for k, v in model["mix"].items())
+        + (f"; {model['connections']:,} shared connections" if model.get("connections") else "; a connection per user")
+        + f"; offers {model['offered_rps']:,.0f} req/s",
         f"held: {data['users_held']:,} users for {data['hold_seconds']:g} s; {data['requests']:,} requests, "
         f"{data['failures']:,} failed, {data['rps']:,.0f} req/s",
         f"client p50/p95/p99: {client['p50']:g}/{client['p95']:g}/{client['p99']:g} ms; server p50/p95/p99: "

@@ -116,6 +116,11 @@ class UserModel:
     hold begins, and it lasts ``hold_s``: the figures the gates judge are taken over the hold.
     ``sign_ins_per_s`` users sign in with a password per second, spread over the whole run as in
     production, on top of the actions (a password hash per user all in the ramp measures the hash).
+
+    ``connections``: 0, every user has a connection of its own to the deployment, as a browser
+    talking to the app directly; N, the users' requests reach it over N keep-alive connections (all
+    generator processes together), as through the deployment's proxy, which ends the users' own
+    connections and keeps a pool of its own to the app.
     """
 
     users: int
@@ -125,13 +130,16 @@ class UserModel:
     warmup_s: float = 0.0
     sign_ins_per_s: float = 0.0
     mix: tuple[tuple[str, int], ...] = DEFAULT_MIX
+    connections: int = 0
     #: Where the model was declared (``gates.toml:212 [load.model]``) and what overrode it.
     source: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         check_mix(self.mix)
-        if self.users < 1 or self.ramp_s <= 0 or self.hold_s <= 0 or self.warmup_s < 0 or self.sign_ins_per_s < 0:
-            raise ValueError(f"a user model needs users >= 1, ramp and hold > 0, warm-up and sign-ins >= 0: {self}")
+        if (self.users < 1 or self.ramp_s <= 0 or self.hold_s <= 0 or self.warmup_s < 0 or self.sign_ins_per_s < 0
+                or self.connections < 0):
+            raise ValueError("a user model needs users >= 1, ramp and hold > 0, warm-up, sign-ins and connections "
+                             f">= 0: {self}")
 
     @property
     def spawn_rate(self) -> float:
@@ -161,7 +169,16 @@ class UserModel:
         mix = ", ".join(f"{name} {weight}" for name, weight in self.mix)
         return (f"{self.users:,} users arriving over {self.ramp_s:g} s ({self.spawn_rate:g}/s), "
                 f"{self.warmup_s:g} s warm-up, held {self.hold_s:g} s; think {self.think.describe()}; "
-                f"{self.sign_ins_per_s:g} sign-ins/s; mix {mix}; offered {self.offered_rps:,.0f} requests/s")
+                f"{self.sign_ins_per_s:g} sign-ins/s; mix {mix}; {self.connections_text}; "
+                f"offered {self.offered_rps:,.0f} requests/s")
+
+    @property
+    def connections_text(self) -> str:
+        """How the users reach the deployment, in words."""
+        if self.connections:
+            return f"over {self.connections:,} shared keep-alive connections (as through a proxy)"
+        return "a connection per user"
+
 
     def as_json(self) -> dict[str, Any]:
         """The model for the report's evidence (JSON-safe)."""
@@ -170,6 +187,7 @@ class UserModel:
                 "think": {"distribution": self.think.distribution, "low": self.think.low, "high": self.think.high,
                           "mean": self.think.mean},
                 "sign_ins_per_second": self.sign_ins_per_s, "mix": dict(self.mix),
+                "connections": self.connections,
                 "offered_rps": round(self.offered_rps, 1), "source": self.source}
 
     def locust_args(self) -> list[str]:
@@ -177,7 +195,7 @@ class UserModel:
         return ["-u", str(self.users), "-r", f"{self.spawn_rate:g}", "--run-time", f"{self.run_time_s}s",
                 "--castmatch-think", self.think.encode(),
                 "--castmatch-mix", ",".join(f"{name}={weight}" for name, weight in self.mix),
-                "--castmatch-sign-ins", f"{self.sign_ins_per_s:g}"]
+                "--castmatch-sign-ins", f"{self.sign_ins_per_s:g}", "--castmatch-connections", str(self.connections)]
 
 
 @dataclass(frozen=True)
@@ -253,7 +271,7 @@ def load_table(table: TomlTable) -> LoadConfig:
 def user_model(table: TomlTable) -> UserModel:
     """``[load.model]``: users, ramp, warm-up, hold, think-time distribution, sign-ins per second, action mix."""
     table.check_keys(["users", "ramp_seconds", "warmup_seconds", "hold_seconds", "think", "sign_ins_per_second",
-                      "mix"])
+                      "mix", "connections"])
     users = table.integer("users", 0)
     if users < 1:
         raise table.error("users", f"expected at least 1 user, got {users}", "write users = 20000")
@@ -286,8 +304,18 @@ def user_model(table: TomlTable) -> UserModel:
         think=ThinkTime(kind, low, high),
         sign_ins_per_s=_positive(table, "sign_ins_per_second", 0.0, zero=True),
         mix=tuple(mix) or DEFAULT_MIX,
+        connections=_connections(table),
         source=f"{table.path}:{table.line} [load.model]",
     )
+
+
+def _connections(table: TomlTable) -> int:
+    """``connections``: 0 (a connection per user, the default) or the size of the proxy's shared pool."""
+    value = table.data.get("connections", 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise table.error("connections", f"expected a whole number of at least 0, got {value!r}",
+                          "write connections = 0 (a connection per user) or the proxy's pool size, e.g. 64")
+    return value
 
 
 def _positive(table: TomlTable, key: str, default: float | None, *, zero: bool = False) -> float:
