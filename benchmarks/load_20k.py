@@ -5,20 +5,20 @@
 
 Starts the reference app the way the gate does (``sut.ensure_app``: one worker, rate limits and
 access log on), measures a peer first (wrk on one profile for 5 s: what the machine gives at this
-moment), then runs the user model of ``baselines/gates.toml`` (or the overrides given) through the
-load gates' own runner and prints the model beside the result: users held, hold seconds, requests/s,
-p50/p95/p99 per endpoint from the client and from the app's histogram, errors, the generator's and
-the app's CPU and memory, and whether the run is a valid measurement. Beside them, what the kernel
-saw during the hold: TCP connections opened per request (a new connection per request means the
-server closes idle ones before the users come back), the app's accept queue at its fullest, and
-listen-queue overflows.
+moment), then runs the user model of the reference app's deployment profile (with the overrides
+given, as the ``load_*`` settings) through the load gates' own plan and runner and prints the model
+beside the result: users held, hold seconds, requests/s, p50/p95/p99 per endpoint from the client
+and from the app's histogram, errors, the generator's and the app's CPU and memory, and whether the
+run is a valid measurement. Beside them, what the kernel saw during the hold: TCP connections opened
+per request (a new connection per request means the server closes idle ones before the users come
+back), the app's accept queue at its fullest, and listen-queue overflows.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pytest_castmatch import sut
+from pytest_castmatch import profiles, settings, sut
 from pytest_castmatch.config import load_gates
-from pytest_castmatch.runners import loadreport
+from pytest_castmatch.runners import loadplan, loadreport
 from pytest_castmatch.runners import locust as load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,20 +87,6 @@ def peer(url: str) -> str:
             f"p99 {p99.group(1) if p99 else '?'}")
 
 
-def model_from(args: argparse.Namespace) -> load.UserModel:
-    """gates.toml's model with the command line's overrides."""
-    declared = load_gates(ROOT / "baselines" / "gates.toml").load.model
-    if declared is None:
-        raise SystemExit("baselines/gates.toml declares no [load.model]")
-    changes: dict[str, object] = {k: v for k, v in (("users", args.users), ("ramp_s", args.ramp),
-                                                    ("warmup_s", args.warmup), ("hold_s", args.hold),
-                                                    ("sign_ins_per_s", args.sign_ins)) if v is not None}
-    if args.think:
-        low, _, high = args.think.partition(",")
-        changes["think"] = load.ThinkTime.uniform(float(low), float(high or low))
-    return dataclasses.replace(declared, **changes) if changes else declared  # type: ignore[arg-type]
-
-
 def main() -> int:
     """Run the model once and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
@@ -113,8 +99,14 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=None, help="Locust workers (default: one per core)")
     parser.add_argument("--no-peer", action="store_true", help="skip the wrk peer measurement")
     args = parser.parse_args()
-    gates = load_gates(ROOT / "baselines" / "gates.toml").load
-    model = model_from(args)
+    # The command line's overrides are the load_* settings, as --gate-set gives them to a gate run;
+    # CASTMATCH_LOAD_* variables apply too.
+    given = {"load_users": args.users, "load_ramp": args.ramp, "load_warmup": args.warmup, "load_hold": args.hold,
+             "load_think": args.think, "load_sign_ins": args.sign_ins, "load_workers": args.workers}
+    resolved = settings.resolve([settings.option_layer({k: v for k, v in given.items() if v is not None}, [], ROOT),
+                                 settings.env_layer(os.environ, ROOT)], ROOT)
+    deployment = profiles.reference()
+    saturation = load_gates(ROOT / "baselines" / "gates.toml").load_saturation
     # Kept after the run: the Locust CSVs, master/worker logs and the app log explain what limited it.
     folder = Path(tempfile.mkdtemp(prefix="castmatch-20k-"))
     print(f"artefacts           {folder}", flush=True)
@@ -124,16 +116,14 @@ def main() -> int:
             print(f"peer                {peer(app.url)}", flush=True)
         kernel = Kernel(urlsplit(app.url).port or 80)
         kernel.start()
-        plan = load.LoadPlan(host=app.url, model=model, **({"workers": args.workers} if args.workers else {}),
-                             metrics_path=gates.metrics_path, latency_histogram=gates.latency_histogram,
-                             saturation=gates.saturation, app_pids=load.local_processes(app.url))
+        plan = loadplan.plan(app.url, deployment, resolved, saturation=saturation)
         started = time.monotonic()
-        result = load.run(plan, folder / "locust")
+        result = load.run(plan, folder / "locust", env=loadplan.child_env(plan, sut.deployment_env(deployment)))
         kernel.done.set()
     finally:
         sut.stop_app(folder / "app")
-    server = loadreport.server_latency(result, gates.latency_histogram, skip_route=gates.metrics_path)
-    summary = loadreport.summary(result, gates.saturation, server)
+    server = loadreport.server_latency(result, plan.latency_histogram, skip_route=plan.metrics_path)
+    summary = loadreport.summary(result, plan.saturation, server)
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     for line in loadreport.summary_lines(summary):
         print(line)

@@ -74,7 +74,7 @@ def _toml_layer(gate_config: GateConfig) -> settings.Layer | None:
     table = Table(path, path.read_text(encoding="utf-8"), gate_config.raw, ()).sub("settings")
     if not table.data:
         return None
-    table.check_keys(settings.TOML_NAMES)
+    table.check_keys([*settings.TOML_NAMES, *settings.RETIRED])
     return settings.toml_layer(table.data, path.parent, lambda name: f"{table.where(name)}: [settings] {name}")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_castmatch.model import Priority, non_negative_unit
-from pytest_castmatch.runners.usermodel import LoadConfig, load_table
+from pytest_castmatch.runners.usermodel import Saturation, saturation
 
 #: Ids are matched whole (``fullmatch``): a trailing newline or space is not part of a valid id.
 OWNER_ID = re.compile(r"[a-z][a-z0-9-]*")
@@ -88,7 +88,8 @@ class GateConfig:
     metrics: Mapping[str, MetricSpec]
     manual: Mapping[str, ManualItem] = field(default_factory=dict)
     required_signers: tuple[str, ...] = ()
-    load: LoadConfig = field(default_factory=LoadConfig)
+    #: ``[load.saturation]``: when a load run measured its generator rather than the deployment.
+    load_saturation: Saturation = field(default_factory=Saturation)
     waiver_approvers: tuple[str, ...] = ()
     waiver_max_days: int = WAIVER_MAX_DAYS
     raw: Mapping[str, Any] = field(default_factory=dict)
@@ -260,9 +261,10 @@ def load_gates(path: Path) -> GateConfig:
     if "inventory" in data:
         raise root.error("inventory", "belongs to the deployment profile now", "write it as [deployment.pages] "
                          "list (README: Deployment profile), in the profile or in a [deployment] table here")
-    if "allowed_hosts" in data.get("load", {}):
-        raise root.sub("load").error("allowed_hosts", "belongs to the deployment profile now", "write it as "
-                                     "[deployment.load] allowed_hosts (README: Deployment profile)")
+    for key in ("allowed_hosts", "model"):
+        if key in data.get("load", {}):
+            raise root.sub("load").error(key, "belongs to the deployment profile now", f"write it as "
+                                         f"[deployment.load] {key} (README: Deployment profile, Load)")
     # [settings] and [deployment] are read by pytest_castmatch.settings and pytest_castmatch.profiles.
     root.check_keys(["schema", "launch", "owners", "metrics", "manual", "signoff", "waivers", "settings",
                      "deployment", "load"])
@@ -326,7 +328,8 @@ def load_gates(path: Path) -> GateConfig:
 
     signoff = root.sub("signoff")
     signoff.check_keys(["required"])
-    load = load_table(root.sub("load"))
+    load = root.sub("load")
+    load.check_keys(["saturation"])
     waivers = root.sub("waivers")
     waivers.check_keys(["approvers", "max_days"])
     approvers = waivers.strings("approvers")
@@ -347,7 +350,7 @@ def load_gates(path: Path) -> GateConfig:
         metrics=metrics,
         manual=manual,
         required_signers=signoff.strings("required"),
-        load=load,
+        load_saturation=saturation(load.sub("saturation")),
         waiver_approvers=approvers,
         waiver_max_days=max_days,
         raw=data,

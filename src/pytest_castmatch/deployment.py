@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from pytest_castmatch.config import ConfigError
+from pytest_castmatch.runners.usermodel import UserModel
 
 #: The product flows of CastMatch that its own journeys, API and model gates exercise.
 FEATURES = ("talent-search", "talent-onboarding", "auditions", "recommendations", "calendar-webhook", "api-v0")
@@ -165,10 +166,14 @@ class Metrics:
 
 @dataclass(frozen=True)
 class Load:
-    """Who may be loaded, and the traffic model: ``PagesUser`` (the page list) or a named user class."""
+    """Who may be loaded, and the traffic: ``PagesUser`` (the page list) or a named user class, the user
+    model it runs (``[deployment.load.model]``), and the deployment's request-latency histogram (a
+    Prometheus family on ``[deployment.metrics] path``) for the server's own view of the run."""
 
     allowed_hosts: tuple[str, ...]
     user: str
+    model: UserModel | None = None
+    latency_histogram: str = ""
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from pytest_castmatch.deployment import (
     SignIn,
     Themes,
 )
+from pytest_castmatch.runners import usermodel
 
 REFERENCE = Path(__file__).with_name("reference") / "deployment.toml"
 THEME_MODES = ("light", "prefers-color-scheme", "toggle")
@@ -292,11 +293,16 @@ def _metrics(t: Table, _: _Reader) -> Metrics:
 
 
 def _load(t: Table, _: _Reader) -> Load:
-    t.check_keys(["allowed_hosts", "user"])
+    t.check_keys(["allowed_hosts", "user", "model", "latency_histogram"])
     user = t.string("user", "PagesUser")
     if user not in LOAD_USERS:
         raise _error(t, "user", f"unknown traffic model {user!r}", f"use one of {', '.join(LOAD_USERS)}")
-    return Load(tuple(h.lower() for h in t.strings("allowed_hosts")), user)
+    model = usermodel.user_model(t.sub("model")) if isinstance(t.data.get("model"), dict) else None
+    if "model" in t.data and model is None:
+        raise _error(t, "model", "expected a table", "write [deployment.load.model] with users, ramp_seconds, "
+                     "hold_seconds and think (README: Load)")
+    return Load(tuple(h.lower() for h in t.strings("allowed_hosts")), user, model,
+                _optional(t, "latency_histogram", Table.string) or "")
 
 
 def _command(t: Table, key: str, example: str) -> tuple[str, ...]:

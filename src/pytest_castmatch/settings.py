@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,20 @@ def _positive(text: str) -> float:
     value = float(text)
     if not value > 0 or value == float("inf"):
         raise ValueError("must be a positive number")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < float("inf"):
+        raise ValueError("must be zero or a positive number")
+    return value
+
+
+def _whole(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be a whole number of at least 0")
     return value
 
 
@@ -123,19 +137,24 @@ SPECS: tuple[Spec, ...] = (
          env="CASTMATCH_LIGHTHOUSE_RUNS"),
     Spec("lighthouse_max_runs", "runs per page while a median is within 3 points of its threshold", "5",
          parse=_count, default=3, env="CASTMATCH_LIGHTHOUSE_MAX_RUNS"),
-    Spec("load_users", "users the load run reaches and holds", "20000", parse=_count, default=50,
-         env="CASTMATCH_LOAD_USERS"),
-    # Long enough for the least-used endpoint of the reference traffic (a booking, 1 in 13 requests) to
-    # get the 100 successful answers a p99 stands on (min_samples) in the hold phase.
-    Spec("load_seconds", "load run time, ramp included (s)", "60", parse=_count, default=30,
-         env="CASTMATCH_LOAD_SECONDS"),
-    Spec("load_spawn_rate", "users started per second", "100", parse=_positive, default=25.0,
-         env="CASTMATCH_LOAD_SPAWN_RATE"),
-    Spec("load_workers", "Locust worker processes", "4", parse=_count, default=1, env="CASTMATCH_LOAD_WORKERS"),
-    Spec("load_think", "think time MIN,MAX (s)", "20,40", parse=_think, default=(0.4, 0.9),
-         default_text="0.4,0.9", env="CASTMATCH_LOAD_THINK"),
-    Spec("load_warmup", "seconds after the ramp before the hold is judged", "5", parse=_positive, default=3.0,
-         env="CASTMATCH_LOAD_WARMUP"),
+    # The load run follows the deployment profile's user model ([deployment.load.model]); each of these
+    # overrides one field of it, and the model in the report names every override.
+    Spec("load_users", "overrides the user model's users", "20000", parse=_count,
+         default_text="the profile's model", env="CASTMATCH_LOAD_USERS"),
+    Spec("load_ramp", "overrides the model's ramp_seconds: the users arrive evenly over it (s)", "40",
+         parse=_positive, default_text="the profile's model", env="CASTMATCH_LOAD_RAMP"),
+    Spec("load_warmup", "overrides the model's warmup_seconds: after the ramp, before the hold (s)", "10",
+         parse=_non_negative, default_text="the profile's model", env="CASTMATCH_LOAD_WARMUP"),
+    Spec("load_hold", "overrides the model's hold_seconds: the steady state the load gates judge (s)", "60",
+         parse=_positive, default_text="the profile's model", env="CASTMATCH_LOAD_HOLD"),
+    Spec("load_think", "overrides the model's think time: uniform MIN,MAX (s)", "20,40", parse=_think,
+         default_text="the profile's model", env="CASTMATCH_LOAD_THINK"),
+    Spec("load_sign_ins", "overrides the model's sign_ins_per_second", "2", parse=_non_negative,
+         default_text="the profile's model", env="CASTMATCH_LOAD_SIGN_INS"),
+    Spec("load_connections", "overrides the model's connections (0: one per user)", "64", parse=_whole,
+         default_text="the profile's model", env="CASTMATCH_LOAD_CONNECTIONS"),
+    Spec("load_workers", "Locust worker processes", "4", parse=_count, default_text="one per core",
+         env="CASTMATCH_LOAD_WORKERS"),
     Spec("fuzz_examples", "fuzz cases per API operation", "100", parse=_count, default=25,
          env="CASTMATCH_FUZZ_EXAMPLES"),
     Spec("fuzz_budget_s", "time budget of the whole fuzz run (s)", "300", parse=_positive, default=60.0,
@@ -144,6 +163,26 @@ SPECS: tuple[Spec, ...] = (
          env="CASTMATCH_FUZZ_SEED"),
 )
 BY_NAME = {spec.name: spec for spec in SPECS}
+
+#: Settings that are no longer read, with what replaces them: a value given for one is refused, never ignored.
+RETIRED: Mapping[str, tuple[str, str]] = {
+    "load_seconds": ("CASTMATCH_LOAD_SECONDS", "a load run lasts the user model's ramp, warm-up and hold: set "
+                     "load_hold (CASTMATCH_LOAD_HOLD, the seconds held) and, if needed, load_ramp"),
+    "load_spawn_rate": ("CASTMATCH_LOAD_SPAWN_RATE", "the users arrive evenly over the user model's ramp: set "
+                        "load_ramp (CASTMATCH_LOAD_RAMP, seconds; users per second = users / ramp)"),
+}
+
+
+def refuse_retired(names: Iterable[str], where: Callable[[str], str]) -> None:
+    """Raise :class:`SettingsError` for the first retired setting in ``names``, saying what replaces it."""
+    for name in names:
+        if name in RETIRED:
+            raise SettingsError(retired(name, where(name)))
+
+
+def retired(name: str, where: str) -> str:
+    """The message for a value given (at ``where``) to the retired setting ``name``."""
+    return f"{where}: {name} is no longer a setting — {RETIRED[name][1]} (README: Settings)"
 
 
 @dataclass(frozen=True)
@@ -165,12 +204,14 @@ class Settings:
     web_vitals: str | None
     lighthouse_runs: int
     lighthouse_max_runs: int
-    load_users: int
-    load_seconds: int
-    load_spawn_rate: float
-    load_workers: int
-    load_think: tuple[float, float]
-    load_warmup: float
+    load_users: int | None
+    load_ramp: float | None
+    load_warmup: float | None
+    load_hold: float | None
+    load_think: tuple[float, float] | None
+    load_sign_ins: float | None
+    load_connections: int | None
+    load_workers: int | None
     fuzz_examples: int
     fuzz_budget_s: float
     fuzz_seed: int | None
@@ -258,6 +299,8 @@ def option_layer(values: Mapping[str, Any], gate_set: Sequence[str], base: Path)
     merged = {name: value for name, value in values.items() if value not in (None, "", [], ())}
     for pair in gate_set:
         name, sep, value = pair.partition("=")
+        if name.strip() in RETIRED:
+            raise SettingsError(retired(name.strip(), f"--gate-set {pair!r}"))
         spec = BY_NAME.get(name.strip())
         if not sep or spec is None or spec.secret or not spec.gate_set:
             known = ", ".join(s.name for s in SPECS if s.gate_set and not s.secret)
@@ -267,7 +310,9 @@ def option_layer(values: Mapping[str, Any], gate_set: Sequence[str], base: Path)
 
 
 def env_layer(env: Mapping[str, str], base: Path) -> Layer:
-    """Environment variables; an empty variable counts as unset."""
+    """Environment variables; an empty variable counts as unset, a retired one is refused."""
+    refuse_retired([name for name, (var, _) in RETIRED.items() if env.get(var, "").strip()],
+                   lambda name: f"{RETIRED[name][0]}={env[RETIRED[name][0]]!r}")
     values = {spec.name: env[spec.env] for spec in SPECS if spec.env and env.get(spec.env, "").strip()}
     return Layer("env", values, base, lambda name: str(BY_NAME[name].env), "=")
 
@@ -279,7 +324,8 @@ def ini_layer(values: Mapping[str, Any], base: Path, file: str) -> Layer:
 
 
 def toml_layer(table: Mapping[str, Any], base: Path, where: Callable[[str], str]) -> Layer:
-    """The gates file's ``[settings]`` table (names checked by the caller)."""
+    """The gates file's ``[settings]`` table (names checked by the caller; a retired one is refused)."""
+    refuse_retired(table, where)
     return Layer("gates file", dict(table), base, where)
 
 

@@ -28,10 +28,8 @@ GATES = ["suites/load/test_load.py", "suites/load/test_latency_probe.py", "suite
 #: tests/checks/test_navigation.py proves for a 500 too.
 GATES_500 = ["suites/load/test_load.py", "suites/load/test_latency_probe.py",
              "suites/accessibility/test_structure.py::test_landmarks_and_headings"]
-#: A short, small load run: enough requests for every load gate to judge, in about ten seconds.
-LOAD = {"CASTMATCH_LOAD_USERS": "10", "CASTMATCH_LOAD_RAMP": "1", "CASTMATCH_LOAD_WARMUP": "1",
-        "CASTMATCH_LOAD_HOLD": "6", "CASTMATCH_LOAD_THINK": "0.1,0.2", "CASTMATCH_LOAD_SIGN_INS": "0",
-        "CASTMATCH_LOAD_WORKERS": "1"}
+#: One Locust worker: the profile's small model (its [deployment.load.model]) needs no more.
+LOAD = {"CASTMATCH_LOAD_WORKERS": "1"}
 
 
 @pytest.fixture(params=[404, 500], ids=["every-path-404", "every-path-500"])

@@ -15,17 +15,19 @@ from tests.loopback import serving
 class Handler(http.server.BaseHTTPRequestHandler):
     """``/slow*`` waits 50 ms, ``/broken*`` and ``*/similar`` answer 500, anything else 200.
 
-    Every request is noted in ``seen`` as (method, path, X-Forwarded-For, the client's port).
+    Every request is noted in ``seen`` as (method, path, X-Forwarded-For, the client's port), and
+    every request body in ``bodies``.
     """
 
     protocol_version = "HTTP/1.1"
     seen: ClassVar[list[tuple[str, str, str, int]]] = []
+    bodies: ClassVar[list[bytes]] = []
 
     def _answer(self) -> None:
         self.seen.append((self.command, self.path, self.headers.get("X-Forwarded-For", ""), self.client_address[1]))
         length = int(self.headers.get("Content-Length") or 0)
         if length:
-            self.rfile.read(length)
+            self.bodies.append(self.rfile.read(length))
         if self.path.startswith("/slow"):
             time.sleep(0.05)
         broken = self.path.startswith("/broken") or self.path.endswith("/similar")
@@ -55,5 +57,13 @@ def local_service() -> Iterator[str]:
 def recording_service() -> Iterator[tuple[str, list[tuple[str, str, str, int]]]]:
     """The service on a free port, and the requests it answered: (method, path, X-Forwarded-For, client port)."""
     seen: list[tuple[str, str, str, int]] = []
-    with serving(type("Recording", (Handler,), {"seen": seen})) as url:
+    with serving(type("Recording", (Handler,), {"seen": seen, "bodies": []})) as url:
         yield url, seen
+
+
+@pytest.fixture
+def body_service() -> Iterator[tuple[str, list[bytes]]]:
+    """The service on a free port, and the request bodies it received."""
+    bodies: list[bytes] = []
+    with serving(type("Bodies", (Handler,), {"seen": [], "bodies": bodies})) as url:
+        yield url, bodies

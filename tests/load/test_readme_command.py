@@ -52,7 +52,8 @@ def test_the_readme_master_and_two_workers_run_on_loopback(local_service: str, t
                            "--stop-timeout": "2", "--host": local_service, "--castmatch-think": "uniform:0.1:0.3",
                            "--castmatch-out": str(tmp_path / "windows.json"), "--csv": str(tmp_path / "stats")})
     worker = swap(worker, {"--master-port": port})
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    accounts = [["first@example.test", "pw"], ["booker@example.test", "pw"]]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CASTMATCH_ACCOUNTS": json.dumps(accounts)}
     workers = [subprocess.Popen(worker, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                for _ in range(2)]
     try:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 
 from pytest_castmatch.runners import locust as load
 
 SMALL = load.UserModel(users=1, ramp_s=1, hold_s=1, think=load.ThinkTime.uniform(0.1, 0.2))
+#: Test accounts as a profile's accounts variable holds them; the first is kept for other gates.
+ACCOUNTS = [["first@example.test", "pw0"], ["a@example.test", "pw1"], ["b@example.test", "pw2"],
+            ["c@example.test", "pw3"]]
 
 
 def _alive(pid: int) -> bool:
@@ -46,7 +51,8 @@ def test_master_and_two_workers_run_the_declared_model(
     url, seen = recording_service
     model = load.UserModel(users=8, ramp_s=1, warmup_s=1, hold_s=5, think=load.ThinkTime.uniform(0.1, 0.3),
                            sign_ins_per_s=2, mix=(("profile", 2), ("recommendations", 1)), connections=2)
-    result = load.run(load.LoadPlan(host=url, model=model, workers=2, app_pids=(os.getpid(),)), tmp_path)
+    plan = load.LoadPlan(host=url, model=model, workers=2, app_pids=(os.getpid(),), accounts_env="LOAD_ACCOUNTS")
+    result = load.run(plan, tmp_path, env={"LOAD_ACCOUNTS": json.dumps(ACCOUNTS)})
     assert result.workers_connected == 2
     assert result.users_peak == result.users_held == 8
     assert result.reached_at_s is not None
@@ -88,7 +94,7 @@ def test_master_and_two_workers_run_the_declared_model(
 
 
 def test_hard_limit_kills_every_process(local_service: str, tmp_path: Path) -> None:
-    model = load.UserModel(users=2, ramp_s=1, hold_s=60, think=load.ThinkTime.uniform(0.5, 1.5))
+    model = load.UserModel(users=2, ramp_s=1, hold_s=60, think=load.ThinkTime.uniform(0.5, 1.5), mix=(("profile", 1),))
     plan = load.LoadPlan(host=local_service, model=model, workers=1, hard_timeout_s=6)
     with pytest.raises(load.LoadRunError, match="hard limit of 6 s"):
         load.run(plan, tmp_path)
@@ -96,3 +102,35 @@ def test_hard_limit_kills_every_process(local_service: str, tmp_path: Path) -> N
     children = subprocess.run(["ps", "-o", "pid=,stat=,args=", "--ppid", str(os.getpid())],
                               capture_output=True, text=True, check=False).stdout.splitlines()
     assert not [c for c in children if "locust" in c and " Z" not in c], children
+
+
+def test_bookings_are_spread_over_every_account_but_the_first(body_service: tuple[str, list[bytes]],
+                                                              tmp_path: Path) -> None:
+    url, bodies = body_service
+    model = load.UserModel(users=6, ramp_s=1, hold_s=3, think=load.ThinkTime.uniform(0.1, 0.2), mix=(("booking", 1),))
+    plan = load.LoadPlan(host=url, model=model, workers=1, accounts_env="LOAD_ACCOUNTS")
+    load.run(plan, tmp_path, env={"LOAD_ACCOUNTS": json.dumps(ACCOUNTS)})
+    grants = [parse_qs(b.decode()) for b in bodies if b.startswith(b"grant_type=")]
+    # One password grant per account (set-up), each of the three booking accounts, never the first.
+    assert sorted(g["username"][0] for g in grants) == ["a@example.test", "b@example.test", "c@example.test"]
+    bookings = [json.loads(b) for b in bodies if b.startswith(b"{")]
+    # Each account books its own 20 talents, so two accounts never compete for one slot.
+    talents = {b["talent_id"] for b in bookings}
+    assert talents <= set(range(101, 101 + 3 * 20))
+    assert len(talents) > 20, sorted(talents)
+
+
+@pytest.mark.parametrize(("model", "accounts", "message"), [
+    (SMALL.__class__(users=1, ramp_s=1, hold_s=1, think=SMALL.think, mix=(("browse", 1),)), ACCOUNTS,
+     r"CastmatchUser: the user model's mix names 'browse', which this user class does not do; its actions are "
+     r"search, profile, recommendations, booking"),
+    (SMALL, [], r"CastmatchUser: sign-ins and bookings need test accounts, and LOAD_ACCOUNTS holds none"),
+])
+def test_a_model_the_user_class_cannot_run_stops_before_any_request(
+        body_service: tuple[str, list[bytes]], tmp_path: Path, model: load.UserModel, accounts: list[list[str]],
+        message: str) -> None:
+    url, bodies = body_service
+    plan = load.LoadPlan(host=url, model=model, workers=1, accounts_env="LOAD_ACCOUNTS")
+    with pytest.raises(load.LoadRunError, match=message):
+        load.run(plan, tmp_path, env={"LOAD_ACCOUNTS": json.dumps(accounts)})
+    assert bodies == []

@@ -1,4 +1,4 @@
-"""The declared user model, its parsing from gates.toml, and the rules that make a run no measurement."""
+"""The declared user model, its parsing from a deployment profile, and the rules that make a run no measurement."""
 
 from __future__ import annotations
 
@@ -7,22 +7,26 @@ from pathlib import Path
 
 import pytest
 
+from pytest_castmatch import profiles, settings
 from pytest_castmatch.checks import ops
 from pytest_castmatch.config import ConfigError, load_gates
-from pytest_castmatch.runners import loadreport, usermodel
+from pytest_castmatch.deployment import DeploymentError, Load
+from pytest_castmatch.runners import loadplan, loadreport, usermodel
 from pytest_castmatch.runners import locust as load
 
-ROOT = Path(__file__).resolve().parents[2]
 BASE = "schema = 1\n[owners.devops]\ntitle = 'DevOps'\n\n"
+PROFILE = "[deployment]\nname = 'staging'\n\n[deployment.load]\nuser = 'CastmatchUser'\nlatency_histogram = 'h'\n\n"
 
 
-def test_the_shipped_model_is_twenty_thousand_users_with_a_declared_think_time_and_mix() -> None:
-    model = load_gates(ROOT / "baselines" / "gates.toml").load.model
+def test_the_reference_profile_declares_twenty_thousand_users_with_a_think_time_and_mix() -> None:
+    traffic = profiles.reference().value("load", Load)
+    model = traffic.model
     assert model is not None
-    assert model.users == 20_000
+    assert (traffic.user, model.users) == ("CastmatchUser", 20_000)
     assert model.run_time_s == model.ramp_s + model.warmup_s + model.hold_s
     assert model.describe().startswith("20,000 users arriving over")
-    assert "gates.toml:" in model.source
+    assert "deployment.toml:" in model.source
+    assert model.source.endswith("[deployment.load.model]")
 
 
 @pytest.mark.parametrize(("think", "mean"), [(load.ThinkTime("uniform", 20, 40), 30.0),
@@ -41,7 +45,7 @@ def test_think_time_round_trips_and_draws_within_its_bounds(think: load.ThinkTim
 def test_offered_rate_counts_every_request_of_an_action_and_the_sign_ins() -> None:
     model = load.UserModel(users=20_000, ramp_s=40, hold_s=60, think=load.ThinkTime.uniform(20, 40),
                            sign_ins_per_s=2, mix=(("search", 6), ("profile", 3), ("recommendations", 2),
-                                                  ("booking", 1)))
+                                                  ("booking", 1)), requests=(("booking", 2),))
     # 20,000 users act every 30 s on average; a booking is two requests (open the role, book).
     assert model.offered_rps == pytest.approx(20_000 / 30 * 13 / 12 + 2)
     assert model.spawn_rate == 500
@@ -49,16 +53,15 @@ def test_offered_rate_counts_every_request_of_an_action_and_the_sign_ins() -> No
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("search=1,browse=2", "unknown action 'browse'"),
+    ("search=1,Browse!=2", "an action is named like a method"),
     ("search=0", "weight 0"),
-    ("", "the action mix is empty"),
 ])
 def test_a_bad_mix_is_refused(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         usermodel.parse_mix(text)
 
 
-MODEL = """[load.model]
+MODEL = """[deployment.load.model]
 users = 500
 ramp_seconds = 5
 warmup_seconds = 2
@@ -66,37 +69,49 @@ hold_seconds = 20
 think = { distribution = "exponential", mean = 3, max = 30 }
 sign_ins_per_second = 0.5
 mix = { search = 2, booking = 1 }
+requests_per_action = { booking = 2 }
 connections = 8
 """
 
 
 def test_the_model_is_read_with_every_field(tmp_path: Path) -> None:
+    path = tmp_path / "staging.toml"
+    path.write_text(PROFILE + MODEL)
+    traffic = profiles.load(path).value("load", Load)
+    assert traffic.model == load.UserModel(users=500, ramp_s=5, warmup_s=2, hold_s=20,
+                                           think=load.ThinkTime("exponential", 3, 30), sign_ins_per_s=0.5,
+                                           mix=(("search", 2), ("booking", 1)), connections=8,
+                                           requests=(("booking", 2),))
+    assert traffic.model.source == f"{path}:8 [deployment.load.model]"
+    assert traffic.latency_histogram == "h"
+
+
+def test_the_saturation_rule_is_the_gates_files_and_the_model_is_not(tmp_path: Path) -> None:
     path = tmp_path / "gates.toml"
-    path.write_text(BASE + "[load]\nmetrics_path = '/metrics'\nlatency_histogram = 'h'\n\n" + MODEL
-                    + "[load.saturation]\ncpu_percent = 80\nshare_percent = 5\n")
-    config = load_gates(path).load
-    assert config.model == load.UserModel(users=500, ramp_s=5, warmup_s=2, hold_s=20,
-                                          think=load.ThinkTime("exponential", 3, 30), sign_ins_per_s=0.5,
-                                          mix=(("search", 2), ("booking", 1)), connections=8)
-    assert config.model.source == f"{path}:9 [load.model]"
-    assert config.saturation == load.Saturation(cpu_percent=80, share=0.05, heartbeat_s=3)
-    assert (config.metrics_path, config.latency_histogram) == ("/metrics", "h")
+    path.write_text(BASE + "[load.saturation]\ncpu_percent = 80\nshare_percent = 5\n")
+    assert load_gates(path).load_saturation == load.Saturation(cpu_percent=80, share=0.05, heartbeat_s=3)
+    path.write_text(BASE + MODEL.replace("[deployment.load.model]", "[load.model]"))
+    with pytest.raises(ConfigError, match=r"\[load\] model: belongs to the deployment profile now — write it as "
+                                          r"\[deployment.load\] model"):
+        load_gates(path)
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    (("mix = { search = 2, booking = 1 }", "mix = { serch = 2 }"), r":\d+: \[load.model.mix\] serch: unknown action "
-                                                                  r"— did you mean 'search'\?"),
-    (("hold_seconds = 20\n", ""), r":5: \[load.model\] hold_seconds: missing — add hold_seconds"),
-    (("mean = 3, max = 30", "mean = 3, max = 1"), r"\[load.model.think\] max: 1 s is below mean = 3 s"),
-    (("users = 500", "users = 0"), r"\[load.model\] users: expected at least 1 user"),
-    (("connections = 8", "connections = -1"), r"\[load.model\] connections: expected a whole number of at least 0"),
-    (('"exponential"', '"normal"'), r"\[load.model.think\] distribution: unknown distribution 'normal'"),
+    (("booking = 1 }", "booking = 0 }"), r":\d+: \[deployment.load.model.mix\] booking: expected a whole number"),
+    (("{ booking = 2 }", "{ profile = 2 }"), r"\[deployment.load.model.requests_per_action\] profile: not an action "
+                                             r"of the mix"),
+    (("hold_seconds = 20\n", ""), r":8: \[deployment.load.model\] hold_seconds: missing — add hold_seconds"),
+    (("mean = 3, max = 30", "mean = 3, max = 1"), r"\[deployment.load.model.think\] max: 1 s is below mean = 3 s"),
+    (("users = 500", "users = 0"), r"\[deployment.load.model\] users: expected at least 1 user"),
+    (("connections = 8", "connections = -1"), r"\[deployment.load.model\] connections: expected a whole number "
+                                              r"of at least 0"),
+    (('"exponential"', '"normal"'), r"\[deployment.load.model.think\] distribution: unknown distribution 'normal'"),
 ])
 def test_model_errors_name_the_file_line_and_fix(tmp_path: Path, change: tuple[str, str], message: str) -> None:
-    path = tmp_path / "gates.toml"
-    path.write_text(BASE + MODEL.replace(*change))
+    path = tmp_path / "staging.toml"
+    path.write_text(PROFILE + MODEL.replace(*change))
     with pytest.raises(ConfigError, match=message):
-        load_gates(path)
+        profiles.load(path)
 
 
 def _window(t: float, users: int, cpu: dict[str, float], ages: dict[str, float]) -> load.Window:
@@ -184,3 +199,26 @@ def test_the_server_view_is_the_hold_between_two_scrapes_without_the_scrapes_the
     result.scrapes = result.scrapes[:2]
     assert "fewer than two reads" in loadreport.server_latency(result, "h").missing
     assert "no latency histogram declared" in loadreport.server_latency(result, "").missing
+
+
+def test_settings_override_single_fields_and_the_model_names_each_override() -> None:
+    model = load.UserModel(users=20_000, ramp_s=40, hold_s=60, think=load.ThinkTime.uniform(20, 40),
+                           source="deployment.toml:131 [deployment.load.model]")
+    env = settings.env_layer({"CASTMATCH_LOAD_USERS": "50", "CASTMATCH_LOAD_THINK": "0.4,0.9"}, Path("/"))
+    resolved = settings.resolve([settings.option_layer({}, ["load_hold=25"], Path("/")), env], Path("/"))
+    changed = loadplan.with_overrides(model, resolved)
+    assert (changed.users, changed.ramp_s, changed.hold_s) == (50, 40, 25)
+    assert changed.think == load.ThinkTime.uniform(0.4, 0.9)
+    assert changed.source == ("deployment.toml:131 [deployment.load.model], overridden by CASTMATCH_LOAD_USERS=50; "
+                              "load_hold=25 (option); CASTMATCH_LOAD_THINK=0.4,0.9")
+    assert loadplan.with_overrides(model, settings.resolve([], Path("/"))) is model
+    pooled = settings.resolve([settings.env_layer({"CASTMATCH_LOAD_CONNECTIONS": "3"}, Path("/"))], Path("/"))
+    assert loadplan.with_overrides(model, pooled).connections == 3
+
+
+def test_a_profile_without_a_user_model_names_the_table_to_write(tmp_path: Path) -> None:
+    path = tmp_path / "staging.toml"
+    path.write_text(PROFILE)
+    with pytest.raises(DeploymentError, match=r"staging.toml:\d+: the deployment profile declares no user model — add "
+                                              r"\[deployment.load.model\]"):
+        loadplan.declared_model(profiles.load(path))

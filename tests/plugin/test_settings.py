@@ -32,7 +32,7 @@ def test_an_option_beats_the_environment_beats_ini_beats_the_gates_file_beats_th
                                lambda name: name)
     resolved = _resolve(option, env, toml)
     assert (resolved.load_users, resolved.fuzz_seed, resolved.load_think) == (1, 7, (1.0, 2.0))
-    assert resolved.load_seconds == 30
+    assert resolved.load_hold is None  # unset: the deployment's user model decides
     assert dict(resolved.sources) == {"load_users": "option", "fuzz_seed": "env", "load_think": "gates file"}
     assert _resolve(env, toml).load_users == 2
     assert _resolve(toml).load_users == 4
@@ -42,7 +42,7 @@ def test_an_option_beats_the_environment_beats_ini_beats_the_gates_file_beats_th
 def test_an_empty_variable_is_unset_and_a_secret_is_never_reported() -> None:
     resolved = _resolve(settings.env_layer({"CASTMATCH_SIGNING_KEY": "  ", "CASTMATCH_LOAD_USERS": ""}, Path("/")))
     assert resolved.signing_key is None
-    assert resolved.load_users == 50
+    assert resolved.load_users is None
     keyed = _resolve(settings.env_layer({"CASTMATCH_SIGNING_KEY": "-----BEGIN PRIVATE KEY-----"}, Path("/")))
     assert keyed.to_json()["signing_key"] == {"value": "set", "source": "env"}
     assert "BEGIN" not in repr(keyed)
@@ -64,6 +64,21 @@ def test_a_bad_value_names_where_it_came_from_and_the_fix(layer: settings.Layer,
     assert str(raised.value) == expected
 
 
+@pytest.mark.parametrize("given", [
+    lambda: settings.env_layer({"CASTMATCH_LOAD_SECONDS": "30"}, Path("/")),
+    lambda: settings.option_layer({}, ["load_seconds=30"], Path("/")),
+    lambda: settings.toml_layer({"load_seconds": 30}, Path("/"), lambda name: f"gates.toml:9: [settings] {name}"),
+])
+def test_a_retired_load_setting_is_refused_with_what_replaces_it(given: object) -> None:
+    assert callable(given)
+    with pytest.raises(SettingsError, match=r"load_seconds is no longer a setting — a load run lasts the user model's "
+                                            r"ramp, warm-up and hold: set load_hold \(CASTMATCH_LOAD_HOLD"):
+        given()
+    with pytest.raises(SettingsError, match=r"CASTMATCH_LOAD_SPAWN_RATE='25': load_spawn_rate is no longer a setting "
+                                            r"— the users arrive evenly over the user model's ramp"):
+        settings.env_layer({"CASTMATCH_LOAD_SPAWN_RATE": "25"}, Path("/"))
+
+
 def test_gate_set_names_the_settings_it_knows() -> None:
     with pytest.raises(SettingsError, match="expected NAME=VALUE with NAME one of: config, report_dir"):
         settings.option_layer({}, ["signing_key=x"], Path("/"))
@@ -81,7 +96,7 @@ def test_the_report_records_every_setting_with_its_source(project: GateProject,
     assert recorded["load_users"] == {"value": 7, "source": "env"}
     assert recorded["fuzz_budget_s"] == {"value": 30.0, "source": "gates file"}
     assert recorded["lighthouse_runs"] == {"value": 2, "source": "option"}
-    assert recorded["load_think"] == {"value": [0.4, 0.9], "source": "default"}
+    assert recorded["load_think"] == {"value": None, "source": "default"}
     assert recorded["signing_key"]["value"] in ("set", "unset")
     assert report["gates"][0]["metrics"][0]["value"] == 7.0
 

@@ -1,11 +1,15 @@
-"""The CastMatch traffic model for Locust, plus the per-time-window statistics the load gates read.
+"""The user classes a deployment profile names for Locust, plus the per-time-window statistics the load gates read.
 
 Loaded by ``locust -f`` in every process of a run (master and workers); never imported by pytest,
 because Locust's gevent monkey-patching hangs Playwright and pytest-xdist in the same process.
 
-Users follow the declared user model (``pytest_castmatch.runners.usermodel``): the action mix
-(search, talent profiles, recommendations, audition bookings), the think-time distribution, the
-sign-ins per second and the connections arrive as options from the master. With a connection
+Users follow the declared user model (``pytest_castmatch.runners.usermodel``): the action mix, the
+think-time distribution, the sign-ins per second and the connections arrive as options from the
+master. Each user class names its own actions: ``PagesUser`` reads the deployment's pages (any
+site); ``CastmatchUser`` is CastMatch's traffic (search, talent profiles, recommendations, audition
+bookings), signing in and booking as the test accounts the profile's ``[deployment.sign_in]
+accounts`` variable holds. A mix that names an action the class does not have, or sign-ins and
+bookings without accounts, stop the run before it starts. With a connection
 count, the users of a process share one pool of keep-alive connections (their share of the
 count), as a proxy in front of the deployment does; without, each user has a connection of its own.
 Either way each user is a client of its own: it keeps its own cookie jar and names its own address
@@ -34,16 +38,16 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import gevent  # type: ignore[import-untyped]
 import locust.runners
 from geventhttpclient.client import HTTPClientPool
-from locust import FastHttpUser, events, task
+from locust import FastHttpUser, TaskSet, events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from pytest_castmatch.runners.usermodel import DEFAULT_MIX, ThinkTime, parse_mix
+from pytest_castmatch.runners.usermodel import ThinkTime, parse_mix
 from pytest_castmatch.traffic import TrafficRefused, ensure_allowed
 
 log = logging.getLogger("castmatch.load")
@@ -91,8 +95,8 @@ def _options(parser: Any) -> None:
     parser.add_argument("--castmatch-bucket", type=float, default=1.0, help="seconds per statistics window")
     parser.add_argument("--castmatch-think", default="uniform:0.5:1.5",
                         help="think time DISTRIBUTION:LOW:HIGH (uniform, exponential: mean and cut-off, constant)")
-    parser.add_argument("--castmatch-mix", default=",".join(f"{n}={w}" for n, w in DEFAULT_MIX),
-                        help="action weights, e.g. search=6,profile=3,recommendations=2,booking=1")
+    parser.add_argument("--castmatch-mix", default="",
+                        help="action weights, e.g. search=6,profile=3 (empty: the user class's own mix)")
     parser.add_argument("--castmatch-sign-ins", type=float, default=0.0,
                         help="password sign-ins per second across the whole run (all workers together)")
     parser.add_argument("--castmatch-connections", type=int, default=0,
@@ -101,8 +105,8 @@ def _options(parser: Any) -> None:
     parser.add_argument("--castmatch-allowed-hosts", default="", help="comma-separated hosts besides loopback")
     parser.add_argument("--castmatch-paths", default="/", help="comma-separated pages PagesUser reads")
     parser.add_argument("--castmatch-accounts-env", default="",
-                        help="variable holding the test accounts (JSON [[user, password], ...]); CastmatchUser books "
-                             "as the last")
+                        help="variable holding the test accounts (JSON [[user, password], ...]); CastmatchUser's "
+                             "users sign in and book as the accounts after the first, one account per user in turn")
 
 
 def _init(environment: Environment, **_: Any) -> None:
@@ -114,6 +118,13 @@ def _init(environment: Environment, **_: Any) -> None:
             ensure_allowed(environment.host, extra)
         except TrafficRefused as exc:
             raise SystemExit(str(exc)) from None
+    if not isinstance(environment.runner, WorkerRunner):
+        mix = parse_mix(str(getattr(opts, "castmatch_mix", "")))
+        sign_ins = float(getattr(opts, "castmatch_sign_ins", 0.0) or 0.0)
+        for user_class in environment.user_classes:
+            problem = user_class.refuses(environment, mix, sign_ins) if issubclass(user_class, ModelUser) else ""
+            if problem:
+                raise SystemExit(f"{user_class.__name__}: {problem}")
 
 
 def _on_request(name: str, response_time: float, exception: BaseException | None, **_: Any) -> None:
@@ -132,8 +143,10 @@ def _start(environment: Environment, **_: Any) -> None:
     opts = environment.parsed_options
     _meta["bucket"] = float(getattr(opts, "castmatch_bucket", 1.0) or 1.0)
     _meta["think"] = ThinkTime.parse(str(getattr(opts, "castmatch_think", "uniform:0.5:1.5")))
-    CastmatchUser.tasks = [ACTIONS[name] for name, weight in parse_mix(str(getattr(opts, "castmatch_mix", "")))
-                           for _ in range(weight)]
+    mix = parse_mix(str(getattr(opts, "castmatch_mix", "")))
+    model_users = [cls for cls in environment.user_classes if issubclass(cls, ModelUser)]
+    for user_class in model_users:
+        user_class.tasks = user_class.tasks_for(mix)
     _meta["runner"] = environment.runner
     if isinstance(environment.runner, MasterRunner):
         _meta["started"] = time.time()
@@ -146,11 +159,11 @@ def _start(environment: Environment, **_: Any) -> None:
     _meta["sign_ins"] = float(getattr(opts, "castmatch_sign_ins", 0.0) or 0.0) / max(1, workers)
     _meta["next_sign_in"] = time.time() + _gap()
     connections = int(getattr(opts, "castmatch_connections", 0) or 0)
-    if connections:
+    for user_class in model_users if connections else []:
         # Set before the first user of this process is made: FastHttpUser reads it in __init__.
-        CastmatchUser.client_pool = HTTPClientPool(
-            concurrency=math.ceil(connections / max(1, workers)), connection_timeout=CastmatchUser.connection_timeout,
-            network_timeout=CastmatchUser.network_timeout)
+        user_class.client_pool = HTTPClientPool(
+            concurrency=math.ceil(connections / max(1, workers)), connection_timeout=user_class.connection_timeout,
+            network_timeout=user_class.network_timeout)
     gevent.spawn(_watch_loop)
 
 
@@ -277,24 +290,44 @@ for _hook, _listener in _HOOKS:
     _hook.add_listener(_listener)
 
 
-class CastmatchUser(FastHttpUser):
-    """One casting director: searches, opens profiles, asks for recommendations, sometimes books.
+class ModelUser(FastHttpUser):
+    """A user of the declared model: acts (a task drawn from the mix), then thinks (the declared
+    distribution); a sign-in that is due is taken before the next action.
 
-    Its actions come from the declared mix (set on this class when the test starts), each followed by
-    a think time drawn from the declared distribution.
+    Each user is a client of its own: it names its own address in ``X-Forwarded-For``, as a user
+    behind the deployment's proxy does. A subclass lists its ``actions`` (method names) and the
+    ``default_mix`` it runs when the model declares none.
     """
 
-    # One connection per user, as one browser tab keeps one to an API host (unless the model shares a pool).
+    abstract = True
+    # One connection per user, as one browser tab keeps one to a host (unless the model shares a pool).
     concurrency = 1
+    actions: ClassVar[tuple[str, ...]] = ()
+    default_mix: ClassVar[tuple[tuple[str, int], ...]] = ()
 
     def __init__(self, environment: Environment) -> None:
         runner = environment.runner
-        n = next(_clients)
+        self.number = next(_clients)
         worker = getattr(runner, "worker_index", 0) if isinstance(runner, WorkerRunner) else 0
-        self.address = f"10.{worker % 256}.{n // 256 % 256}.{n % 256}"
+        self.address = f"10.{worker % 256}.{self.number // 256 % 256}.{self.number % 256}"
         self.default_headers = {"X-Forwarded-For": self.address}  # read by FastHttpUser.__init__
-        self.token: str | None = None
         super().__init__(environment)
+
+    @classmethod
+    def refuses(cls, environment: Environment, mix: tuple[tuple[str, int], ...], sign_ins: float) -> str:
+        """Why this class cannot run the model (an action it lacks, sign-ins it cannot make); empty if it can."""
+        unknown = [name for name, _ in mix if name not in cls.actions]
+        if unknown:
+            return (f"the user model's mix names {', '.join(map(repr, unknown))}, which this user class does not do; "
+                    f"its actions are {', '.join(cls.actions)} — fix [deployment.load.model] mix")
+        if sign_ins > 0 and cls.sign_in is ModelUser.sign_in:
+            return "this user class does not sign in — set sign_ins_per_second = 0 in [deployment.load.model]"
+        return ""
+
+    @classmethod
+    def tasks_for(cls, mix: tuple[tuple[str, int], ...]) -> list[TaskSet | Callable[..., Any]]:
+        """Locust's task list for ``mix`` (each action as often as its weight)."""
+        return [getattr(cls, name) for name, weight in (mix or cls.default_mix) for _ in range(weight)]
 
     def wait_time(self) -> float:
         """The declared think time; a sign-in that is due is taken here, before the next action."""
@@ -304,11 +337,55 @@ class CastmatchUser(FastHttpUser):
         return float(_meta["think"].draw())
 
     def sign_in(self) -> None:
-        """A password sign-in (the deployment hashes the password): the user books with its own token."""
-        account = _account(self.environment)
-        if account is None:
-            return
-        form = {"grant_type": "password", "username": account[0], "password": account[1]}
+        """A password sign-in; a class whose users sign in says how."""
+
+
+class PagesUser(ModelUser):
+    """A visitor of any site: reads the deployment's pages (``--castmatch-paths``) one after another."""
+
+    actions = ("read",)
+    default_mix = (("read", 1),)
+
+    def read(self) -> None:
+        """One of the deployment's pages."""
+        paths = [p for p in str(getattr(self.environment.parsed_options, "castmatch_paths", "/")).split(",") if p]
+        path = random.choice(paths or ["/"])
+        self.client.get(path, name=path)
+
+
+class CastmatchUser(ModelUser):
+    """One casting director: searches, opens profiles, asks for recommendations, sometimes books.
+
+    Each user signs in and books as one of the test accounts (``_accounts``), the users taking the
+    accounts in turn, so the deployment's per-user rate limit sees the bookings spread over every
+    account and not one director booking for thousands of users.
+    """
+
+    actions = ("search", "profile", "recommendations", "booking")
+    #: The launch plan's traffic: mostly search, then profiles, recommendations, and now and then a booking.
+    default_mix = (("search", 6), ("profile", 3), ("recommendations", 2), ("booking", 1))
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        accounts = _accounts(environment)
+        self.slot = self.number % len(accounts) if accounts else 0
+        self.token: str | None = None
+
+    @classmethod
+    def refuses(cls, environment: Environment, mix: tuple[tuple[str, int], ...], sign_ins: float) -> str:
+        """Also: sign-ins and bookings need the profile's test accounts."""
+        problem = super().refuses(environment, mix, sign_ins)
+        books = any(name == "booking" for name, _ in mix or cls.default_mix)
+        if not problem and (books or sign_ins > 0) and not _accounts(environment):
+            name = str(getattr(environment.parsed_options, "castmatch_accounts_env", "")) or "no variable named"
+            problem = (f"sign-ins and bookings need test accounts, and {name} holds none: the profile's "
+                       "[deployment.sign_in] accounts names the variable (JSON [[\"user\", \"password\"], ...])")
+        return problem
+
+    def sign_in(self) -> None:
+        """A password sign-in as the user's account (the deployment hashes the password): it books with this token."""
+        username, password = _accounts(self.environment)[self.slot]
+        form = {"grant_type": "password", "username": username, "password": password}
         with self.client.post(TOKEN_PATH, name=TOKEN_PATH, data=form, catch_response=True) as resp:
             if resp.status_code == 200:
                 self.token = resp.json().get("access_token")
@@ -333,65 +410,49 @@ class CastmatchUser(FastHttpUser):
         deployment, at most BOOKING_KEYS auditions are ever created; every later booking is an
         idempotent replay that still runs authentication, validation and the database lookup.
         """
-        slot = random.randrange(BOOKING_KEYS)
-        self.client.get(f"/api/v1/roles/{slot % 20 + 1}", name="/api/v1/roles/{id}")
-        token = self.token or _director_token(self)
+        key = random.randrange(BOOKING_KEYS)
+        role = key % 20 + 1
+        self.client.get(f"/api/v1/roles/{role}", name="/api/v1/roles/{id}")
+        token = self.token or _account_token(self)
         if token is None:
             return
+        # Each account books its own talents: two accounts never compete for one slot.
         self.client.post("/api/v1/auditions", name="/api/v1/auditions",
                          headers={"Authorization": f"Bearer {token}",
-                                  "Idempotency-Key": f"castmatch-load-booking-{slot}"},
-                         json={"talent_id": 101 + slot, "role_id": slot % 20 + 1, "date": "2031-06-16",
-                               "time": f"{10 + slot % 8}:00", "notes": "load test booking (replayed)"})
+                                  "Idempotency-Key": f"castmatch-load-booking-{key}"},
+                         json={"talent_id": 101 + self.slot * BOOKING_KEYS + key, "role_id": role,
+                               "date": "2031-06-16", "time": f"{10 + key % 8}:00",
+                               "notes": "load test booking (replayed)"})
 
 
-def _task(name: str) -> Callable[[CastmatchUser], None]:
-    method: Callable[[CastmatchUser], None] = getattr(CastmatchUser, name)
-    return method
+# Each class's own mix until the run's model sets theirs (test_start).
+for _user_class in (PagesUser, CastmatchUser):
+    _user_class.tasks = _user_class.tasks_for(())
 
 
-#: The mix's action names -> the methods Locust runs as tasks.
-ACTIONS = {name: _task(name) for name in ("search", "profile", "recommendations", "booking")}
-CastmatchUser.tasks = [ACTIONS[name] for name, weight in DEFAULT_MIX for _ in range(weight)]
+def _accounts(environment: Environment) -> list[tuple[str, str]]:
+    """The accounts the users sign in and book as: every account of ``--castmatch-accounts-env`` after the
+    first (the one other gates' seeded items belong to), or that one when it is alone; read once."""
+    if "accounts" not in _meta:
+        name = str(getattr(environment.parsed_options, "castmatch_accounts_env", ""))
+        try:
+            pairs = [(str(user), str(password)) for user, password in json.loads(os.environ.get(name, "") or "[]")]
+        except (ValueError, TypeError):
+            pairs = []
+        _meta["accounts"] = pairs[1:] or pairs
+    accounts: list[tuple[str, str]] = _meta["accounts"]
+    return accounts
 
 
-def _account(environment: Environment) -> tuple[str, str] | None:
-    """The test account bookings use: the last in the variable ``--castmatch-accounts-env`` names (the
-    first is the one other gates' seeded items belong to)."""
-    name = str(getattr(environment.parsed_options, "castmatch_accounts_env", ""))
-    try:
-        username, password = json.loads(os.environ.get(name, "") or "[]")[-1]
-    except (ValueError, IndexError, TypeError):
-        log.warning("no test account in %s: bookings are skipped", name or "(no variable named)")
-        return None
-    return str(username), str(password)
-
-
-def _director_token(user: CastmatchUser) -> str | None:
-    # One password grant per process for the users who have not signed in themselves; set-up, not judged.
-    if "token" not in _meta:
-        _meta["token"] = None
-        account = _account(user.environment)
-        if account is None:
-            return None
-        form = {"grant_type": "password", "username": account[0], "password": account[1]}
+def _account_token(user: CastmatchUser) -> str | None:
+    # One password grant per account and process for the users who have not signed in themselves
+    # (a grant per user would measure the password hash): set-up, not judged.
+    tokens: dict[int, str | None] = _meta.setdefault("tokens", {})
+    if user.slot not in tokens:
+        tokens[user.slot] = None
+        username, password = _accounts(user.environment)[user.slot]
+        form = {"grant_type": "password", "username": username, "password": password}
         with user.client.post(TOKEN_PATH, name="setup: " + TOKEN_PATH, catch_response=True, data=form) as resp:
             if resp.status_code == 200:
-                _meta["token"] = resp.json().get("access_token")
-    token = _meta["token"]
-    return token if isinstance(token, str) else None
-
-
-class PagesUser(FastHttpUser):
-    """A visitor of any site: reads the deployment's pages (``--castmatch-paths``) one after another."""
-
-    def wait_time(self) -> float:
-        """The declared think time."""
-        return float(_meta["think"].draw())
-
-    @task
-    def read(self) -> None:
-        """One of the deployment's pages."""
-        paths = [p for p in str(getattr(self.environment.parsed_options, "castmatch_paths", "/")).split(",") if p]
-        path = random.choice(paths or ["/"])
-        self.client.get(path, name=path)
+                tokens[user.slot] = resp.json().get("access_token")
+    return tokens[user.slot]

@@ -2,9 +2,12 @@
 
 "20,000 concurrent users" means nothing without its model: how fast the users arrive, how long
 they are held, how long they think between steps, how many sign in per second and what they do.
-The model is declared in gates.toml ``[load.model]`` (parsed by ``config.user_model``), drives the
-Locust run through command-line options every process of the run receives (``locust_args``), and
-is printed in the report beside what was measured (``describe``).
+The model is declared in the deployment profile's ``[deployment.load.model]`` (read by
+:func:`user_model`), because it depends on the deployment's traffic: the action names of the mix are
+those of the profile's user class (``[deployment.load] user``), which the locustfile checks. It drives
+the Locust run through command-line options every process of the run receives (``locust_args``), and
+is printed in the report beside what was measured (``describe``). The rule for a saturated generator
+is the gates file's ``[load.saturation]`` (:func:`saturation`).
 
 Pure: no Locust, no pytest; the locustfile reads the same encodings back (``ThinkTime.parse``,
 ``parse_mix``).
@@ -12,17 +15,15 @@ Pure: no Locust, no pytest; the locustfile reads the same encodings back (``Thin
 
 from __future__ import annotations
 
-import difflib
 import math
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-#: The actions of ``CastmatchUser`` and how many requests each one sends (a booking opens the role first).
-ACTIONS: Mapping[str, int] = {"search": 1, "profile": 1, "recommendations": 1, "booking": 2}
-#: The launch plan's traffic: mostly search, then profiles, recommendations, and now and then a booking.
-DEFAULT_MIX: tuple[tuple[str, int], ...] = (("search", 6), ("profile", 3), ("recommendations", 2), ("booking", 1))
+#: An action is named like a Python method of the user class that performs it.
+ACTION_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 DISTRIBUTIONS = ("uniform", "exponential", "constant")
 
 
@@ -88,7 +89,7 @@ class ThinkTime:
 
 
 def parse_mix(text: str) -> tuple[tuple[str, int], ...]:
-    """``search=6,profile=3`` -> ``(("search", 6), ("profile", 3))``; unknown actions and weights below 1 refused."""
+    """``search=6,profile=3`` -> ``(("search", 6), ("profile", 3))``; empty: the user class's own actions."""
     mix = []
     for part in filter(None, text.split(",")):
         name, _, weight = part.partition("=")
@@ -97,12 +98,13 @@ def parse_mix(text: str) -> tuple[tuple[str, int], ...]:
 
 
 def check_mix(mix: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
-    """``mix`` itself, or ValueError naming the first unknown action or weight below 1."""
-    if not mix:
-        raise ValueError(f"the action mix is empty: give at least one of {', '.join(ACTIONS)}")
+    """``mix`` itself, or ValueError naming the first malformed action name or weight below 1.
+
+    Whether the user class has each action is the locustfile's to say: it knows its own actions.
+    """
     for name, weight in mix:
-        if name not in ACTIONS:
-            raise ValueError(f"unknown action {name!r} in the mix: the actions are {', '.join(ACTIONS)}")
+        if not ACTION_NAME.fullmatch(name):
+            raise ValueError(f"action {name!r} in the mix: an action is named like a method, e.g. search")
         if weight < 1:
             raise ValueError(f"action {name!r} has weight {weight}: weights are whole numbers of at least 1")
     return mix
@@ -129,9 +131,11 @@ class UserModel:
     think: ThinkTime
     warmup_s: float = 0.0
     sign_ins_per_s: float = 0.0
-    mix: tuple[tuple[str, int], ...] = DEFAULT_MIX
+    mix: tuple[tuple[str, int], ...] = ()
     connections: int = 0
-    #: Where the model was declared (``gates.toml:212 [load.model]``) and what overrode it.
+    #: Requests an action sends when more than one (a booking that opens the role first: 2).
+    requests: tuple[tuple[str, int], ...] = ()
+    #: Where the model was declared (``deployment.toml:131 [deployment.load.model]``) and what overrode it.
     source: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -153,9 +157,10 @@ class UserModel:
 
     @property
     def requests_per_action(self) -> float:
-        """Requests one action sends on average, weighted by the mix."""
+        """Requests one action sends on average, weighted by the mix (one each unless declared)."""
         total = sum(weight for _, weight in self.mix)
-        return sum(ACTIONS[name] * weight for name, weight in self.mix) / total
+        sends = dict(self.requests)
+        return sum(sends.get(name, 1) * weight for name, weight in self.mix) / total if total else 1.0
 
     @property
     def offered_rps(self) -> float:
@@ -166,7 +171,7 @@ class UserModel:
 
     def describe(self) -> str:
         """One line for the report: the model as declared."""
-        mix = ", ".join(f"{name} {weight}" for name, weight in self.mix)
+        mix = ", ".join(f"{name} {weight}" for name, weight in self.mix) or "the user class's own"
         return (f"{self.users:,} users arriving over {self.ramp_s:g} s ({self.spawn_rate:g}/s), "
                 f"{self.warmup_s:g} s warm-up, held {self.hold_s:g} s; think {self.think.describe()}; "
                 f"{self.sign_ins_per_s:g} sign-ins/s; mix {mix}; {self.connections_text}; "
@@ -187,6 +192,7 @@ class UserModel:
                 "think": {"distribution": self.think.distribution, "low": self.think.low, "high": self.think.high,
                           "mean": self.think.mean},
                 "sign_ins_per_second": self.sign_ins_per_s, "mix": dict(self.mix),
+                "requests_per_action": dict(self.requests),
                 "connections": self.connections,
                 "offered_rps": round(self.offered_rps, 1), "source": self.source}
 
@@ -230,48 +236,26 @@ class TomlTable(Protocol):
     def strings(self, key: str) -> tuple[str, ...]: ...
 
 
-@dataclass(frozen=True)
-class LoadConfig:
-    """gates.toml ``[load]``: who may be loaded, the declared user model, when a run measured nothing,
-    and where the deployment's own latency histogram is (``metrics_path``, ``latency_histogram``)."""
-
-    allowed_hosts: tuple[str, ...] = ()
-    model: UserModel | None = None
-    saturation: Saturation = field(default_factory=Saturation)
-    metrics_path: str = ""
-    latency_histogram: str = ""
-
-
-def load_table(table: TomlTable) -> LoadConfig:
-    """``[load]`` with its ``[load.model]`` (the declared user model) and ``[load.saturation]``."""
-    table.check_keys(["allowed_hosts", "metrics_path", "latency_histogram", "model", "saturation"])
-    rule = table.sub("saturation")
-    rule.check_keys(["cpu_percent", "share_percent", "heartbeat_seconds"])
+def saturation(table: TomlTable) -> Saturation:
+    """The gates file's ``[load.saturation]``: when a run measured its generator (defaults when absent)."""
+    table.check_keys(["cpu_percent", "share_percent", "heartbeat_seconds"])
     defaults = Saturation()
-    saturation = Saturation(
-        cpu_percent=_positive(rule, "cpu_percent", defaults.cpu_percent),
-        share=_positive(rule, "share_percent", defaults.share * 100) / 100,
-        heartbeat_s=_positive(rule, "heartbeat_seconds", defaults.heartbeat_s),
+    rule = Saturation(
+        cpu_percent=_positive(table, "cpu_percent", defaults.cpu_percent),
+        share=_positive(table, "share_percent", defaults.share * 100) / 100,
+        heartbeat_s=_positive(table, "heartbeat_seconds", defaults.heartbeat_s),
     )
-    if saturation.share > 1:
-        raise rule.error("share_percent", f"{saturation.share * 100:g} % of the hold is more than all of it",
-                         "write a share between 0 and 100, e.g. share_percent = 10")
-    metrics_path = table.string("metrics_path") if "metrics_path" in table.data else ""
-    if metrics_path and not metrics_path.startswith("/"):
-        raise table.error("metrics_path", f"{metrics_path!r} is not a path", 'write metrics_path = "/metrics"')
-    return LoadConfig(
-        allowed_hosts=table.strings("allowed_hosts"),
-        model=user_model(table.sub("model")) if "model" in table.data else None,
-        saturation=saturation,
-        metrics_path=metrics_path,
-        latency_histogram=table.string("latency_histogram") if "latency_histogram" in table.data else "",
-    )
+    if rule.share > 1:
+        raise table.error("share_percent", f"{rule.share * 100:g} % of the hold is more than all of it",
+                          "write a share between 0 and 100, e.g. share_percent = 10")
+    return rule
 
 
 def user_model(table: TomlTable) -> UserModel:
-    """``[load.model]``: users, ramp, warm-up, hold, think-time distribution, sign-ins per second, action mix."""
+    """A profile's ``[deployment.load.model]``: users, ramp, warm-up, hold, think-time distribution,
+    sign-ins per second, action mix (with the requests an action sends), connections."""
     table.check_keys(["users", "ramp_seconds", "warmup_seconds", "hold_seconds", "think", "sign_ins_per_second",
-                      "mix", "connections"])
+                      "mix", "requests_per_action", "connections"])
     users = table.integer("users", 0)
     if users < 1:
         raise table.error("users", f"expected at least 1 user, got {users}", "write users = 20000")
@@ -285,17 +269,12 @@ def user_model(table: TomlTable) -> UserModel:
     low, high = bounds[0], bounds[-1]
     if high < low:
         raise think.error(needs[-1], f"{high:g} s is below {needs[0]} = {low:g} s", f"swap {needs[0]} and {needs[-1]}")
-    mix_table = table.sub("mix")
-    mix = []
-    for action, weight in mix_table.data.items():
-        if action not in ACTIONS:
-            close = difflib.get_close_matches(action, list(ACTIONS), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"the actions are {', '.join(ACTIONS)}"
-            raise mix_table.error(action, "unknown action", hint)
-        if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
-            raise mix_table.error(action, f"expected a whole number of at least 1, got {weight!r}",
-                                  f"write {action} = 1 (or leave the action out)")
-        mix.append((action, weight))
+    mix = _weights(table.sub("mix"), "weight", "(or leave the action out)")
+    requests = _weights(table.sub("requests_per_action"), "number of requests", "(one when left out)")
+    for action, _ in requests:
+        if action not in dict(mix):
+            raise table.sub("requests_per_action").error(action, "not an action of the mix",
+                                                         "name an action of [mix], or leave it out")
     return UserModel(
         users=users,
         ramp_s=_positive(table, "ramp_seconds", None),
@@ -303,10 +282,24 @@ def user_model(table: TomlTable) -> UserModel:
         hold_s=_positive(table, "hold_seconds", None),
         think=ThinkTime(kind, low, high),
         sign_ins_per_s=_positive(table, "sign_ins_per_second", 0.0, zero=True),
-        mix=tuple(mix) or DEFAULT_MIX,
+        mix=mix,
         connections=_connections(table),
-        source=f"{table.path}:{table.line} [load.model]",
+        requests=requests,
+        source=f"{table.path}:{table.line} [{'.'.join(table.keys)}]",
     )
+
+
+def _weights(table: TomlTable, what: str, leave: str) -> tuple[tuple[str, int], ...]:
+    """``{action = whole number >= 1, ...}`` in declaration order."""
+    out = []
+    for action, weight in table.data.items():
+        if not ACTION_NAME.fullmatch(action):
+            raise table.error(action, "not an action name", "name a method of the profile's user class, e.g. search")
+        if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
+            raise table.error(action, f"expected a whole number of at least 1, got {weight!r}",
+                              f"write {action} = 1 {leave}")
+        out.append((action, weight))
+    return tuple(out)
 
 
 def _connections(table: TomlTable) -> int:
