@@ -10,6 +10,10 @@ username                    password               role              owns
 meera@castmatch.test        Meera-Casting-2025     casting director  shortlist 1, audition 1
 arjun@castmatch.test        Arjun-Casting-2025     casting director  shortlist 2, audition 2
 kabir@castmatch.test        Kabir-Talent-2025      talent            talent profile 1
+priya@castmatch.test        Priya-Casting-2025     casting director  (nothing: load runs book as her)
+rohan@castmatch.test        Rohan-Casting-2025     casting director  (nothing: load runs book as him)
+zoya@castmatch.test         Zoya-Casting-2025      casting director  (nothing: load runs book as her)
+vikram@castmatch.test       Vikram-Casting-2025    casting director  (nothing: load runs book as him)
 ==========================  =====================  ================  =========================
 
 Sign in on ``/signin`` or get tokens from ``POST /api/v1/oauth/token`` (form-encoded,

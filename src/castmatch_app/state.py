@@ -50,6 +50,12 @@ SEED_USERS: tuple[tuple[int, str, str, str, str, int | None], ...] = (
     (1, "meera@castmatch.test", "Meera Iyer", "director", "Meera-Casting-2025", None),
     (2, "arjun@castmatch.test", "Arjun Kapoor", "director", "Arjun-Casting-2025", None),
     (3, "kabir@castmatch.test", "Kabir Khan", "talent", "Kabir-Talent-2025", 1),
+    # Casting directors who own nothing: load runs sign in and book as them (and as Arjun), so a
+    # per-user rate limit sees bookings spread over several directors, as in production.
+    (4, "priya@castmatch.test", "Priya Nair", "director", "Priya-Casting-2025", None),
+    (5, "rohan@castmatch.test", "Rohan Mehta", "director", "Rohan-Casting-2025", None),
+    (6, "zoya@castmatch.test", "Zoya Shaikh", "director", "Zoya-Casting-2025", None),
+    (7, "vikram@castmatch.test", "Vikram Rao", "director", "Vikram-Casting-2025", None),
 )
 
 

@@ -43,7 +43,11 @@ CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-
 #: under the variable names its profile gives them.
 REFERENCE_ENV = {
     "CASTMATCH_ACCOUNTS": json.dumps([["meera@castmatch.test", "Meera-Casting-2025"],
-                                      ["arjun@castmatch.test", "Arjun-Casting-2025"]]),
+                                      ["arjun@castmatch.test", "Arjun-Casting-2025"],
+                                      ["priya@castmatch.test", "Priya-Casting-2025"],
+                                      ["rohan@castmatch.test", "Rohan-Casting-2025"],
+                                      ["zoya@castmatch.test", "Zoya-Casting-2025"],
+                                      ["vikram@castmatch.test", "Vikram-Casting-2025"]]),
     "CASTMATCH_WEBHOOK_SECRET": "castmatch-calendar-secret",
 }
 
