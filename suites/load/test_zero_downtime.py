@@ -15,7 +15,7 @@ import http.client
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +24,7 @@ import pytest
 
 from pytest_castmatch import Deployment, Finding, Gate, Instance, Launched, resolve
 from pytest_castmatch.checks import latency
+from pytest_castmatch.runners import loadplan
 from pytest_castmatch.runners import locust as load
 
 WORKERS = 2
@@ -144,15 +145,19 @@ def rolling_restart(app: Launched, start_after: float, clients: HeldConnections)
 @pytest.mark.owner("devops")
 @pytest.mark.needs("restart", "instance", "load")
 def test_rolling_restart_loses_no_request(multiworker_app: Launched, castmatch_deployment: Deployment,
-                                          gate: Gate, tmp_path: Path, min_availability: float) -> None:
-    """Under moderate load, restarting every worker one by one fails no request and keeps p99 in bounds."""
+                                          deployment_env: Mapping[str, str], gate: Gate, tmp_path: Path,
+                                          min_availability: float) -> None:
+    """Under moderate load, restarting every worker one by one fails no request and keeps p99 in bounds.
+
+    The load is the profile's traffic (its user class and accounts) at a fixed moderate size.
+    """
     model = load.UserModel(users=30, ramp_s=1, warmup_s=2, hold_s=17, think=load.ThinkTime.uniform(0.5, 1.0))
-    plan = load.LoadPlan(host=multiworker_app.url, model=model, workers=1)
+    plan = loadplan.for_model(multiworker_app.url, castmatch_deployment, model, workers=1)
     outcome: dict[str, object] = {}
 
     def drive() -> None:
         try:
-            outcome["result"] = load.run(plan, tmp_path / "locust")
+            outcome["result"] = load.run(plan, tmp_path / "locust", env=loadplan.child_env(plan, deployment_env))
         except Exception as exc:  # reported below: the gate fails with the runner's message
             outcome["error"] = exc
 

@@ -39,7 +39,7 @@ SLOWEST = ("suites/performance", "suites/journeys", "suites/load")
 GROUPS: dict[str, list[str]] = {}
 for _name in sorted(CATCHES):
     GROUPS.setdefault(folder_of(CATCHES[_name][0]), []).append(_name)
-#: Overrides of the declared user model for the matrix rows (suites/load/conftest.py lists them). No
+#: Overrides of the declared user model for the matrix rows (the load_* settings, README: Settings). No
 #: password sign-ins: at a rate this machine affords, the token endpoint would get fewer than the
 #: 100 successful answers its p99 needs (min_samples) in a 25 s hold, and read "not measured".
 SMALL_LOAD = {"CASTMATCH_LOAD_USERS": "50", "CASTMATCH_LOAD_RAMP": "2", "CASTMATCH_LOAD_WARMUP": "3",

@@ -56,16 +56,23 @@ def with_overrides(model: UserModel, settings: Settings) -> UserModel:
 
 def plan(base_url: str, deployment: Deployment, settings: Settings, *, pages: tuple[str, ...] = (),
          saturation: Saturation | None = None) -> LoadPlan:
-    """The run's plan: the overridden model aimed at ``base_url`` with the profile's traffic and hosts,
-    reading the deployment's own latency histogram when its profile names one."""
-    traffic: Load = deployment.value("load", Load)
+    """The run's plan: the profile's model with the settings' overrides, aimed at ``base_url``."""
     model = with_overrides(declared_model(deployment), settings)
+    return for_model(base_url, deployment, model, workers=settings.load_workers or os.cpu_count() or 1, pages=pages,
+                     saturation=saturation)
+
+
+def for_model(base_url: str, deployment: Deployment, model: UserModel, *, workers: int, pages: tuple[str, ...] = (),
+              saturation: Saturation | None = None) -> LoadPlan:
+    """``model`` run with the profile's traffic (user class, accounts, hosts) against ``base_url``, reading the
+    deployment's own latency histogram when its profile names one."""
+    traffic: Load = deployment.value("load", Load)
     sign_in = deployment.optional("sign_in") if traffic.user == "CastmatchUser" else None
     metrics = deployment.get("metrics")
     return LoadPlan(
         host=base_url,
         model=model,
-        workers=settings.load_workers or os.cpu_count() or 1,
+        workers=workers,
         allowed_hosts=traffic.allowed_hosts,
         user_class=traffic.user,
         paths=pages,
