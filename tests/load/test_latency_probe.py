@@ -20,8 +20,10 @@ def test_probe_times_each_endpoint_and_reports_failures(local_service: str) -> N
                             warmup_path="/fast")
     by_path = {r.path: r for r in results}
     assert [r.sent for r in results] == [15, 15, 15]
+    # /slow waits 50 ms on top of what /fast costs: its median is at least that, and above /fast's
+    # however busy the machine (both pay the same queueing).
     assert by_path["/slow"].percentile(0.50) >= 50.0
-    assert by_path["/fast"].percentile(0.50) < 50.0
+    assert by_path["/fast"].percentile(0.50) < by_path["/slow"].percentile(0.50)
     assert by_path["/fast"].failed == 0
     # A fast 500 is no latency of the endpoint: nothing of /broken is timed.
     assert (by_path["/broken"].failed, by_path["/broken"].count, by_path["/broken"].timings_ms) == (15, 0, [])

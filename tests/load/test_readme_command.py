@@ -73,6 +73,7 @@ def test_the_readme_master_and_two_workers_run_on_loopback(local_service: str, t
     assert max(w["users"] or 0 for w in data["windows"]) == 6
     names = {name for w in data["windows"] for name in w["endpoints"]}
     assert {"/api/v1/search", "/api/v1/talent/{id}", "/api/v1/talent/{id}/similar"} <= names
-    reported = {process for w in data["windows"] if w["generator"] for process in w["generator"]["cpu"]}
+    # Every process reports its CPU; a window may close before a busy process's next sample.
+    reported = {process for w in data["windows"] for process in (w["generator"] or {}).get("cpu", {})}
     assert reported == {"master", "worker-0", "worker-1"}
     assert all(proc.returncode == 0 for proc in workers)
