@@ -13,7 +13,8 @@ The app runs in a process group of its own (a supervisor and its workers when ``
 It is *ready* when ``/readyz`` answers 200 and every worker has logged that its start-up is complete (the
 model is built, so the first request measures the service and not the start-up). ``stop`` sends
 SIGTERM to the top process, which drains as in production (a supervisor passes the signal on to
-its workers), and SIGKILLs the whole group if it has not exited within the grace period.
+its workers), and SIGKILLs the whole group if it has not exited within the grace period;
+``stop(drain=False)`` skips the drain period, for an owner that no longer reads the app.
 
 Only the standard library is imported here: the plugin, the suites and the benchmarks launch the
 app without importing it.
@@ -39,6 +40,9 @@ from typing import Any
 READY_LINE = "Application startup complete"
 #: Only the defects given to ``launch`` reach the app, never one inherited from the environment.
 DEFECTS_ENV = "CASTMATCH_DEFECTS"
+#: How long a first SIGTERM is given to reach the app's handler before a second one may follow: two
+#: signals that arrive before the handler runs count as one (and the app would drain after all).
+SIGNAL_HANDLED_S = 0.05
 
 
 class LaunchError(RuntimeError):
@@ -91,10 +95,17 @@ class Running:
             time.sleep(0.05)
         raise LaunchError(f"the app at {self.url} was not ready within {timeout:.0f} s; log {self.log}:\n{self.tail()}")
 
-    def stop(self, grace: float = 15.0) -> int | None:
-        """SIGTERM, then SIGKILL for the whole group after ``grace`` seconds; the exit status when ours."""
+    def stop(self, grace: float = 15.0, *, drain: bool = True) -> int | None:
+        """SIGTERM, then SIGKILL for the whole group after ``grace`` seconds; the exit status when ours.
+
+        Without ``drain`` a second SIGTERM follows the first once it has been handled, so the app skips
+        its drain period (it still finishes the requests in flight): for an owner that is done with it.
+        """
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(self.pid, signal.SIGTERM)
+        if not drain and not self._gone_within(SIGNAL_HANDLED_S):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.pid, signal.SIGTERM)
         if not self._gone_within(grace):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGKILL)

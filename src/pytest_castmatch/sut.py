@@ -175,6 +175,7 @@ def stop_app(folder: Path) -> None:
         data = json.loads(state.read_text())
         pid = int(data["pid"])
         # The process that started it holds its Popen and reaps it; another (the xdist controller,
-        # when a worker started it) stops it by pid.
-        testing.Running(data["url"], Path(data["log"]), pid, proc=_STARTED.pop(pid, None)).stop()
+        # when a worker started it) stops it by pid. The run is over and nobody reads the app any more:
+        # no drain period (the requests still in flight finish).
+        testing.Running(data["url"], Path(data["log"]), pid, proc=_STARTED.pop(pid, None)).stop(drain=False)
     state.unlink(missing_ok=True)
