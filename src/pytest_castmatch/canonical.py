@@ -30,9 +30,31 @@ def dumps(document: Mapping[str, Any]) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+#: Containers nested less deeply than this are laid out one member per line in the file form; deeper
+#: ones (a gate, a metric, a reason) stay on one line each, so a diff shows which of them changed.
+EXPANDED_DEPTH = 2
+
+
 def pretty(document: Mapping[str, Any]) -> str:
-    """The human-diffable file form; parses to the same document as :func:`dumps`."""
-    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    """The human-diffable file form; parses to the same document as :func:`dumps`.
+
+    Keys sorted; the top-level object and the containers directly inside it one member per line;
+    each member deeper down on one line of its own (written by the C encoder, which ``indent`` would
+    forgo for the pure-Python one: the file is written for every run and grows with the gate count).
+    """
+    return _layout(document, 0) + "\n"
+
+
+def _layout(value: Any, depth: int) -> str:
+    if depth >= EXPANDED_DEPTH or not isinstance(value, Mapping | list) or not value:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+    pad = "  " * (depth + 1)
+    if isinstance(value, list):
+        inner = ",\n".join(pad + _layout(item, depth + 1) for item in value)
+        return f"[\n{inner}\n{pad[:-2]}]"
+    inner = ",\n".join(f"{pad}{json.dumps(key, ensure_ascii=False)}: {_layout(value[key], depth + 1)}"
+                       for key in sorted(value))
+    return f"{{\n{inner}\n{pad[:-2]}}}"
 
 
 def write_text(path: Path, text: str) -> Path:
