@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from pytest_castmatch import diff, history
 from pytest_castmatch.model import Priority
@@ -179,24 +179,42 @@ def _gates(report: Mapping[str, Any], link: Linker) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: int(row["index"]))
 
 
+def _text(value: str) -> str:
+    """``value`` escaped for HTML text and attribute values: the bytes markupsafe's ``escape`` (the
+    template's autoescape) writes, without a Markup object per call."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;").replace(
+        '"', "&#34;")
+
+
 def _gate_rows(gates: Sequence[Mapping[str, Any]]) -> Markup:
     """The every-gate table's rows: written here rather than in the template, as this is the part
-    of the page that grows with the gate count."""
+    of the page that grows with the gate count. Most cells repeat from gate to gate (outcome, owner,
+    priority, time): each distinct set is written once."""
     rows = []
+    opening: dict[tuple[str, str, str], str] = {}
+    closing: dict[tuple[str, ...], str] = {}
     for g in gates:
-        test = f"<code>{escape(g['test'])}</code>"
+        test = f"<code>{_text(g['test'])}</code>"
         if g["detail"]:
-            test = f'<a href="#{escape(g["anchor"])}">{test}</a>'
+            test = f'<a href="#{_text(g["anchor"])}">{test}</a>'
+        key = (str(g["outcome"]), str(g["owner"]), str(g["priority"]))
+        tr = opening.get(key)
+        if tr is None:
+            tr = opening[key] = (f'<tr data-outcome="{_text(key[0].lower())}" data-owner="{_text(key[1].lower())}" '
+                                 f'data-priority="{_text(key[2].lower())}">\n')
         n = int(g["evidence_count"])
-        evidence = f'<br><span class="quiet">{n} evidence file{"" if n == 1 else "s"}</span>' if n else ""
-        rows.append(
-            f'<tr data-outcome="{escape(str(g["outcome"]).lower())}" data-owner="{escape(str(g["owner"]).lower())}" '
-            f'data-priority="{escape(str(g["priority"]).lower())}">\n'
-            f'<td class="gate-cell">{test}<br><span class="quiet"><code>{escape(g["file"])}</code></span></td>\n'
-            f'<td><span class="badge {escape(g["state"])}">{escape(g["outcome"])}</span></td>'
-            f'<td>{escape(str(g["priority"]).upper())}</td><td>{escape(g["owner_title"])}</td>\n'
-            f'<td class="num">{escape(g["time"])}</td><td>{escape(g["counts"] or "—")}{evidence}</td>\n'
-            f'<td class="wrap">{escape(g["deployment"] or "—")}</td></tr>\n')
+        rest = (str(g["state"]), key[0], key[2], str(g["owner_title"]), str(g["time"]), str(g["counts"] or "—"),
+                str(n), str(g["deployment"] or "—"))
+        cells = closing.get(rest)
+        if cells is None:
+            evidence = f'<br><span class="quiet">{n} evidence file{"" if n == 1 else "s"}</span>' if n else ""
+            cells = closing[rest] = (
+                f'<td><span class="badge {_text(rest[0])}">{_text(rest[1])}</span></td>'
+                f'<td>{_text(rest[2].upper())}</td><td>{_text(rest[3])}</td>\n'
+                f'<td class="num">{_text(rest[4])}</td><td>{_text(rest[5])}{evidence}</td>\n'
+                f'<td class="wrap">{_text(rest[7])}</td></tr>\n')
+        rows.append(f'{tr}<td class="gate-cell">{test}<br><span class="quiet"><code>{_text(g["file"])}</code></span>'
+                    f'</td>\n{cells}')
     return Markup("".join(rows).removesuffix("\n"))
 
 
