@@ -12,10 +12,10 @@ import binascii
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from pytest_castmatch import canonical
 from pytest_castmatch.keys import AttestError
@@ -42,6 +42,8 @@ def pae(payload_type: str, payload: bytes) -> bytes:
 
 def verifies(key: Ed25519PublicKey, sig: bytes, data: bytes) -> bool:
     """True when ``sig`` is ``key``'s Ed25519 signature of ``data``."""
+    from cryptography.exceptions import InvalidSignature
+
     try:
         key.verify(sig, data)
     except InvalidSignature:

@@ -22,11 +22,13 @@ import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from pytest_castmatch.config import ConfigError, _parse_toml, _Table
 from pytest_castmatch.keys import AttestError, keyid_of, load_public_key
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 #: The file in the signers folder that maps keys to roles.
 POLICY_FILE = "signers.toml"

@@ -11,9 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from pytest_castmatch.dsse import (
     PAYLOAD_TYPE,
@@ -28,6 +26,9 @@ from pytest_castmatch.dsse import (
 )
 from pytest_castmatch.keys import AttestError
 from pytest_castmatch.trust import TrustedKey, TrustPolicy, launch_keys_of
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 
 def claimed_body(entry: Any) -> dict[str, Any] | None:
