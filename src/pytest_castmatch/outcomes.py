@@ -45,9 +45,12 @@ class PhaseLog:
         """Record one phase report (``outcome`` is pytest's: passed/failed/skipped/rerun)."""
         self.duration += duration
         if data:
-            self.findings.extend(Finding.from_json(f) for f in data.get("findings", ()))
-            self.samples.extend(Sample.from_json(s) for s in data.get("metrics", ()))
-            self.evidence.extend(str(p) for p in data.get("evidence", ()))
+            if found := data.get("findings"):
+                self.findings.extend(Finding.from_json(f) for f in found)
+            if metrics := data.get("metrics"):
+                self.samples.extend(Sample.from_json(s) for s in metrics)
+            if evidence := data.get("evidence"):
+                self.evidence.extend(str(p) for p in evidence)
         if outcome == "rerun":
             # pytest-rerunfailures: the attempt failed and will run again; a later pass is flaky.
             self.reruns += 1

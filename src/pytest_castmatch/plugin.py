@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 GATE_KEY = pytest.StashKey[Gate]()
 INFO_KEY = pytest.StashKey["GateInfo | str"]()
+INFO_JSON_KEY = pytest.StashKey[dict[str, str]]()
 NA_KEY = pytest.StashKey[str]()
 RUN_NAME = "castmatch-run"
 DATA_ATTR = "castmatch"
@@ -423,8 +424,11 @@ class GateRun:
             # A gate or fixture read what the profile does not say: the sentence names the key, no traceback.
             rep.longrepr = str(call.excinfo.value)
         if self.active and self.is_gate_path(item.path):
-            info = self._classify(item)
-            data: dict[str, Any] = info.to_json() if isinstance(info, GateInfo) else {}
+            known = item.stash.get(INFO_JSON_KEY, None)
+            if known is None:
+                info = self._classify(item)
+                known = item.stash[INFO_JSON_KEY] = info.to_json() if isinstance(info, GateInfo) else {}
+            data: dict[str, Any] = dict(known)  # each phase's own: the recorder's items join it
             recorder = item.stash.get(GATE_KEY, None)
             if recorder is not None:
                 if call.when == "teardown" and (problems := recorder.new_problems()) and rep.passed:
@@ -452,10 +456,14 @@ class GateRun:
             if report.failed:
                 self.other_failures += 1
             return
-        log = self.logs.setdefault(str((data or {}).get("id", report.nodeid)), PhaseLog())
+        key = str((data or {}).get("id", report.nodeid))
+        log = self.logs.get(key)
+        if log is None:
+            log = self.logs[key] = PhaseLog()
         if log.info is None and data and "priority" in data:
             log.info = GateInfo.from_json(data)
-        self.engines.update((data or {}).get("engines", {}))
+        if data and (engines := data.get("engines")):
+            self.engines.update(engines)
         log.add(when=report.when, outcome=report.outcome, wasxfail=hasattr(report, "wasxfail"),
                 message=_message(report), duration=report.duration, data=data)
 
