@@ -4,7 +4,9 @@ suites (the plugin installed but idle), and report time for 10,000 gates.
     .venv/bin/python benchmarks/plugin_overhead.py [--tests 2000] [--gates 10000] [--rounds 5]
 
 Figures, not asserts: the wall times of one machine are noisy, so each side is the median of
-several rounds, run alternately so drift hits both equally.
+several rounds, run alternately so drift hits both equally. Each side's CPU time (user + system of
+the pytest process) is printed beside its wall time: a busy neighbour stretches the wall time far
+more than the CPU time a run needs.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -54,8 +57,8 @@ def make_project(where: Path, tests: int) -> None:
         (where / "plain" / f"test_bulk_{f}.py").write_text("\n".join(body))
 
 
-def run_pytest(where: Path, plugin: bool, folder: str = "suites") -> float:
-    """Wall time of one pytest process over ``folder``: a gate run (``suites``) or an idle one (``plain``)."""
+def run_pytest(where: Path, plugin: bool, folder: str = "suites") -> tuple[float, float]:
+    """Wall and CPU time of one pytest process over ``folder``: a gate run (``suites``) or an idle one (``plain``)."""
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:playwright", folder]
     if not plugin:
         args += ["-p", "no:castmatch"]
@@ -64,13 +67,16 @@ def run_pytest(where: Path, plugin: bool, folder: str = "suites") -> float:
     # Bytecode is written and reused (as after any install): PYTHONDONTWRITEBYTECODE would make every
     # round recompile every imported module, and measure the compiler instead of the plugin.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(args, cwd=where, capture_output=True, text=True, check=False, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     # Both sides must really have run every test, or the comparison means nothing.
     if "passed" not in proc.stdout:
         raise SystemExit(f"pytest did not run the tests ({'with' if plugin else 'without'} plugin):\n{proc.stdout}"
                          f"{proc.stderr}")
-    return time.perf_counter() - start
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def report_time(gates: int) -> tuple[float, int]:
@@ -114,11 +120,15 @@ def main() -> int:
             with_plugin.append(run_pytest(where, True))
             without.append(run_pytest(where, False))
             idle.append(run_pytest(where, True, "plain"))
-    w, wo, i = statistics.median(with_plugin), statistics.median(without), statistics.median(idle)
-    print(f"{opts.tests} trivial gates, median of {opts.rounds} rounds (whole pytest process):")
-    print(f"  without plugin  {wo:7.3f} s")
-    print(f"  with plugin     {w:7.3f} s   overhead {100 * (w - wo) / wo:+.1f} %  (target < 5 %)")
-    print(f"  idle plugin     {i:7.3f} s   overhead {100 * (i - wo) / wo:+.1f} %  (the same tests outside the suites)")
+    print(f"{opts.tests} trivial gates, median of {opts.rounds} rounds (whole pytest process), wall and CPU time:")
+    peer_wall = statistics.median(r[0] for r in without)
+    peer_cpu = statistics.median(r[1] for r in without)
+    for label, runs, note in (("without plugin", without, ""), ("with plugin", with_plugin, "  (target < 5 %)"),
+                              ("idle plugin", idle, "  (the same tests outside the suites)")):
+        wall, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+        overhead = "" if runs is without else (f"   overhead wall {100 * (wall - peer_wall) / peer_wall:+.1f} %, "
+                                               f"CPU {100 * (cpu - peer_cpu) / peer_cpu:+.1f} %{note}")
+        print(f"  {label:<15} {wall:7.3f} s wall  {cpu:7.3f} s CPU{overhead}")
     seconds, size = report_time(opts.gates)
     print(f"report for {opts.gates} gates (inventory check + judge + build + canonical bytes): {seconds:.3f} s, "
           f"{size / 1e6:.1f} MB  (target < 1 s)")
