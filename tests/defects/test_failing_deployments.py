@@ -28,7 +28,7 @@ GATES = ["suites/load/test_load.py", "suites/load/test_latency_probe.py", "suite
 #: tests/checks/test_navigation.py proves for a 500 too.
 GATES_500 = ["suites/load/test_load.py", "suites/load/test_latency_probe.py",
              "suites/accessibility/test_structure.py::test_landmarks_and_headings"]
-#: One Locust worker: the profile's small model (its [deployment.load.model]) needs no more.
+#: The profile's own short model (its [deployment.load.model]) on one Locust worker: it needs no more.
 LOAD = {"CASTMATCH_LOAD_WORKERS": "1"}
 
 
@@ -43,7 +43,7 @@ def test_every_page_load_and_latency_gate_blocks(deployment: tuple[int, str], tm
     status, url = deployment
     code, report, out = run_gates(GATES if status == 404 else GATES_500, tmp_path / "report",
                                   options=("--base-url", url, "--gate-deployment", str(PROFILE)),
-                                  environment=LOAD)
+                                  environment=LOAD, small_load=False)
     gates = {g["id"]: g for g in report["gates"]}
     passed = [gid for gid, g in gates.items() if g["outcome"] == "passed"]
     assert not passed, f"gates passed against a deployment that answers only {status}: {passed}\n{out[-3000:]}"

@@ -65,10 +65,12 @@ class RowResult:
 
 
 def run_rows(rows: dict[str, tuple[str, ...]], defects: dict[str, str], folder: Path, timeout: float = 600.0, *,
-             options: tuple[str, ...] = (), environment: dict[str, str] | None = None) -> dict[str, RowResult]:
+             options: tuple[str, ...] = (), environment: dict[str, str] | None = None,
+             small_load: bool = True) -> dict[str, RowResult]:
     """Run each row's targets in one warm process; ``defects`` maps a row to its CASTMATCH_DEFECTS.
 
     ``options`` and ``environment`` apply to every row (e.g. ``--base-url`` and a short load plan).
+    ``small_load``: the load gates run ``SMALL_LOAD``; without it, the model the deployment profile declares.
     """
     # The outer run's xdist variables would make each row believe it is an xdist worker
     # (pytest-benchmark then switches itself off); a row is a user's own, fresh run.
@@ -77,7 +79,7 @@ def run_rows(rows: dict[str, tuple[str, ...]], defects: dict[str, str], folder: 
     env["OPENBLAS_NUM_THREADS"] = "1"  # no BLAS thread pool in a process that forks
     # The load gates run a small model here: each load defect shows at 100 users within 15 s, and
     # the declared launch model (20,000 users) is the full gate's to run.
-    for name, value in SMALL_LOAD.items():
+    for name, value in SMALL_LOAD.items() if small_load else ():
         env.setdefault(name, value)
     folder.mkdir(parents=True, exist_ok=True)
     plan = {"rows": [{"defects": [d for d in defects[name].split(",") if d], "targets": list(targets),
@@ -99,10 +101,11 @@ def run_rows(rows: dict[str, tuple[str, ...]], defects: dict[str, str], folder: 
 
 
 def run_gates(targets: list[str], report_dir: Path, defects: str = "", *, options: tuple[str, ...] = (),
-              environment: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
-    """One ordinary run of ``targets`` with ``defects``: (exit status, report, output)."""
+              environment: dict[str, str] | None = None, small_load: bool = True) -> tuple[int, dict[str, Any], str]:
+    """One ordinary run of ``targets`` with ``defects``: (exit status, report, output); ``small_load`` as in
+    ``run_rows``."""
     result = run_rows({"run": tuple(targets)}, {"run": defects}, report_dir, options=options,
-                      environment=environment)["run"]
+                      environment=environment, small_load=small_load)["run"]
     assert result.report is not None, f"no report from {targets} (status {result.status}):\n{result.tail()}"
     return result.status, result.report, result.output
 
