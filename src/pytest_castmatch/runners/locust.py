@@ -331,8 +331,9 @@ def run(plan: LoadPlan, out_dir: Path, env: dict[str, str] | None = None) -> Loa
                 master.wait(timeout=1.0)
             progress.tick("Locust", lambda: live_figures(out_dir / "stats_stats_history.csv", plan,
                                                           time.monotonic() - started))
-        # Workers quit when the master tells them; give them a moment, then stop waiting.
-        for proc in procs[1:]:
+        # Workers quit when a master that finished its run tells them; give them a moment, then stop
+        # waiting. A master that failed (a refused model, a bad option) never tells them: kill them now.
+        for proc in procs[1:] if master.returncode == 0 else ():
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
     finally:
