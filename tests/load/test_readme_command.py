@@ -48,7 +48,7 @@ def test_the_readme_master_and_two_workers_run_on_loopback(local_service: str, t
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = str(probe.getsockname()[1])
-    master = swap(master, {"--master-bind-port": port, "-u": "6", "-r": "6", "--run-time": "6s",
+    master = swap(master, {"--master-bind-port": port, "-u": "6", "-r": "6", "--run-time": "3s",
                            "--stop-timeout": "2", "--host": local_service, "--castmatch-think": "uniform:0.1:0.3",
                            "--castmatch-out": str(tmp_path / "windows.json"), "--csv": str(tmp_path / "stats")})
     worker = swap(worker, {"--master-port": port})
