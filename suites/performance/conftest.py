@@ -10,6 +10,12 @@ stay strictly one after another: with the CPU throttled 4x, a second page loadin
 one inflates the settling page's long tasks, which would fail a good page. Lighthouse runs once per
 run for every key page in one Node process, alone: nothing else is measured while it runs.
 
+A load that no selected vitals gate reads (in a run of the asset rules, say) is judged on what it
+fetches and what its DOM holds after the settle time, never on time. It skips web-vitals and runs
+without CPU throttling (each page still gets its profile's device and viewport, so the same layout
+and the same images); such loads settle ``ASSETS_DEPTH`` at a time, both profiles in one pipeline,
+after the timed loads have finished. In a full run every load is timed.
+
 Lighthouse measures each key page as a phone, except the pages the profile lists under
 ``[deployment.pages] desktop`` (one Lighthouse run costs 6-11 s here, so each page gets the profile
 its main audience uses; the in-browser vitals cover both profiles on every page).
@@ -45,11 +51,16 @@ LIGHTHOUSE_THRESHOLD = 95.0
 VITALS_MAX_LOADS = 3
 VITALS_GATE = "test_core_web_vitals"
 DECISIVE = 2.0
+#: Why an untimed probe holds no vitals (an error: reading them fails closed).
+NOT_MEASURED = "web vitals were not measured: no gate of this run reads them for this page and profile"
 #: How long a page is left alone after its load event before it is read: late content (banners,
 #: consent bars) shifts the layout a second or so after load.
 SETTLE_MS = 1500
 #: Pages loaded and settling at once per profile (1 = strictly one after another; see the module doc).
 PIPELINE_DEPTH = {"mobile": 1, "desktop": 2}
+#: Untimed loads settling at once: only the load event of each is waited for in turn, and nothing
+#: measured on them depends on the CPU the others take.
+ASSETS_DEPTH = 4
 
 
 def _key_pages(deployment: Deployment) -> dict[str, str]:
@@ -112,25 +123,31 @@ class Probes:
 
     A load whose vitals miss a threshold narrowly is measured twice more and each vital's median
     kept: a neighbour process on a shared machine can spoil one load, a slow page is slow every
-    time. A miss by more than ``DECISIVE`` times the limit is not noise and is not re-measured; nor
-    is any load of a run whose gates read no vitals (``vitals_judged``).
+    time. A miss by more than ``DECISIVE`` times the limit is not noise and is not re-measured.
+
+    ``timed`` is every (page, profile) whose vitals a gate of the run reads (None: every one). Any
+    other load measures no vitals (its ``vitals`` report the omission, so a reader fails closed), is
+    never throttled or re-measured, and overlaps ``ASSETS_DEPTH`` at a time (see the module doc).
     """
 
     def __init__(self, browser: Browser, playwright: Playwright, base_url: str,
                  limits: Mapping[str, MetricSpec], wanted: Iterable[tuple[str, str]] = (),
                  depth: Mapping[str, int] | None = None, *, pages: Mapping[str, str],
-                 scripts: Mapping[str, str], vitals_judged: bool = True) -> None:
+                 scripts: Mapping[str, str], timed: Iterable[tuple[str, str]] | None = None) -> None:
         self.browser, self.playwright, self.base_url = browser, playwright, base_url
         self.pages, self.scripts = pages, scripts
         self.limits = limits
-        #: Whether a vitals gate reads these probes: only then is a narrow miss measured again.
-        self.vitals_judged = vitals_judged
+        self.timed = None if timed is None else frozenset(timed)
         self.wanted = list(dict.fromkeys(wanted))
         self.depth = dict(PIPELINE_DEPTH if depth is None else depth)
         self._done: dict[tuple[str, str], Probe] = {}
 
     def new_context(self, profile: str) -> BrowserContext:
         return open_context(self.browser, self.playwright, self.base_url, profile)
+
+    def is_timed(self, label: str, profile: str) -> bool:
+        """Whether a gate of the run reads this load's vitals (so it is throttled and measured)."""
+        return self.timed is None or (label, profile) in self.timed
 
     def get(self, label: str, profile: str) -> Probe:
         key = (label, profile)
@@ -142,7 +159,7 @@ class Probes:
     def _measure_all(self, keys: list[tuple[str, str]]) -> None:
         first = dict(zip(keys, self.measure_many(keys), strict=True))
         retry = [k for k, p in first.items()
-                 if self.vitals_judged and self._misses(p.vitals) and not self._misses(p.vitals, DECISIVE)]
+                 if self.is_timed(*k) and self._misses(p.vitals) and not self._misses(p.vitals, DECISIVE)]
         again = self.measure_many([k for k in retry for _ in range(VITALS_MAX_LOADS - 1)])
         for key, probe in first.items():
             if key in retry:
@@ -163,12 +180,16 @@ class Probes:
         return self.measure_many([(label, profile)])[0]
 
     def measure_many(self, keys: list[tuple[str, str]]) -> list[Probe]:
-        """One fresh load per key (no retries), in key order within each profile, up to the
-        profile's ``depth`` settling at once; a profile's loads never overlap another's."""
+        """One fresh load per key (no retries). Timed loads go first, in key order within each
+        profile, up to the profile's ``depth`` settling at once, a profile's loads never overlapping
+        another's; then the untimed ones in one pipeline, ``ASSETS_DEPTH`` at once."""
+        timed = [i for i, key in enumerate(keys) if self.is_timed(*key)]
+        batches = [([i for i in timed if keys[i][1] == profile], self.depth.get(profile, 1))
+                   for profile in dict.fromkeys(keys[i][1] for i in timed)]
+        batches.append(([i for i in range(len(keys)) if i not in timed], ASSETS_DEPTH))
         done: dict[int, Probe] = {}
-        for profile in dict.fromkeys(p for _, p in keys):
-            idx = [i for i, (_, p) in enumerate(keys) if p == profile]
-            for i, probe in zip(idx, self._pipeline([keys[i] for i in idx], self.depth.get(profile, 1)), strict=True):
+        for idx, depth in batches:
+            for i, probe in zip(idx, self._pipeline([keys[i] for i in idx], depth), strict=True):
                 done[i] = probe
         return [done[i] for i in range(len(keys))]
 
@@ -193,9 +214,12 @@ class Probes:
             context = self.new_context(profile)
             stack.callback(context.close)
             page = context.new_page()
-            vitals.prepare(page)
+            timed = self.is_timed(label, profile)
+            if timed:
+                vitals.prepare(page)
             requests = assets.listen(page)
-            stack.enter_context(frames.cpu_throttled(page, PHONE_CPU_SLOWDOWN if profile == "mobile" else 1.0))
+            stack.enter_context(frames.cpu_throttled(page, PHONE_CPU_SLOWDOWN if timed and profile == "mobile"
+                                                     else 1.0))
             started = time.perf_counter()
             missing = navigation.visit(page, self.pages[label])
             return _Pending(label, profile, context, page, requests, stack, started, time.perf_counter(), missing)
@@ -217,7 +241,8 @@ class Probes:
                 load.page.wait_for_timeout(left * 1000)
             snap = assets.snapshot(load.page, load.requests)
             owned = assets.owned_scripts(load.page, self.scripts)
-            measured = vitals.collect(load.page, started=load.started)
+            measured = (vitals.collect(load.page, started=load.started) if self.is_timed(load.label, load.profile)
+                        else vitals.Vitals(load.page.url, {}, errors=(NOT_MEASURED,)))
         return Probe(load.label, load.profile, snap, owned, measured)
 
 
@@ -251,11 +276,13 @@ def key_pages(castmatch_deployment: Deployment) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def probes(browser: Browser, playwright: Playwright, castmatch_base_url: str, key_pages: dict[str, str],
            castmatch_config: GateConfig, castmatch_deployment: Deployment, request: pytest.FixtureRequest) -> Probes:
-    """Every key page measured once per profile the run's gates read, on first use."""
+    """Every key page measured once per profile the run's gates read, on first use (timed where a
+    vitals gate reads it)."""
     items = request.session.items
+    timed = wanted_probes([item for item in items if getattr(item, "originalname", "") == VITALS_GATE], key_pages)
     return Probes(browser, playwright, castmatch_base_url, castmatch_config.metrics,
                   wanted_probes(items, key_pages), pages=key_pages, scripts=castmatch_deployment.pages.scripts,
-                  vitals_judged=any(getattr(item, "originalname", "") == VITALS_GATE for item in items))
+                  timed=timed)
 
 
 @pytest.fixture(scope="session")
