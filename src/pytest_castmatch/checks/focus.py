@@ -15,7 +15,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageChops
 from playwright._impl._api_structures import Clip
 from playwright.sync_api import Page
 
@@ -93,9 +93,13 @@ def contrast_changed_pixels(before: bytes, after: bytes, ratio: float = 3.0) -> 
     b = Image.open(io.BytesIO(after)).convert("RGB")
     if a.size != b.size:
         return 0
+    # Pixels outside the bounding box of the difference are equal and never count.
+    changed = ImageChops.difference(a, b).getbbox()
+    if changed is None:
+        return 0
     cache: dict[bytes, float] = {}
     count = 0
-    da, db = a.tobytes(), b.tobytes()
+    da, db = a.crop(changed).tobytes(), b.crop(changed).tobytes()
     for i in range(0, len(da), 3):
         pa, pb = da[i:i + 3], db[i:i + 3]
         if pa == pb:
