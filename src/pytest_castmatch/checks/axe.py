@@ -76,10 +76,11 @@ RUN_OPTIONS: Mapping[str, Any] = {
 }
 
 
-def run_options(tags: Sequence[str]) -> dict[str, Any]:
-    """``axe.run`` options for ``tags``: axe skips experimental rules unless the tag itself is asked for,
-    and only then may the CSSOM preload be read."""
-    options = {**RUN_OPTIONS, "runOnly": {"type": "tag", "values": list(tags)}}
+def run_options(tags: Sequence[str], rules: Sequence[str] = ()) -> dict[str, Any]:
+    """``axe.run`` options for ``tags``, or for just the named ``rules`` when given: axe skips experimental
+    rules unless the tag itself is asked for, and only then may the CSSOM preload be read."""
+    only = {"type": "rule", "values": list(rules)} if rules else {"type": "tag", "values": list(tags)}
+    options = {**RUN_OPTIONS, "runOnly": only}
     if "experimental" in tags:
         options["preload"] = {"assets": ["cssom", "media"]}
     return options
@@ -157,9 +158,10 @@ class Results:
     incomplete: list[dict[str, Any]]
 
 
-def run(page: Page, tags: Sequence[str] = WCAG_AAA_TAGS, context: Any = None) -> Results:
-    """Run axe once over the page (injecting it if needed): its violations and incomplete results."""
-    options = run_options(tags)
+def run(page: Page, tags: Sequence[str] = WCAG_AAA_TAGS, context: Any = None, rules: Sequence[str] = ()) -> Results:
+    """Run axe once over the page (injecting it if needed): its violations and incomplete results
+    (of the named ``rules`` alone when given, else of every rule ``tags`` select)."""
+    options = run_options(tags, rules)
     # One round trip when axe is already in the document; the injection only on a miss.
     result = page.evaluate(_RUN, [context, options])
     if result is None:
@@ -249,8 +251,10 @@ def findings(
     tags: Sequence[str] = WCAG_AAA_TAGS,
     evidence: Evidence | None = None,
     today: dt.date | None = None,
+    rules: Sequence[str] = (),
 ) -> list[Finding]:
-    """axe's results on the page as it is now, one finding per rule and element.
+    """axe's results on the page as it is now, one finding per rule and element (of ``rules`` alone
+    when given: a gate that judges a few rules runs only those; ``tags`` still say the level).
 
     A violation is an error. An incomplete result is a needs-review item, except undecided text
     contrast that its rendered pixels decide (see :mod:`contrast`). Any of them covered by a live
@@ -258,7 +262,7 @@ def findings(
     """
     path = page_path(page)
     day = today or dt.date.today()
-    results = run(page, tags)
+    results = run(page, tags, rules=rules)
     # (rule, criterion, severity, selector, message, detail) before the baseline is applied.
     raw: list[tuple[str, str | None, Severity, str, str, str]] = []
     for rule_result in results.violations:
