@@ -1,8 +1,10 @@
 """Print Lighthouse's scores and lab values beside our web-vitals probe for the key pages, with timings.
 
-    .venv/bin/python benchmarks/page_performance.py [--base-url URL] [--no-suite] [--defects a,b]
+    .venv/bin/python benchmarks/page_performance.py [--deployment PROFILE --base-url URL] [--no-suite]
+                                                    [--defects a,b]
 
-For every key page (suites/performance/conftest.py) in the form factor Lighthouse judges it in:
+For every key page of the deployment profile (the reference app's when none is given), in the form
+factor Lighthouse judges it in (``[deployment.pages] desktop`` lists the desktop ones):
 Lighthouse's four category scores and lab LCP/FCP/CLS/TBT/TTFB next to the same vitals from
 our in-browser probe, measured in the same run; then the wall time of one probe load per page
 and profile (each load alone) and of one Lighthouse run per page; then all twelve probe loads
@@ -29,7 +31,7 @@ from types import ModuleType
 
 from playwright.sync_api import sync_playwright
 
-from pytest_castmatch import sut
+from pytest_castmatch import Deployment, profiles, sut
 from pytest_castmatch.config import load_gates
 from pytest_castmatch.runners import lighthouse
 
@@ -53,17 +55,19 @@ def fmt(value: float | None, digits: int = 0) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deployment", type=Path, help="the deployment profile (default: the reference app's)")
     parser.add_argument("--base-url", help="gate this deployment instead of starting the reference app")
     parser.add_argument("--defects", default="", help="start the reference app with these defects")
     parser.add_argument("--no-suite", action="store_true", help="skip timing the whole pytest suite")
     args = parser.parse_args()
     conf = suite_settings()
+    deployment = profiles.load(args.deployment) if args.deployment else profiles.reference()
     with tempfile.TemporaryDirectory(prefix="castmatch-bench-") as tmp:
         folder = Path(tmp)
         env = dict(os.environ, CASTMATCH_DEFECTS=args.defects)
         base = args.base_url.rstrip("/") if args.base_url else sut.ensure_app(folder / "app", env).url
         try:
-            bench(conf, base, folder)
+            bench(conf, deployment, base, folder)
         finally:
             if not args.base_url:
                 sut.stop_app(folder / "app")
@@ -72,6 +76,8 @@ def main() -> int:
                    "--gate-report", str(folder / "report")]
             if args.base_url:
                 cmd += ["--base-url", base]
+            if args.deployment:
+                cmd += ["--gate-deployment", str(args.deployment)]
             started = time.perf_counter()
             proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
             took = time.perf_counter() - started
@@ -80,10 +86,11 @@ def main() -> int:
     return 0
 
 
-def bench(conf: ModuleType, base: str, folder: Path) -> None:
+def bench(conf: ModuleType, deployment: Deployment, base: str, folder: Path) -> None:
     engine = lighthouse.find_engine()
-    jobs = [lighthouse.Job(label, base + path, conf.LIGHTHOUSE_FORM_FACTOR[label])
-            for label, path in conf.KEY_PAGES.items()]
+    pages = dict(deployment.pages.key)
+    form_factor = {label: "desktop" if label in deployment.pages.desktop else "mobile" for label in pages}
+    jobs = [lighthouse.Job(label, base + path, form_factor[label]) for label, path in pages.items()]
     started = time.perf_counter()
     log: list[tuple[float, str]] = []
     results = {r.job.label: r for r in lighthouse.run(jobs, folder / "lh", runs=1, max_runs=1, log=log)}
@@ -95,16 +102,16 @@ def bench(conf: ModuleType, base: str, folder: Path) -> None:
         launch = sut.chromium_launch_args()
         browser = pw.chromium.launch(executable_path=str(launch["executable_path"]),
                                      args=[str(a) for a in launch["args"]])  # type: ignore[attr-defined]
-        probes = conf.Probes(browser, pw, base, limits)
-        for label in conf.KEY_PAGES:
+        probes = conf.Probes(browser, pw, base, limits, pages=pages, scripts=deployment.pages.scripts)
+        for label in pages:
             for profile in conf.PROFILES:
                 t0 = time.perf_counter()
                 probe = probes.measure(label, profile)
                 probe_times[(label, profile)] = time.perf_counter() - t0
-                if profile == conf.LIGHTHOUSE_FORM_FACTOR[label]:
+                if profile == form_factor[label]:
                     ours[label] = probe.vitals.values
         t0 = time.perf_counter()
-        probes.measure_many([(label, profile) for profile in conf.PROFILES for label in conf.KEY_PAGES])
+        probes.measure_many([(label, profile) for profile in conf.PROFILES for label in pages])
         as_suite = time.perf_counter() - t0
         browser.close()
     print(f"Lighthouse {engine.version} and our web-vitals probe, same app, same run ({base})\n")
