@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, Route
+from playwright.sync_api import Frame, Page, Route
 
 from pytest_castmatch.checks.evidence import SELECTOR_JS, Evidence, page_path, shoot
 from pytest_castmatch.model import Finding, Severity
@@ -87,8 +87,15 @@ def on_input(page: Page, *, evidence: Evidence | None = None) -> list[Finding]:
         windows.append(popup.url)
         popup.close()
 
+    committed: list[str] = []
+
+    def navigated(frame: Frame) -> None:
+        if frame == page.main_frame:
+            committed.append(frame.url)
+
     page.route("**/*", stay)
     page.on("popup", opened)
+    page.on("framenavigated", navigated)
     out: list[Finding] = []
     url = page.url
     try:
@@ -98,6 +105,7 @@ def on_input(page: Page, *, evidence: Evidence | None = None) -> list[Finding]:
             mark = page.evaluate("() => (window.__cmStays = String(Math.random()))")
             navigations.clear()
             windows.clear()
+            committed.clear()
             if control["kind"] == "select":
                 page.locator(sel).select_option(str(control["value"]), timeout=2000)
             else:
@@ -109,8 +117,12 @@ def on_input(page: Page, *, evidence: Evidence | None = None) -> list[Finding]:
                 replaced = True
             changes = [*(f"loads {n}" for n in navigations), *(f"opens a window at {w}" for w in windows)]
             if replaced:
+                # The old document can be gone before the new one commits: the URL is the committed one's.
+                if not committed:
+                    frame = page.wait_for_event("framenavigated", lambda f: f == page.main_frame, timeout=10_000)
+                    committed.append(frame.url)
                 page.wait_for_load_state("load")
-                changes.append(f"loads {page.url}")
+                changes.append(f"loads {committed[-1] if committed else page.url}")
                 page.goto(url, wait_until="load")
             else:
                 if page.evaluate("(s) => { const a = document.activeElement; const el = document.querySelector(s); "
@@ -130,5 +142,6 @@ def on_input(page: Page, *, evidence: Evidence | None = None) -> list[Finding]:
                 evidence=shoot(evidence, page, sel, f"on-input-{path}")))
     finally:
         page.remove_listener("popup", opened)
+        page.remove_listener("framenavigated", navigated)
         page.unroute("**/*", stay)
     return out
