@@ -9,8 +9,9 @@ defects and a temp root of its own, so rows never share an app, a fault lock or 
 process first collects every row's targets once (importing pytest, its plugins and the gate
 modules, which costs seconds), then forks one child per row: a row starts warm, and what one row's
 session leaves behind (caches, fixtures, threads) never reaches the next. A row's output goes to
-``DIR/output.txt``, its exit status to ``DIR/status``, its wall time to ``DIR/seconds``; a row that
-outlives ``--row-timeout`` is killed with its process group and reported as status 124.
+``DIR/output.txt``, its exit status to ``DIR/status``, its wall time to ``DIR/seconds`` and its CPU
+time to ``DIR/cpu-seconds``; a row that outlives ``--row-timeout`` is killed with its process group
+and reported as status 124.
 """
 
 from __future__ import annotations
@@ -57,15 +58,18 @@ def _run_row(row: dict[str, object]) -> int:
         os._exit(code)
 
 
-def _finished(pid: int, started: float, timeout: float) -> int | None:
-    """The child's exit status once it has ended (``TIMED_OUT`` after killing it), else None."""
-    done, status = os.waitpid(pid, os.WNOHANG)
+def _finished(pid: int, started: float, timeout: float) -> tuple[int, float] | None:
+    """The child's exit status (``TIMED_OUT`` after killing it) and CPU seconds once it has ended, else None.
+
+    The CPU seconds include every descendant the row waited for (its app, its browser's driver).
+    """
+    done, status, usage = os.wait4(pid, os.WNOHANG)
     if done:
-        return os.waitstatus_to_exitcode(status)
+        return os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime
     if time.monotonic() - started > timeout:
         os.killpg(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        return TIMED_OUT
+        _, _, usage = os.wait4(pid, 0)
+        return TIMED_OUT, usage.ru_utime + usage.ru_stime
     return None
 
 
@@ -95,11 +99,13 @@ def main(argv: list[str] | None = None) -> int:
             running[pid] = (row, time.monotonic())
         time.sleep(0.1)
         for pid, (row, started) in list(running.items()):
-            status = _finished(pid, started, args.row_timeout)
-            if status is not None:
+            ended = _finished(pid, started, args.row_timeout)
+            if ended is not None:
                 del running[pid]
-                (Path(str(row["folder"])) / "status").write_text(str(status))
-                (Path(str(row["folder"])) / "seconds").write_text(f"{time.monotonic() - started:.1f}")
+                folder = Path(str(row["folder"]))
+                (folder / "status").write_text(str(ended[0]))
+                (folder / "seconds").write_text(f"{time.monotonic() - started:.1f}")
+                (folder / "cpu-seconds").write_text(f"{ended[1]:.1f}")
     return 0
 
 

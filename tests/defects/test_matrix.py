@@ -35,6 +35,9 @@ FINDING = {"key-page-404": "page-status"}
 REVIEW = {"styled-heading": "heading-like-text"}
 #: Folders whose rows take longest (browser page loads, Lighthouse, load runs): they start first.
 SLOWEST = ("suites/performance", "suites/journeys", "suites/load")
+#: Folders whose rows mostly wait (load holds, model timing, restarts): two of their rows run at once.
+#: Each row has its own app, port and temp root, so concurrent rows share nothing but the machine.
+WAITING = {"suites/load": 2, "suites/ml": 2, "suites/operations": 2}
 #: Rows by the folder of their first gate: each folder's rows run in one warm process.
 GROUPS: dict[str, list[str]] = {}
 for _name in sorted(CATCHES):
@@ -66,9 +69,10 @@ class RowResult:
 
 def run_rows(rows: dict[str, tuple[str, ...]], defects: dict[str, str], folder: Path, timeout: float = 600.0, *,
              options: tuple[str, ...] = (), environment: dict[str, str] | None = None,
-             small_load: bool = True) -> dict[str, RowResult]:
+             small_load: bool = True, parallel: int = 1) -> dict[str, RowResult]:
     """Run each row's targets in one warm process; ``defects`` maps a row to its CASTMATCH_DEFECTS.
 
+    ``parallel`` rows run at once.
     ``options`` and ``environment`` apply to every row (e.g. ``--base-url`` and a short load plan).
     ``small_load``: the load gates run ``SMALL_LOAD``; without it, the model the deployment profile declares.
     """
@@ -87,7 +91,8 @@ def run_rows(rows: dict[str, tuple[str, ...]], defects: dict[str, str], folder: 
                      for name, targets in rows.items()]}
     (folder / "plan.json").write_text(json.dumps(plan, indent=2))
     runner = subprocess.run([sys.executable, "-m", "tests.defects.rows", str(folder / "plan.json"),
-                             "--row-timeout", str(timeout)], cwd=ROOT, env=env, capture_output=True, text=True,
+                             "--row-timeout", str(timeout), "--parallel", str(parallel)],
+                            cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=timeout * len(rows) + 120, check=False)
     assert runner.returncode == 0, f"the row runner failed:\n{runner.stdout[-3000:]}\n{runner.stderr[-3000:]}"
     results = {}
@@ -156,7 +161,7 @@ FOLDERS: list[str] = sorted(GROUPS, key=_slowest_first)
 def test_defects_turn_their_gates_red(folder: str, subtests: pytest.Subtests, tmp_path: Path) -> None:
     """Every defect whose first gate lives in ``folder``: one row each, one subtest each."""
     results = run_rows({name: CATCHES[name] for name in GROUPS[folder]}, {name: name for name in GROUPS[folder]},
-                       tmp_path)
+                       tmp_path, parallel=WAITING.get(folder, 1))
     for defect in GROUPS[folder]:
         with subtests.test(msg=defect):
             caught(defect, results[defect])

@@ -37,7 +37,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], list[
     env["SAMPLE_SITE_AUDIT"] = str(out / "audit.json")
     with serving_files(HERE / "site") as url:
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "-p", "tests.sample_site.audit",
+            # Without reruns: a gate the site's faults turn red fails every attempt, a retry only doubles its time.
+            [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "-p", "no:rerunfailures",
+             "-p", "tests.sample_site.audit",
              "--gate-deployment", str(HERE / "deployment.toml"), "--base-url", url,
              "--gate-report", str(out / "report"), "--gate-set", "load_users=10",
              "--gate-set", "lighthouse_max_runs=1"],
