@@ -36,7 +36,7 @@ def build_runtime(settings: Settings) -> Runtime:
     """Everything the app holds (catalogue, state, assets, catalogues, metrics), built with its defects."""
     with defects.using(settings.defects):
         catalog = Catalog(ensure_catalog(settings.data_dir, settings.seed, settings.talents))
-        state = State(settings.state_db)
+        state = State(settings.state_db, password_cache=settings.data_dir / "seed-passwords.json")
         return Runtime(settings=settings, catalog=catalog, state=state, assets=Assets(), catalogues=Catalogues(),
                        metrics=Metrics(), faults=Faults(), signer=Signer(state.secret_key))
 

@@ -73,6 +73,38 @@ def hash_password(password: str, salt: bytes | None = None) -> str:
     return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
 
 
+def seed_password_hashes(cache: Path | None) -> dict[str, str]:
+    """The seeded accounts' password hashes by username, kept in ``cache`` between starts.
+
+    A hash costs tens of milliseconds of CPU on purpose; the seeded accounts' passwords are public
+    test values, so their hashes (random salts, made once) are kept in the data directory beside the
+    catalogue instead of being made again at every start. An entry is keyed by a digest of the
+    username and password, so a changed seed password gets a new hash; an unreadable file is remade.
+    """
+    keys = {username: hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
+            for _, username, _, _, password, _ in SEED_USERS}
+    known: dict[str, str] = {}
+    if cache is not None:
+        try:
+            loaded = json.loads(cache.read_text())
+            known = {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+        except (OSError, ValueError):
+            known = {}
+    if all(key in known for key in keys.values()):
+        return {username: known[key] for username, key in keys.items()}
+    made = {keys[username]: known.get(keys[username]) or hash_password(password)
+            for _, username, _, _, password, _ in SEED_USERS}
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_name(f"{cache.name}.{secrets.token_hex(4)}.tmp")
+            partial.write_text(json.dumps(made, indent=1))
+            partial.replace(cache)  # atomic: a concurrent start reads the old file or this one
+        except OSError:
+            pass  # a read-only data directory only costs the hashes at each start
+    return {username: made[key] for username, key in keys.items()}
+
+
 def verify_password(password: str, stored: str) -> bool:
     try:
         scheme, salt_b64, digest_b64 = stored.split("$")
@@ -90,7 +122,9 @@ def _token_hash(token: str) -> str:
 
 
 class State:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, password_cache: Path | None = None) -> None:
+        """The state in ``path``; ``password_cache`` keeps the seeded accounts' hashes between starts."""
+        self.password_cache = password_cache
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
@@ -129,10 +163,11 @@ class State:
         if self.one("SELECT 1 FROM users WHERE id = 1"):
             return
         now = time.time()
+        hashes = seed_password_hashes(self.password_cache)
         with self.tx() as db:
-            for uid, username, name, role, password, talent_id in SEED_USERS:
+            for uid, username, name, role, _, talent_id in SEED_USERS:
                 db.execute("INSERT OR IGNORE INTO users VALUES (?, ?, ?, ?, ?, ?)",
-                           (uid, username, name, role, hash_password(password), talent_id))
+                           (uid, username, name, role, hashes[username], talent_id))
             db.execute("INSERT OR IGNORE INTO shortlists VALUES (1, 1, 'Monsoon Stories leads', ?)", (now,))
             db.execute("INSERT OR IGNORE INTO shortlists VALUES (2, 2, 'Sea Link ensemble', ?)", (now,))
             for sid, talents in ((1, (1, 2, 3, 4, 5)), (2, (6, 7, 8))):
