@@ -155,6 +155,7 @@ class _Table:
     def __init__(self, path: Path, text: str, data: Mapping[str, Any], keys: tuple[str, ...]) -> None:
         self.path, self.text, self.data, self.keys = path, text, data, keys
         self._line: int | None = None if keys else 1
+        self._start: int | None = None
 
     @property
     def line(self) -> int:
@@ -165,20 +166,27 @@ class _Table:
 
     @line.setter
     def line(self, value: int) -> None:
-        self._line = value
+        self._line, self._start = value, None
 
     def where(self, key: str) -> str:
         """``file:line`` of ``key`` in this table (the table's header line when the key is not written)."""
-        line = _line_of(self.text[self._offset() :], rf"^\s*{re.escape(key)}\s*=", 0)
-        return f"{self.path}:{self.line + line - 1 if line else self.line}"
+        offset = self._offset()
+        match = re.compile(rf"^\s*{re.escape(key)}\s*=", re.MULTILINE).search(self.text, offset)
+        line = self.line + self.text.count("\n", offset, match.start()) if match else self.line
+        return f"{self.path}:{line}"
 
     def error(self, key: str, problem: str, fix: str) -> ConfigError:
         table = ".".join(self.keys) or "top level"
         return ConfigError(f"{self.where(key)}: [{table}] {key}: {problem} — {fix}")
 
     def _offset(self) -> int:
-        lines = self.text.splitlines(keepends=True)
-        return sum(len(x) for x in lines[: self.line - 1])
+        """Where the table's header line starts in the text (found once per table)."""
+        if self._start is None:
+            start = 0
+            for _ in range(self.line - 1):
+                start = self.text.index("\n", start) + 1
+            self._start = start
+        return self._start
 
     def check_keys(self, allowed: Iterable[str]) -> None:
         allowed = list(allowed)
