@@ -8,13 +8,14 @@ say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# System parts: Debian's Chromium (playwright cannot download its own browser here),
+# System parts: Debian's Chromium and its headless shell (playwright cannot download its own browser here),
 # fonts for Devanagari, CJK and emoji, wrk for raw load figures, node for Lighthouse.
 # fonts-liberation2 is metric-compatible with Times New Roman, Arial and Courier New: pages set in
 # those (or in the browser's default serif) lay out here as on their users' machines, so sizes and
 # overflow measured by the gates are the ones users get.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromium-headless-shell >/dev/null 2>&1 || missing+=(chromium-headless-shell)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_castmatch import inventory, project
+from pytest_castmatch import inventory, project, sut
 from pytest_castmatch.classify import GateInfo, classify
 from pytest_castmatch.config import ConfigError, load_gates, load_waivers
 from pytest_castmatch.model import GateResult, Outcome, Priority, Sample, Scope
@@ -189,3 +189,14 @@ def test_shard_checks_combine_into_one_and_an_unchecked_shard_leaves_it_unchecke
     assert combined is not None
     assert (combined.in_scope, sorted(m.id for m in combined.missing)) == (2, sorted(listed))
     assert inventory.combine([checks[0], None]) is None
+
+
+def test_headless_runs_drive_the_headless_shell_and_headed_runs_the_browser(monkeypatch: pytest.MonkeyPatch) -> None:
+    installed = {"chromium": "/usr/bin/chromium", "chromium-headless-shell": "/usr/bin/chromium-headless-shell"}
+    monkeypatch.setattr("shutil.which", installed.get)
+    assert sut.chromium_launch_args({})["executable_path"] == "/usr/bin/chromium-headless-shell"
+    assert sut.chromium_launch_args({"headless": False})["executable_path"] == "/usr/bin/chromium"
+    assert sut.chromium_launch_args({}, "/opt/chrome")["executable_path"] == "/opt/chrome"
+    assert sut.find_chromium() == "/usr/bin/chromium"  # Lighthouse: the full browser
+    del installed["chromium-headless-shell"]
+    assert sut.chromium_launch_args({})["executable_path"] == "/usr/bin/chromium"
