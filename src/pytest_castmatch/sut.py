@@ -83,10 +83,16 @@ def find_chromium(path: str | None = None, *, headless_shell: bool = False) -> s
     return None
 
 
-def chromium_launch_args(base: Mapping[str, object] | None = None, path: str | None = None) -> dict[str, object]:
-    """Launch arguments for pytest-playwright's ``browser_type_launch_args`` fixture."""
+def chromium_launch_args(base: Mapping[str, object] | None = None, path: str | None = None, *,
+                         headless_shell: bool = True) -> dict[str, object]:
+    """Launch arguments for pytest-playwright's ``browser_type_launch_args`` fixture.
+
+    Without ``headless_shell`` the full browser is launched even headless: for measurements of what a
+    page costs its users (the headless shell, for one, fetches lazy images the browser leaves alone).
+    """
     args = dict(base or {})
-    found = find_chromium(path, headless_shell=args.get("headless", True) is not False)
+    args.pop("executable_path", None)
+    found = find_chromium(path, headless_shell=headless_shell and args.get("headless", True) is not False)
     if found is None:
         raise SutError(
             "no Chromium found: install Debian's chromium (apt-get install chromium) or set "

@@ -27,14 +27,14 @@ import contextlib
 import functools
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Request
+from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, Playwright, Request
 
-from pytest_castmatch import Deployment, Finding, GateConfig, MetricSpec, Settings, deployment_of
+from pytest_castmatch import Deployment, Finding, GateConfig, MetricSpec, Settings, deployment_of, sut
 from pytest_castmatch.checks import assets, frames, navigation, vitals
 from pytest_castmatch.runners import lighthouse
 
@@ -265,6 +265,21 @@ def wanted_probes(items: Iterable[pytest.Item], labels: Iterable[str]) -> list[t
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "probe_profiles(*profiles): the probe profiles a gate over every key page reads")
+
+
+@pytest.fixture(scope="session")
+def browser(browser_type: BrowserType, browser_type_launch_args: dict[str, Any],
+            castmatch_settings: Settings) -> Iterator[Browser]:
+    """The full Chromium, even headless: what a page costs and how it paints is measured in the browser its
+    users run (the headless shell the other suites drive fetches lazy images this one leaves alone)."""
+    try:
+        args: dict[str, Any] = sut.chromium_launch_args(browser_type_launch_args, castmatch_settings.chromium,
+                                                        headless_shell=False)
+    except sut.SutError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    launched = browser_type.launch(**args)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture(scope="session")

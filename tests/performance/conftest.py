@@ -17,12 +17,23 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from playwright.sync_api import Browser, BrowserType
 
+from pytest_castmatch import sut
 from tests.loopback import serving
 
 PAGES = Path(__file__).parent / "pages"
 TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript",
          ".webp": "image/webp", ".png": "image/png"}
+
+
+@pytest.fixture(scope="session")
+def browser(browser_type: BrowserType, browser_type_launch_args: dict[str, Any]) -> Iterator[Browser]:
+    """The full Chromium, as the performance suite measures with (tests elsewhere drive the headless shell)."""
+    args: dict[str, Any] = sut.chromium_launch_args(browser_type_launch_args, headless_shell=False)
+    launched = browser_type.launch(**args)
+    yield launched
+    launched.close()
 
 
 @cache

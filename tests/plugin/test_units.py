@@ -196,6 +196,8 @@ def test_headless_runs_drive_the_headless_shell_and_headed_runs_the_browser(monk
     monkeypatch.setattr("shutil.which", installed.get)
     assert sut.chromium_launch_args({})["executable_path"] == "/usr/bin/chromium-headless-shell"
     assert sut.chromium_launch_args({"headless": False})["executable_path"] == "/usr/bin/chromium"
+    shell = sut.chromium_launch_args({})
+    assert sut.chromium_launch_args(shell, headless_shell=False)["executable_path"] == "/usr/bin/chromium"
     assert sut.chromium_launch_args({}, "/opt/chrome")["executable_path"] == "/opt/chrome"
     assert sut.find_chromium() == "/usr/bin/chromium"  # Lighthouse: the full browser
     del installed["chromium-headless-shell"]
