@@ -5,7 +5,8 @@ urgent it is; this table says where it must show. A target is a gate file or a g
 
 A defect that breaks a gate on every device (a journey, a missing page, the carousel's frame rate)
 is proven on the desktop device alone: the gate is the same on each device, and the clean matrix
-and the full gate run every device. A late layout shift is proven on the phone, where it shows.
+and the full gate run every device. A late layout shift is proven on the phone, where it shows
+(Lighthouse still scores the page 95 with it; the all-404 deployment proves the Lighthouse gate red).
 """
 
 from __future__ import annotations
@@ -27,10 +28,7 @@ CATCHES: dict[str, tuple[str, ...]] = {
     "no-static-cache-headers": ("suites/performance/test_assets.py::test_static_cache_headers",),
     "api-v0-no-deprecation": ("suites/api/test_contract.py::test_api_v0_announces_deprecation",),
     "render-blocking-script": ("suites/performance/test_assets.py::test_no_render_blocking_resources",),
-    "late-banner-cls": (
-        "suites/performance/test_vitals.py::test_core_web_vitals[home-mobile-chromium]",
-        "suites/performance/test_lighthouse.py::test_lighthouse_scores[home-chromium]",
-    ),
+    "late-banner-cls": ("suites/performance/test_vitals.py::test_core_web_vitals[home-mobile-chromium]",),
     "bloated-bundle": ("suites/performance/test_assets.py::test_js_css_budgets",),
     "sw-no-cache": ("suites/journeys/test_pwa.py::test_offline_shell_and_booking[desktop]",),
     "eager-images": ("suites/performance/test_assets.py::test_below_fold_images_lazy",),
