@@ -21,15 +21,28 @@ def record(browser: Browser, url: str, slowdown: float) -> frames.FrameTimes:
         context.close()
 
 
-def best(browser: Browser, url: str, slowdown: float, tries: int = 3) -> frames.FrameTimes:
-    # The best of a few recordings: other processes on the machine spoil some, never all.
-    return max((record(browser, url, slowdown) for _ in range(tries)), key=lambda r: r.on_time_percent)
+def best(browser: Browser, url: str, slowdown: float, tries: int, enough: float = 100.0) -> frames.FrameTimes:
+    """The best of up to ``tries`` recordings, stopping early at ``enough`` percent on time.
+
+    Other processes on the machine can only make a page miss frames, never keep more, so the best
+    recording is the closest to what the page itself does; a busy machine spoils some, not all.
+    """
+    top = record(browser, url, slowdown)
+    for _ in range(tries - 1):
+        if top.on_time_percent >= enough:
+            break
+        again = record(browser, url, slowdown)
+        top = max(top, again, key=lambda r: r.on_time_percent)
+    return top
 
 
 @pytest.mark.parametrize("slowdown", [1.0, 4.0])
 def test_stalls_lose_frames_a_smooth_transition_keeps(browser: Browser, fixture_url: str, slowdown: float) -> None:
-    smooth = best(browser, f"{fixture_url}/frames-smooth.html", slowdown)
-    janky = best(browser, f"{fixture_url}/frames-janky.html", slowdown)
+    # The janky page's best is an upper bound on what its stalls leave; the smooth page is recorded
+    # until it clears that bound or runs out of tries.
+    janky = best(browser, f"{fixture_url}/frames-janky.html", slowdown, tries=3)
+    smooth = best(browser, f"{fixture_url}/frames-smooth.html", slowdown, tries=8,
+                  enough=janky.on_time_percent + 25)
     assert smooth.count >= 30
     assert janky.worst_ms >= 110  # a 140 ms stall spans at least seven 16.7 ms intervals
     assert janky.on_time_percent < 70
