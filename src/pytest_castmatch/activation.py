@@ -1,8 +1,8 @@
-"""When a pytest run is a gate run, and what it loads once it is one.
+"""What a gate run loads once it is one (the plugin decides when: ``plugin.gate_options_given``).
 
-The plugin stays idle in a project that merely installs it: nothing here reads a file, parses a
-key or imports cryptography until :func:`load` is called, which happens the first time a gate or a
-gate option is seen. Every problem found while loading is a ``pytest.UsageError`` naming the fix.
+The plugin stays idle in a project that merely installs it: this module is imported, and a file
+read or a key parsed, only the first time a gate or a gate option is seen. Every problem found
+while loading is a ``pytest.UsageError`` naming the fix.
 """
 
 from __future__ import annotations
@@ -22,22 +22,6 @@ from pytest_castmatch.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from pytest_castmatch.attest import Signer
-
-#: Options whose presence alone makes a run a gate run.
-GATE_OPTIONS = ("gate_report", "gate_config", "gate_deployment", "gate_shard", "gate_previous", "gate_history",
-                "gate_lock", "owner", "gate_set")
-
-
-def gate_options_given(config: pytest.Config) -> bool:
-    """Whether the command line carries any of the plugin's own options."""
-    return any(config.getoption(name, None) for name in GATE_OPTIONS)
-
-
-def suite_names(config: pytest.Config) -> list[str]:
-    """The folders whose tests are gates, relative to the project folder (ini ``castmatch_suites``, default
-    ``suites``)."""
-    return list(config.getini("castmatch_suites") or settings.BY_NAME["suites"].default)
-
 
 @dataclass
 class Loaded:

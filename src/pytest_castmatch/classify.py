@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePath
 from typing import Any
 
 from pytest_castmatch.model import Priority
@@ -71,8 +70,3 @@ def classify(
         hint = f'did you mean @pytest.mark.owner("{close[0]}")?' if close else f"declare [owners.{owner}] there"
         return f"{where}: owner {owner!r} is not declared in {config_name} — {hint}"
     return GateInfo(nodeid, Priority(distinct[0]), owner, location)
-
-
-def under_any(path: Path, roots: Iterable[Path]) -> bool:
-    """True when ``path`` lies in one of the suite roots (the tests that are gates)."""
-    return any(path == root or PurePath(path).is_relative_to(root) for root in roots)

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from pytest_castmatch import sut
-from pytest_castmatch.config import GateConfig
-from pytest_castmatch.deployment import Deployment
 from pytest_castmatch.plugin import GATE_KEY, gate_run
-from pytest_castmatch.recorder import Gate
-from pytest_castmatch.settings import Settings
+
+if TYPE_CHECKING:  # loaded with the run (GateRun.activate); an idle run imports none of them
+    from pytest_castmatch.config import GateConfig
+    from pytest_castmatch.deployment import Deployment
+    from pytest_castmatch.recorder import Gate
+    from pytest_castmatch.settings import Settings
 
 
 @pytest.fixture
 def gate(request: pytest.FixtureRequest) -> Gate:
     """Record findings (``gate.check``), metrics (``gate.metric``) and evidence for this gate."""
+    from pytest_castmatch.recorder import Gate
+
     run = gate_run(request.config)
     recorder = Gate(request.node.nodeid, run.gate_config, run.evidence_root)
     request.node.stash[GATE_KEY] = recorder
@@ -53,6 +58,8 @@ def castmatch_base_url(request: pytest.FixtureRequest) -> str:
     if not deployment.reference:
         pytest.fail(f"the deployment profile ({deployment.source}) has no address: set [deployment] base_url "
                     "or pass --base-url", pytrace=False)
+    from pytest_castmatch import sut
+
     try:
         return sut.ensure_app(run.run_dir).url
     except sut.SutError as exc:

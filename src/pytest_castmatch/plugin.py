@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import shutil
+import sys
 import tempfile
 from collections.abc import Generator
 from pathlib import Path
@@ -19,19 +20,26 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_castmatch import activation, inventory, needs, progress, project, sut
-from pytest_castmatch.classify import GateInfo, classify, under_any
-from pytest_castmatch.config import GateConfig, Waiver
-from pytest_castmatch.deployment import Deployment, DeploymentError
-from pytest_castmatch.outcomes import NOT_APPLICABLE, PhaseLog
-from pytest_castmatch.recorder import Gate
-from pytest_castmatch.settings import BY_NAME as SETTING_SPECS
-from pytest_castmatch.settings import Settings
+# Only what an idle run needs is imported here: the gates file, the profile, the settings and the
+# report writers load on activation (``GateRun.activate``), so a project that installs the plugin
+# and runs no gate pays for none of them.
+from pytest_castmatch import progress, project
 
 if TYPE_CHECKING:
+    from pytest_castmatch import inventory
     from pytest_castmatch.attest import Signer
+    from pytest_castmatch.classify import GateInfo
+    from pytest_castmatch.config import GateConfig, Waiver
+    from pytest_castmatch.deployment import Deployment
+    from pytest_castmatch.outcomes import PhaseLog
+    from pytest_castmatch.publication import RunPublication
+    from pytest_castmatch.recorder import Gate
+    from pytest_castmatch.settings import Settings
 
-GATE_KEY = pytest.StashKey[Gate]()
+#: Options whose presence alone makes a run a gate run.
+GATE_OPTIONS = ("gate_report", "gate_config", "gate_deployment", "gate_shard", "gate_previous", "gate_history",
+                "gate_lock", "owner", "gate_set")
+GATE_KEY: pytest.StashKey[Gate] = pytest.StashKey()
 INFO_KEY = pytest.StashKey["GateInfo | str"]()
 INFO_JSON_KEY = pytest.StashKey[dict[str, str]]()
 NA_KEY = pytest.StashKey[str]()
@@ -91,8 +99,18 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(XdistHooks(run), f"{RUN_NAME}-xdist")
     # Idle until a gate or a gate option is seen: a project that installs the plugin and runs other
     # tests gets no run folder, no gates file read, no key parsed, no report.
-    if activation.gate_options_given(config) or run.hands_down_a_run() or run.saw_gates:
+    if gate_options_given(config) or run.hands_down_a_run() or run.saw_gates:
         run.activate()
+
+
+def gate_options_given(config: pytest.Config) -> bool:
+    """Whether the command line carries any of the plugin's own options."""
+    return any(config.getoption(name, None) for name in GATE_OPTIONS)
+
+
+def suite_names(config: pytest.Config) -> list[str]:
+    """The folders whose tests are gates, relative to the project folder (ini ``castmatch_suites``)."""
+    return list(config.getini("castmatch_suites") or project.DEFAULT_SUITES)
 
 
 def gate_run(config: pytest.Config) -> GateRun:
@@ -140,7 +158,7 @@ class GateRun:
         self.workerinput = workerinput or {}
         inv = config.invocation_params.dir
         self.base, self.rootdir_problem = project.locate(config.inipath, config.rootpath, inv)
-        self.roots = [project.absolute(self.base / p) for p in activation.suite_names(config)]
+        self.roots = [project.absolute(self.base / p) for p in suite_names(config)]
         # A gate run: the report was asked for, or collection takes in a suite root.
         args = [project.absolute(inv / a.partition("::")[0]) for a in config.args]
         self.saw_gates = bool(config.getoption("gate_report")) or any(project.covers(a, self.roots) for a in args)
@@ -158,8 +176,7 @@ class GateRun:
         self.history_skipped: list[str] = []
         self.collected: list[GateInfo] = []
         self._rel: dict[Path, str] = {}
-        self.seen = inventory.CollectionFacts(roots=[self.rel(r) for r in self.roots],
-                                              last_failed=bool(config.getoption("lf", False)))
+        self.seen: inventory.CollectionFacts  # what collection found and lost: made on activation
         self.deselected = 0
         self.logs: dict[str, PhaseLog] = {}
         self.engines: dict[str, str] = {}
@@ -183,6 +200,10 @@ class GateRun:
         """
         if self.active:
             return
+        from pytest_castmatch import inventory
+
+        self.seen = inventory.CollectionFacts(roots=[self.rel(r) for r in self.roots],
+                                              last_failed=bool(self.config.getoption("lf", False)))
         try:
             self._load()
         except pytest.UsageError as exc:
@@ -197,8 +218,9 @@ class GateRun:
             self._hold()
 
     def _load(self) -> None:
-        from pytest_castmatch import policy
+        from pytest_castmatch import activation, policy, sut
         from pytest_castmatch.publication import RunPublication  # brings the signer and the report writers
+        from pytest_castmatch.settings import BY_NAME as SETTING_SPECS
 
         loaded = activation.load(self.config, self.base)
         self.settings: Settings = loaded.settings
@@ -239,6 +261,8 @@ class GateRun:
 
     def _given_report_dir(self) -> Path:
         """The report folder before the settings are resolved: --gate-report, else gate-report/ in the project."""
+        from pytest_castmatch.settings import BY_NAME as SETTING_SPECS
+
         given = self.config.getoption("gate_report")
         default = str(SETTING_SPECS["report_dir"].default)
         return self.config.invocation_params.dir / given if given else self.base / default
@@ -268,7 +292,7 @@ class GateRun:
         # Asked for every phase of every test: remember the answer per path.
         known = self._gate_paths.get(path)
         if known is None:
-            known = self._gate_paths[path] = under_any(project.absolute(path), self.roots)
+            known = self._gate_paths[path] = project.under_any(project.absolute(path), self.roots)
         return known
 
     def pytest_collectstart(self, collector: pytest.Collector) -> None:
@@ -319,6 +343,8 @@ class GateRun:
         return item.stash[INFO_KEY]
 
     def _classify_uncached(self, item: pytest.Item) -> GateInfo | str:
+        from pytest_castmatch.classify import classify
+
         gate_id = project.rebase(item.nodeid, item.path, self.base, self.config.rootpath)
         where = f"{self.rel(item.path)}:{(item.location[1] or 0) + 1}"
         if self.gate_config is None:
@@ -338,6 +364,8 @@ class GateRun:
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         if not self.active:
             return
+        from pytest_castmatch import inventory
+
         keep: list[pytest.Item] = []
         drop: list[pytest.Item] = []
         for item in items:
@@ -368,6 +396,8 @@ class GateRun:
             self._deselect(item, explained=chosen or (bool(prefixes) and item.nodeid.startswith(prefixes)))
 
     def _deselect(self, item: pytest.Item, explained: bool) -> None:
+        from pytest_castmatch.classify import GateInfo
+
         info = self._classify(item) if self.is_gate_path(item.path) else None
         if isinstance(info, GateInfo) and info.id not in self.seen.deselected:
             self.seen.deselected[info.id] = explained
@@ -376,6 +406,8 @@ class GateRun:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if not self.active:
             return
+        from pytest_castmatch.classify import GateInfo
+
         # What runs is session.items once every hook had its say: only those gates are judged.
         for item in session.items:
             info = self._classify(item) if self.is_gate_path(item.path) else None
@@ -402,6 +434,8 @@ class GateRun:
         keys = tuple(str(key) for mark in item.iter_markers("needs") for key in mark.args)
         if not keys:
             return
+        from pytest_castmatch import needs
+
         verdict = needs.decide(self.deployment, keys)
         if verdict.not_applicable:
             item.stash[NA_KEY] = verdict.message
@@ -420,14 +454,16 @@ class GateRun:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
         rep = yield
-        if call.excinfo is not None and call.excinfo.errisinstance(DeploymentError):
+        # A DeploymentError can only have been raised once its module was imported.
+        profile = sys.modules.get("pytest_castmatch.deployment")
+        if call.excinfo is not None and profile is not None and call.excinfo.errisinstance(profile.DeploymentError):
             # A gate or fixture read what the profile does not say: the sentence names the key, no traceback.
             rep.longrepr = str(call.excinfo.value)
         if self.active and self.is_gate_path(item.path):
             known = item.stash.get(INFO_JSON_KEY, None)
             if known is None:
                 info = self._classify(item)
-                known = item.stash[INFO_JSON_KEY] = info.to_json() if isinstance(info, GateInfo) else {}
+                known = item.stash[INFO_JSON_KEY] = {} if isinstance(info, str) else info.to_json()
             data: dict[str, Any] = dict(known)  # each phase's own: the recorder's items join it
             recorder = item.stash.get(GATE_KEY, None)
             if recorder is not None:
@@ -437,6 +473,8 @@ class GateRun:
                     rep.longrepr = "castmatch: recorded in teardown: " + _problem_text(problems)
                 data.update(recorder.drain())
             if rep.when == "setup" and rep.skipped and NA_KEY in item.stash:
+                from pytest_castmatch.outcomes import NOT_APPLICABLE
+
                 data[NOT_APPLICABLE] = item.stash[NA_KEY]
             rep.__dict__[DATA_ATTR] = data
         return rep
@@ -456,6 +494,9 @@ class GateRun:
             if report.failed:
                 self.other_failures += 1
             return
+        from pytest_castmatch.classify import GateInfo
+        from pytest_castmatch.outcomes import PhaseLog
+
         key = str((data or {}).get("id", report.nodeid))
         log = self.logs.get(key)
         if log is None:
@@ -497,6 +538,8 @@ class GateRun:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.is_worker or not self.active:
             return
+        from pytest_castmatch import sut
+
         sut.stop_app(self.run_dir)
         if self.report is not None:
             self.keep_app_log()  # again, now that the app has stopped: its last lines too
@@ -505,6 +548,8 @@ class GateRun:
     def keep_app_log(self, folder: Path | None = None) -> None:
         """Copy the reference app's log (when it ran) into the evidence folder of ``folder``
         (default: the published report folder)."""
+        from pytest_castmatch import sut
+
         log = self.run_dir / sut.LOG
         target = (folder or self.report_dir) / "evidence"
         if log.exists():

@@ -11,8 +11,10 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 
+#: The folders whose tests are gates when the ini file names none (``castmatch_suites``).
+DEFAULT_SUITES = ("suites",)
 #: Files pytest reads its configuration from, in the order it looks for them in one folder.
 INI_FILES = ("pytest.toml", ".pytest.toml", "pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 _SECTION = {"pyproject.toml": "[tool.pytest", "tox.ini": "[pytest]", "setup.cfg": "[tool:pytest]"}
@@ -101,3 +103,8 @@ def ignored_by_option(path: Path, ignore: Sequence[str], ignore_glob: Sequence[s
     if any(absolute(invocation_dir / p) == here for p in ignore):
         return True
     return any(fnmatch.fnmatch(str(here), str(absolute(invocation_dir / g))) for g in ignore_glob)
+
+
+def under_any(path: Path, roots: Iterable[Path]) -> bool:
+    """True when ``path`` lies in one of the suite roots (the tests that are gates)."""
+    return any(path == root or PurePath(path).is_relative_to(root) for root in roots)

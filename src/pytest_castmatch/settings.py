@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_castmatch import project
+
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names where it came from and the fix."""
@@ -115,7 +117,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("base_url", "the deployment's address; wins over the profile's base_url", "https://staging.example",
          parse=_url, default_text="the profile's, else the reference app on loopback", option="--base-url",
          env="CASTMATCH_BASE_URL", ini="base_url"),
-    Spec("suites", "folders whose tests are gates", "suites", default=("suites",), ini="castmatch_suites",
+    Spec("suites", "folders whose tests are gates", "suites", default=project.DEFAULT_SUITES, ini="castmatch_suites",
          in_toml=False, many=True, gate_set=False),
     Spec("owners", "run only these teams' gates", "backend-api", default=(), default_text="every team",
          option="--owner", in_toml=False, many=True),

@@ -1,4 +1,5 @@
-"""An idle plugin: a pytest run with no gate and no gate option reads, parses and imports nothing of ours."""
+"""An idle plugin: a pytest run with no gate and no gate option reads, parses and imports nothing of ours
+(not the gates file's, profile's or settings' modules, not cryptography, not Jinja2)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ import json, sys, tempfile
 from pathlib import Path
 
 def pytest_unconfigure(config):
-    heavy = sorted(m for m in ("cryptography", "jinja2", "pytest_castmatch.attest", "pytest_castmatch.publish")
+    heavy = sorted(m for m in ("cryptography", "jinja2", "pytest_castmatch.attest", "pytest_castmatch.publish",
+                               "pytest_castmatch.activation", "pytest_castmatch.config",
+                               "pytest_castmatch.deployment", "pytest_castmatch.settings",
+                               "pytest_castmatch.inventory", "pytest_castmatch.model")
                    if m in sys.modules)
     runs = sorted(p.name for p in Path(tempfile.gettempdir()).glob("castmatch-run-*"))
     Path("left.json").write_text(json.dumps({"heavy": heavy, "runs": runs}))
