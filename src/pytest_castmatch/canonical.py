@@ -80,20 +80,48 @@ def strip_volatile(document: Any) -> Any:
     return document
 
 
-def _git(root: Path, *args: str) -> str:
+def _work_tree(root: Path) -> tuple[str, str, bool]:
+    """(commit, branch, dirty) of the git work tree at ``root``, from one ``git status``; empty outside one.
+
+    Porcelain v2 heads its listing with ``# branch.oid`` (``(initial)`` before the first commit) and
+    ``# branch.head`` (``(detached)`` off a branch, named ``HEAD`` here as ``git rev-parse --abbrev-ref``
+    names it); every other line is a changed tracked file.
+    """
     try:
-        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=False)
+        out = subprocess.run(["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"], cwd=root,
+                             capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return out.stdout.strip() if out.returncode == 0 else ""
+        return "", "", False
+    if out.returncode != 0:
+        return "", "", False
+    heads = dict(line[2:].partition(" ")[::2] for line in out.stdout.splitlines() if line.startswith("# "))
+    commit = heads.get("branch.oid", "")
+    branch = heads.get("branch.head", "")
+    dirty = any(line and not line.startswith("#") for line in out.stdout.splitlines())
+    return ("" if commit == "(initial)" else commit), ("HEAD" if branch == "(detached)" else branch), dirty
 
 
 def subject(root: Path) -> dict[str, Any]:
     """The commit being judged; CI variables win over the work tree when present."""
-    commit = os.environ.get("GITHUB_SHA") or _git(root, "rev-parse", "HEAD")
-    branch = os.environ.get("GITHUB_REF_NAME") or _git(root, "rev-parse", "--abbrev-ref", "HEAD")
-    dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no"))
-    return {"commit": commit, "branch": branch, "dirty": dirty}
+    commit, branch, dirty = _work_tree(root)
+    return {"commit": os.environ.get("GITHUB_SHA") or commit, "branch": os.environ.get("GITHUB_REF_NAME") or branch,
+            "dirty": dirty}
+
+
+def platform_name() -> str:
+    """The operating system as ``platform.platform()`` names it on Linux (``Linux-6.1.0-x86_64-with-glibc2.36``).
+
+    Read from ``os.uname`` and the C library's own version string: ``platform.platform()`` would start
+    ``uname -p`` and scan the Python binary for its libc version on every report.
+    """
+    if not hasattr(os, "uname"):
+        return platform.platform(terse=True)
+    sysname, _, release, _, machine = os.uname()
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):  # not glibc (macOS, musl): the name goes without it
+        libc = ""
+    return "-".join([sysname, release, machine, *(("with", libc.replace(" ", "")) if libc else ())])
 
 
 def _version(dist: str) -> str:
@@ -108,7 +136,7 @@ def environment(engines: Mapping[str, str]) -> dict[str, Any]:
     return {
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
-        "platform": platform.platform(terse=True),
+        "platform": platform_name(),
         "pytest": _version("pytest"),
         "plugin": _version("pytest-castmatch"),
         "engines": dict(sorted(engines.items())),
