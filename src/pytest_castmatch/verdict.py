@@ -230,12 +230,20 @@ def judge_gates(
         if g.passed and not hollow:
             cell["passed"] += 1
             continue
-        if g.outcome is Outcome.NOT_APPLICABLE:
+        if g.outcome is Outcome.NOT_APPLICABLE and not g.samples:
             # The profile says the deployment lacks what the gate needs: reported with that reason.
             # It measured nothing, so a launch metric only it could measure stays unmeasured (and blocks).
             cell["not_applicable"] += 1
             reasons.append(Reason("not-applicable", g.id, f"not applicable: {_one_line(g.message, 300)}",
                                   g.owner, g.priority.value, blocking=False))
+            continue
+        if g.outcome is Outcome.NOT_APPLICABLE:
+            # A gate ends not applicable before it runs: measurements beside that outcome contradict it,
+            # and a contradiction in the evidence blocks whatever the gate's priority, unwaivable.
+            cell["blocking"] += 1
+            reasons.append(Reason("gate", g.id, f"not applicable, yet it recorded {len(g.samples)} measurement(s) "
+                                  "— a gate that did not run measures nothing; the report's evidence contradicts "
+                                  "itself", g.owner, g.priority.value))
             continue
         why = f"passed without a valid measurement: {hollow}" if hollow else _WHY.get(g.outcome, g.outcome.value)
         detail = "" if hollow else _one_line(g.message)

@@ -79,6 +79,20 @@ def test_a_not_applicable_gate_never_turns_no_go_into_go(run: list[GateResult], 
     assert after.launch <= before.launch
 
 
+@given(st.lists(gates, max_size=8), facts, st.sampled_from(list(Priority)),
+       st.lists(st.builds(Sample, metric=st.sampled_from(["api_p99_ms", "bundle_kb"]), value=st.floats(0, 400),
+                          samples=st.sampled_from([0, 100, 5000])), min_size=1, max_size=2))
+def test_a_not_applicable_gate_with_measurements_never_yields_go(run: list[GateResult], run_facts: RunFacts,
+                                                                 priority: Priority, samples: list[Sample]) -> None:
+    # A gate ends not applicable before it runs: measurements beside that outcome contradict it,
+    # whatever the gate's priority and whatever the measurements say.
+    extra = GateResult("suites/test_new.py::test_added", priority, "devops", Outcome.NOT_APPLICABLE, message="x",
+                       samples=tuple(samples))
+    verdict = judge(CONFIG, [*_unique(run), extra], run_facts).verdict
+    assert not verdict.go
+    assert any(r.subject == extra.id and r.blocking and "not applicable, yet" in r.message for r in verdict.reasons)
+
+
 @given(st.lists(gates, max_size=8), facts)
 def test_go_needs_every_blocking_gate_passed_and_go_for_launch_needs_a_full_signed_run(
     run: list[GateResult], run_facts: RunFacts
@@ -88,6 +102,7 @@ def test_go_needs_every_blocking_gate_passed_and_go_for_launch_needs_a_full_sign
     if verdict.go:
         assert run, "an empty run decides nothing"
         assert all(g.passed or g.outcome is Outcome.NOT_APPLICABLE for g in run if g.priority.blocking)
+        assert not any(g.outcome is Outcome.NOT_APPLICABLE and g.samples for g in run)
         assert any(g.outcome is not Outcome.NOT_APPLICABLE for g in run), "a run where nothing applied judged nothing"
         assert not run_facts.interrupted
     if verdict.launch:
