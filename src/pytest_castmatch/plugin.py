@@ -186,6 +186,7 @@ class GateRun:
         self.report: dict[str, Any] | None = None
         self.notes: list[str] = []
         self._gate_paths: dict[Path, bool] = {}
+        self._infos: dict[str, GateInfo] = {}  # the collected gates by id, for their phase reports
         self.session_started = False
 
     def hands_down_a_run(self) -> bool:
@@ -218,7 +219,12 @@ class GateRun:
             self._hold()
 
     def _load(self) -> None:
-        from pytest_castmatch import activation, policy, sut
+        from pytest_castmatch import activation, classify, outcomes, policy, sut
+
+        # What the per-gate hooks call, bound once here: the idle plugin imports neither module.
+        self._classify_marks = classify.classify
+        self._gate_info = classify.GateInfo
+        self._new_log = outcomes.PhaseLog
         from pytest_castmatch.publication import RunPublication  # brings the signer and the report writers
         from pytest_castmatch.settings import BY_NAME as SETTING_SPECS
 
@@ -343,14 +349,12 @@ class GateRun:
         return item.stash[INFO_KEY]
 
     def _classify_uncached(self, item: pytest.Item) -> GateInfo | str:
-        from pytest_castmatch.classify import classify
-
         gate_id = project.rebase(item.nodeid, item.path, self.base, self.config.rootpath)
         where = f"{self.rel(item.path)}:{(item.location[1] or 0) + 1}"
         if self.gate_config is None:
             return f"{gate_id} ({where}): {self.config_error}"
         marks = [(m.name, m.args) for m in item.iter_markers()]
-        return classify(gate_id, where, marks, self._owners, self._config_name)
+        return self._classify_marks(gate_id, where, marks, self._owners, self._config_name)
 
     @functools.cached_property
     def _owners(self) -> list[str]:
@@ -413,6 +417,7 @@ class GateRun:
             info = self._classify(item) if self.is_gate_path(item.path) else None
             if isinstance(info, GateInfo):
                 self.collected.append(info)
+                self._infos[info.id] = info
         if self.is_worker:
             payload = {"saw_gates": self.saw_gates, "deselected": self.deselected,
                        "gates": [g.to_json() for g in self.collected], "seen": self.seen.to_json()}
@@ -464,18 +469,19 @@ class GateRun:
             if known is None:
                 info = self._classify(item)
                 known = item.stash[INFO_JSON_KEY] = {} if isinstance(info, str) else info.to_json()
-            data: dict[str, Any] = dict(known)  # each phase's own: the recorder's items join it
+            # The gate's identity, shared by its phases and read only; a phase that adds to it gets a copy.
+            data: dict[str, Any] = known
             recorder = item.stash.get(GATE_KEY, None)
             if recorder is not None:
                 if call.when == "teardown" and (problems := recorder.new_problems()) and rep.passed:
                     # Recorded after the call's check (a fixture's teardown): fail the teardown with them.
                     rep.outcome = "failed"
                     rep.longrepr = "castmatch: recorded in teardown: " + _problem_text(problems)
-                data.update(recorder.drain())
+                data = known | recorder.drain()
             if rep.when == "setup" and rep.skipped and NA_KEY in item.stash:
                 from pytest_castmatch.outcomes import NOT_APPLICABLE
 
-                data[NOT_APPLICABLE] = item.stash[NA_KEY]
+                data = data | {NOT_APPLICABLE: item.stash[NA_KEY]}
             rep.__dict__[DATA_ATTR] = data
         return rep
 
@@ -489,23 +495,22 @@ class GateRun:
             if data is None:
                 return
             self.activate()  # a worker ran a gate this controller did not expect: judge it
-        crashed = str(report.when) == "???"  # how xdist reports a test lost with its worker
+        when: str = report.when  # beyond the declared three: see below
+        crashed = when == "???"  # how xdist reports a test lost with its worker
         if data is None and not crashed and not self.is_gate_path(self.config.rootpath / report.fspath):
             if report.failed:
                 self.other_failures += 1
             return
-        from pytest_castmatch.classify import GateInfo
-        from pytest_castmatch.outcomes import PhaseLog
-
-        key = str((data or {}).get("id", report.nodeid))
+        # Called for every phase of every gate: no import, no copy on the way.
+        key = str(data["id"]) if data and "id" in data else report.nodeid
         log = self.logs.get(key)
         if log is None:
-            log = self.logs[key] = PhaseLog()
+            log = self.logs[key] = self._new_log()
         if log.info is None and data and "priority" in data:
-            log.info = GateInfo.from_json(data)
+            log.info = self._infos.get(key) or self._gate_info.from_json(data)
         if data and (engines := data.get("engines")):
             self.engines.update(engines)
-        log.add(when=report.when, outcome=report.outcome, wasxfail=hasattr(report, "wasxfail"),
+        log.add(when=when, outcome=report.outcome, wasxfail=hasattr(report, "wasxfail"),
                 message=_message(report), duration=report.duration, data=data)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
