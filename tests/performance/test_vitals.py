@@ -59,3 +59,21 @@ def test_median_of_loads() -> None:
     merged = vitals.median(loads)
     assert merged.values == {"LCP": 175.0}
     assert len(merged.runs) == 4
+
+
+def test_the_click_for_inp_lands_where_it_activates_nothing(browser: Browser, fixture_url: str) -> None:
+    # The page's top-left corner is a link: a click there would leave the page before INP is read.
+    v = measure(browser, f"{fixture_url}/vitals-link-corner.html")
+    assert v.url.endswith("/vitals-link-corner.html")
+    assert set(v.values) == {"LCP", "CLS", "INP", "FCP", "TTFB", "TBT"}
+    assert v.findings("corner") == []
+
+
+def test_an_interaction_that_leaves_the_page_is_no_measurement(browser: Browser, fixture_url: str) -> None:
+    v = measure(browser, f"{fixture_url}/vitals-key-leaves.html")
+    assert v.values == {}
+    assert v.url.endswith("/vitals-key-leaves.html")
+    rules = {f.rule for f in v.findings("leaves")}
+    assert rules == {"vitals-error", "vitals-missing"}
+    assert v.errors[0].startswith(f"the interaction for INP left {fixture_url}/vitals-key-leaves.html for ")
+    assert v.errors[0].split(" for ")[2].startswith(f"{fixture_url}/vitals-good.html")

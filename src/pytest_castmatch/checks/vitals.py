@@ -128,17 +128,47 @@ def total_blocking_time(longtasks: tuple[tuple[float, float], ...], fcp: float |
     return float(sum(max(0.0, d - 50.0) for s, d in longtasks if s + d > start))
 
 
-def _interact(page: Page, selector: str | None) -> None:
-    # Real input through the browser (trusted events), on something that does not navigate.
-    target = page.locator(selector or "h1, main, body").first
-    box = target.bounding_box()
-    if box:
-        page.mouse.click(box["x"] + min(5.0, box["width"] / 2), box["y"] + min(5.0, box["height"] / 2))
-    else:
-        page.mouse.click(1, 1)
+# A point on the page where a click does nothing but be a click: on the first of the candidates
+# (the given selector's elements, else the heading, the main content, a paragraph, the body) whose
+# box has a visible spot with no link, control, label or other activatable element under it. A click
+# there cannot navigate, submit or toggle anything, whatever the page's layout puts at its corner.
+_INERT_POINT = """
+(selector) => {
+  const active = 'a[href], area[href], button, input, select, textarea, label, summary, iframe, video, audio, '
+    + '[onclick], [contenteditable]:not([contenteditable=false]), [tabindex]:not([tabindex="-1"]), '
+    + '[role=button], [role=link], [role=checkbox], [role=radio], [role=switch], [role=tab], [role=menuitem], '
+    + '[role=option], [role=slider], [role=textbox], [role=combobox]';
+  const candidates = [...document.querySelectorAll(selector || 'h1, main, p, body')];
+  const spots = [0.5, 0.25, 0.75, 0.1, 0.9];
+  for (const el of candidates) {
+    const r = el.getBoundingClientRect();
+    for (const fy of spots) for (const fx of spots) {
+      const x = r.left + r.width * fx, y = r.top + r.height * fy;
+      if (x < 1 || y < 1 || x >= innerWidth - 1 || y >= innerHeight - 1) continue;
+      const hit = document.elementFromPoint(x, y);
+      if (hit && (hit === el || el.contains(hit)) && !hit.closest(active)) return [x, y];
+    }
+  }
+  return null;
+}
+"""
+
+
+def _interact(page: Page, selector: str | None) -> str:
+    """Real input through the browser (trusted events), so INP has interactions to judge: a click
+    where it activates nothing (none when the page has no such spot) and two key presses that type
+    nothing. Returns an error when the page left the URL it was measured on."""
+    before = page.url
+    point = page.evaluate(_INERT_POINT, selector)
+    if point:
+        page.mouse.click(float(point[0]), float(point[1]))
     page.keyboard.press("Shift")
     page.keyboard.press("End")
     page.wait_for_timeout(150)
+    if page.url.split("#", 1)[0] != before.split("#", 1)[0]:
+        return (f"the interaction for INP left {before} for {page.url}: the vitals of the page asked for "
+                "are incomplete")
+    return ""
 
 
 def prepare(page: Page, library: Path | None = None) -> None:
@@ -149,7 +179,12 @@ def prepare(page: Page, library: Path | None = None) -> None:
 
 def collect(page: Page, *, interact_selector: str | None = None, started: float | None = None) -> Vitals:
     """Interact with the loaded page, flush web-vitals as a hidden tab does, and read every value."""
-    _interact(page, interact_selector)
+    url = page.url
+    left = _interact(page, interact_selector)
+    seconds = time.perf_counter() - started if started is not None else 0.0
+    if left:
+        # Another page's values (or none) are no measurement of this one: report only why.
+        return Vitals(url, {}, seconds=seconds, errors=(left,))
     page.evaluate(_HIDE)
     page.wait_for_timeout(50)
     raw: Mapping[str, Any] | None = page.evaluate(_READ)
