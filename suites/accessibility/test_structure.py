@@ -14,7 +14,7 @@ from pytest_castmatch.checks.evidence import Evidence
 @pytest.mark.owner("design-review-qa")
 @pytest.mark.needs("pages")
 def test_landmarks_and_headings(page: Page, gate: Gate, inventory_pages: list[str]) -> None:
-    """One main/banner/contentinfo, navigation, all content in landmarks, the h1 of the main content,
+    """One main, at most one banner and contentinfo, all content in landmarks, the h1 of the main content,
     ordered headings with names; text styled as a heading without being one is for review (1.3.1)."""
     evidence = Evidence.for_gate(gate)
     for path in inventory_pages:
