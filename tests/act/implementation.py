@@ -137,6 +137,11 @@ def _headings(page: Page, url: str) -> list[Finding]:
     return structure.landmarks_and_headings(page)
 
 
+def _bypass(page: Page, url: str) -> list[Finding]:
+    _open(page, url)
+    return keyboard.skip_link(page)
+
+
 def _links(page: Page, url: str) -> list[Finding]:
     _open(page, url)
     return links.purpose(page)
@@ -153,6 +158,7 @@ PROCEDURES: dict[str, Procedure] = {
     "ffd0e9": Procedure("structure.landmarks_and_headings", _headings, _rule("heading-empty"), ()),
     "5effbb": Procedure("links.purpose", _links, _criterion("2.4.4"), ("2.4.4",)),
     "aizyf1": Procedure("links.purpose", _links, _criterion("2.4.4", "2.4.9"), ("2.4.9",)),
+    "cf77f2": Procedure("keyboard.skip_link", _bypass, _criterion("2.4.1"), ("2.4.1",)),
 }
 
 

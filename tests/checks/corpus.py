@@ -75,7 +75,7 @@ from pytest_castmatch.model import Finding  # noqa: E402
 
 KNOWN: dict[str, tuple[str, ...]] = {
     "keyboard": ("keyboard-trap", "keyboard-unreachable", "keyboard-reverse-order", "focus-order", "skip-link",
-                 "keyboard-operable", "keyboard-escape", "focus-visible", "focus-appearance"),
+                 "bypass-blocks", "keyboard-operable", "keyboard-escape", "focus-visible", "focus-appearance"),
     "layout": ("reflow", "layout-horizontal-scroll", "layout-overlap", "layout-clipped-text", "layout-spills-out",
                "text-resize-overlap", "text-resize-clipped-text", "text-resize-spills-out"),
     "structure": ("landmarks", "one-h1", "heading-order", "heading-empty", "accessible-name", "page-language",
