@@ -4,7 +4,9 @@ Appearance (AAA).
 2.4.7 holds when any pixel of the window changes between the control focused and not focused. 2.4.13
 needs a changed area at least as large as a 2 CSS px perimeter of the control, with 3:1 contrast
 between its focused and unfocused pixels; the area is counted around the control, or over the whole
-window where the indicator is drawn elsewhere.
+window where the indicator is drawn elsewhere. As 2.4.13 says, an indicator the browser draws on a
+background the author left alone is exempt: only a styled indicator, or one on a styled background,
+is measured.
 """
 
 # ruff: noqa: E501 - the page scripts below are JavaScript, kept readable on long lines
@@ -65,6 +67,44 @@ class Stop:
     h: float
     kind: str
     data: dict[str, Any]
+
+
+# Whether the author styled the focus indicator of the control ``s`` or its background: a style rule
+# that sets an outline, box shadow, border or background for a :focus state (or an outline or box
+# shadow on a selector the control matches), an inline style on it or an ancestor, a background
+# colour on an ancestor, or a stylesheet that cannot be read (counted as styled). 2.4.13 exempts an
+# indicator the user agent draws on a background the author left alone.
+_AUTHOR_STYLED = r"""
+(s) => {
+  const el = document.querySelector(s);
+  if (!el) return true;
+  const indicator = ['outline', 'outline-style', 'outline-width', 'outline-color', 'outline-offset', 'box-shadow'];
+  const focusOnly = ['border', 'border-color', 'border-width', 'border-style', 'background', 'background-color'];
+  const matches = (sel) => { try { return el.matches(sel); } catch (e) { return false; } };
+  const styled = (rules) => {
+    for (const r of rules) {
+      if (!r.selectorText) { if (r.cssRules && styled(r.cssRules)) return true; continue; }
+      const focus = /:focus/.test(r.selectorText);
+      const sets = (props) => props.some((p) => r.style.getPropertyValue(p));
+      if ((focus && sets([...indicator, ...focusOnly])) || (sets(indicator) && matches(r.selectorText))) return true;
+    }
+    return false;
+  };
+  for (const sheet of document.styleSheets) {
+    let rules;
+    try { rules = sheet.cssRules; } catch (e) { return true; }
+    if (styled(rules)) return true;
+  }
+  // An empty style attribute styles nothing (a screenshot that hid the caret leaves one behind).
+  const inline = (n) => !!(n.getAttribute('style') || '').trim();
+  if (inline(el)) return true;
+  for (let n = el.parentElement; n; n = n.parentElement) {
+    const bg = getComputedStyle(n).backgroundColor;
+    if (inline(n) || (bg !== 'rgba(0, 0, 0, 0)' && bg !== 'transparent')) return true;
+  }
+  return false;
+}
+"""
 
 
 def active(page: Page, settle: int = SETTLE_MS) -> Stop | None:
@@ -174,7 +214,7 @@ def focus_appearance(page: Page, *, evidence: Evidence | None = None, margin: in
         sides_w = (box[1] - margin >= 0) + (box[1] + h + margin <= vh)
         sides_h = (box[0] - margin >= 0) + (box[0] + w + margin <= vw)
         needed = max(2 * (w * sides_w + h * sides_h), 2 * (w + h))
-        if changed < needed:
+        if changed < needed and page.evaluate(_AUTHOR_STYLED, cur.selector):
             where = "in the window" if window else "around it"
             out.append(Finding(
                 rule="focus-appearance", criterion="WCAG 2.4.13", page=path, selector=cur.selector,
