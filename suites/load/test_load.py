@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from pytest_castmatch import Finding, Gate, GateConfig, Series
+from pytest_castmatch import Deployment, Finding, Gate, GateConfig, Series
 from pytest_castmatch.checks import latency
 from pytest_castmatch.runners import loadreport
 from pytest_castmatch.runners import locust as load
@@ -66,7 +66,7 @@ def record(gate: Gate, name: str, value: float, window: load.Tally, why: str, *,
 @pytest.mark.owner("backend-api")
 @pytest.mark.needs("pages", "load")
 def test_api_p99_under_load(load_run: load.LoadResult, load_summary: dict[str, Any], gate: Gate,
-                            min_availability: float) -> None:
+                            min_availability: float, castmatch_deployment: Deployment) -> None:
     """p99 of every endpoint, and of all together, stays under the launch threshold while the users hold;
     the server's own histogram says the same of the time it spent on them.
 
@@ -81,6 +81,13 @@ def test_api_p99_under_load(load_run: load.LoadResult, load_summary: dict[str, A
     if total.requests:
         record(gate, "api_p99_ms", total.p(0.99), total, not_measured(total, min_availability, load_summary),
                labels={"endpoint": "all", "phase": "hold"}, series=load_run.series("p99"))
+    lacks = castmatch_deployment.get("metrics")
+    if lacks is not None and not castmatch_deployment.has("metrics"):
+        # The profile says the deployment has no metrics endpoint: the client's percentiles are all there is.
+        gate.check([Finding(rule="server-latency-not-applicable", severity="note",
+                            message=f"the server's own p99 is not applicable: {lacks.reason('metrics endpoint')}")])
+        attach_run(gate, load_run, load_summary)
+        return
     # The server's histogram counts every answer, failed ones too: it stands for the service only
     # while the client's hold was available.
     server = load_summary["server_ms"]

@@ -65,6 +65,12 @@ def test_every_gate_ran_against_the_site_or_is_not_applicable_with_a_reason(
     assert any("test_axe.py" in g for g in ran), ran
     assert any("test_load.py" in g for g in ran), ran
     assert outcomes["suites/accessibility/test_axe.py::test_dark_mode_contrast[chromium]"] == "not-applicable"
+    # No metrics endpoint (metrics = false): the server's own p99 is not applicable, never "not measured".
+    p99 = next(g for g in report["gates"] if g["id"] == "suites/load/test_load.py::test_api_p99_under_load")
+    assert "api_server_p99_ms" not in {m["metric"] for m in p99["metrics"]}
+    assert [f["message"] for f in p99["findings"] if f["rule"] == "server-latency-not-applicable"] == [
+        "the server's own p99 is not applicable: the deployment has no metrics endpoint: [deployment] metrics = "
+        f"false ({HERE / 'deployment.toml'}:19)"]
 
 
 def test_the_report_names_the_site_and_holds_nothing_of_castmatch(run: tuple[dict[str, Any], list[str], str]) -> None:
