@@ -98,6 +98,11 @@ def page_path(page: Page) -> str:
     return (match.group(1) or "/") if match else url
 
 
+#: A JavaScript expression, true on an HTML web page (an HTML or XHTML document with a body), which is
+#: what the page checks apply to; an SVG or XML document (shown by the browser's own viewer) is not one.
+IS_HTML_PAGE_JS = ("(document.documentElement && document.documentElement.namespaceURI === "
+                   "'http://www.w3.org/1999/xhtml' && !!document.body && /html/.test(document.contentType))")
+
 #: JavaScript that defines ``window.__cmSelector(el)``: a short, unique CSS selector for an element.
 #: Prepend it to a page script that names elements in its results.
 SELECTOR_JS = r"""

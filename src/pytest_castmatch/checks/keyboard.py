@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
-from pytest_castmatch.checks.evidence import SELECTOR_JS, Evidence, page_path, shoot
+from pytest_castmatch.checks.evidence import IS_HTML_PAGE_JS, SELECTOR_JS, Evidence, page_path, shoot
 from pytest_castmatch.checks.focus import MAX_STEPS, Stop, active, focus_appearance, reset
 from pytest_castmatch.model import Finding
 
@@ -271,8 +271,7 @@ def _order(stops: list[Stop], path: str, evidence: Evidence | None, page: Page) 
 # named; "" when there is none; None for a document that is not an HTML page (the rule does not apply).
 _BYPASS = r"""
 () => {
-  const root = document.documentElement;
-  if (!root || root.namespaceURI !== 'http://www.w3.org/1999/xhtml' || !document.body) return null;
+  if (!""" + IS_HTML_PAGE_JS + r""") return null;
   const shown = (el) => {
     for (let n = el; n; n = n.parentElement) {
       const cs = getComputedStyle(n);
@@ -323,8 +322,7 @@ def skip_link(page: Page, *, evidence: Evidence | None = None) -> list[Finding]:
     following it moves focus there. Without one, the page needs another way past its repeated blocks
     (:func:`bypass_blocks`: a main landmark or a heading is enough for 2.4.1)."""
     path = page_path(page)
-    if not page.evaluate("() => document.documentElement.namespaceURI === 'http://www.w3.org/1999/xhtml' "
-                         "&& !!document.body"):
+    if not page.evaluate(f"() => {IS_HTML_PAGE_JS}"):
         return []  # not an HTML page (an SVG or XML document): it has no blocks to bypass
     reset(page)
     page.keyboard.press("Tab")

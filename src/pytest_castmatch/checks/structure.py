@@ -15,12 +15,14 @@ from __future__ import annotations
 from playwright.sync_api import Page
 
 from pytest_castmatch.checks import axtree
-from pytest_castmatch.checks.evidence import SELECTOR_JS, Evidence, page_path, shoot
+from pytest_castmatch.checks.evidence import IS_HTML_PAGE_JS, SELECTOR_JS, Evidence, page_path, shoot
 from pytest_castmatch.model import Finding, Severity
 
 #: Roles of controls that need an accessible name (WCAG 4.1.2).
-NAMED_ROLES = frozenset({"link", "button", "textbox", "searchbox", "combobox", "checkbox", "radio", "switch", "tab",
-                         "menuitem", "menuitemcheckbox", "menuitemradio", "listbox", "slider", "spinbutton"})
+#: The link roles of the digital publishing module (a citation, footnote or glossary reference is a link).
+LINK_ROLES = frozenset({"link", "doc-backlink", "doc-biblioref", "doc-glossref", "doc-noteref"})
+NAMED_ROLES = LINK_ROLES | {"button", "textbox", "searchbox", "combobox", "checkbox", "radio", "switch", "tab",
+                            "menuitem", "menuitemcheckbox", "menuitemradio", "listbox", "slider", "spinbutton"}
 
 _OUTLINE = SELECTOR_JS + r"""
 () => {
@@ -107,6 +109,7 @@ _HEADING_LIKE = SELECTOR_JS + r"""
 
 _LANG = SELECTOR_JS + r"""
 () => {
+  if (!""" + IS_HTML_PAGE_JS + r""") return null;
   const scripts = [['hi', /[\u0900-\u097F]/, /^(hi|mr|ne|sa|kok|mai)\b/i], ['ur', /[\u0600-\u06FF]/, /^(ur|ar|fa|ps|sd)\b/i]];
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -213,11 +216,13 @@ def language(page: Page, expected: str | None = None, *, rtl: bool | None = None
     Devanagari or Arabic-script text is marked with a matching ``lang`` (3.1.1, 3.1.2)."""
     path = page_path(page)
     data = page.evaluate(_LANG)
+    if data is None:
+        return []  # not an HTML page (an SVG or XML document): its language is not declared on <html>
     out: list[Finding] = []
-    lang = str(data["lang"])
+    lang = str(data["lang"]).strip()  # lang=" " declares no language
     if not lang:
         out.append(Finding(rule="page-language", criterion="WCAG 3.1.1", page=path, selector="html",
-                           message="<html> has no lang attribute"))
+                           message="<html> declares no language: its lang attribute is missing or empty"))
     elif expected and lang.split("-")[0].lower() != expected.lower():
         out.append(Finding(rule="page-language", criterion="WCAG 3.1.1", page=path, selector="html",
                            message=f"page language is {lang!r}, expected {expected!r}"))
