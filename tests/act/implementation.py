@@ -142,6 +142,16 @@ def _bypass(page: Page, url: str) -> list[Finding]:
     return keyboard.skip_link(page)
 
 
+def _names(page: Page, url: str) -> list[Finding]:
+    _open(page, url)
+    return structure.accessible_names(page)
+
+
+def _page_language(page: Page, url: str) -> list[Finding]:
+    _open(page, url)
+    return structure.language(page)
+
+
 def _links(page: Page, url: str) -> list[Finding]:
     _open(page, url)
     return links.purpose(page)
@@ -159,6 +169,12 @@ PROCEDURES: dict[str, Procedure] = {
     "5effbb": Procedure("links.purpose", _links, _criterion("2.4.4"), ("2.4.4",)),
     "aizyf1": Procedure("links.purpose", _links, _criterion("2.4.4", "2.4.9"), ("2.4.9",)),
     "cf77f2": Procedure("keyboard.skip_link", _bypass, _criterion("2.4.1"), ("2.4.1",)),
+    "c487ae": Procedure("structure.accessible_names", _names,
+                        lambda f: f.rule == "accessible-name" and f.message.split(" ")[0] in structure.LINK_ROLES,
+                        ("4.1.2",)),
+    "97a4e1": Procedure("structure.accessible_names", _names,
+                        lambda f: f.rule == "accessible-name" and f.message.startswith("button "), ("4.1.2",)),
+    "b5c3f8": Procedure("structure.language", _page_language, _rule("page-language"), ("3.1.1",)),
 }
 
 
