@@ -31,6 +31,18 @@ def _value(field: Any) -> Any:
     return field.get("value") if isinstance(field, dict) else None
 
 
+def _authored_name(name: Any) -> str:
+    """The computed name, or "" when only the browser's fallback for an image button (its ``type``:
+    "Submit") gave it one: a name the page never wrote says nothing of what the button does."""
+    text = str(_value(name) or "").strip()
+    sources = name.get("sources", []) if isinstance(name, dict) else []
+    winner = next((src for src in sources if "value" in src and not src.get("superseded")), None)
+    if (winner is not None and winner.get("attribute") == "type"
+            and _value(winner.get("attributeValue")) == "image"):
+        return ""  # a submit or reset button's default ("Submit", "Reset") does say what it does
+    return text
+
+
 def nodes(page: Page, roles: Iterable[str]) -> list[Node]:
     """The elements of the main frame with one of ``roles`` that the accessibility tree includes
     (not ignored, not hidden), in document order, with their computed accessible names."""
@@ -60,6 +72,5 @@ def nodes(page: Page, roles: Iterable[str]) -> list[Node]:
     out = []
     for (node, _), selector in zip(found, selectors, strict=True):
         level = next((_value(p.get("value")) for p in node.get("properties", []) if p.get("name") == "level"), 0)
-        out.append(Node(str(_value(node["role"])), str(_value(node.get("name")) or "").strip(), str(selector),
-                        int(level or 0)))
+        out.append(Node(str(_value(node["role"])), _authored_name(node.get("name")), str(selector), int(level or 0)))
     return out
