@@ -147,6 +147,12 @@ def _names(page: Page, url: str) -> list[Finding]:
     return structure.accessible_names(page)
 
 
+def _axe(page: Page, url: str) -> list[Finding]:
+    # The gate's own axe run: every WCAG level it judges (A to AAA), on the page as loaded.
+    _open(page, url)
+    return axe.findings(page, theme="light")
+
+
 def _page_language(page: Page, url: str) -> list[Finding]:
     _open(page, url)
     return structure.language(page)
@@ -156,6 +162,10 @@ def _links(page: Page, url: str) -> list[Finding]:
     _open(page, url)
     return links.purpose(page)
 
+
+#: The roles ACT's form-field rule (e086e5) applies to.
+FORM_FIELD_ROLES = frozenset({"checkbox", "combobox", "listbox", "menuitemcheckbox", "menuitemradio", "radio",
+                              "searchbox", "slider", "spinbutton", "switch", "textbox"})
 
 PROCEDURES: dict[str, Procedure] = {
     "gi8qkf": Procedure("targets.enhanced", _targets, _rule("target-size-enhanced"), ("2.5.5",)),
@@ -175,6 +185,14 @@ PROCEDURES: dict[str, Procedure] = {
     "97a4e1": Procedure("structure.accessible_names", _names,
                         lambda f: f.rule == "accessible-name" and f.message.startswith("button "), ("4.1.2",)),
     "b5c3f8": Procedure("structure.language", _page_language, _rule("page-language"), ("3.1.1",)),
+    "e086e5": Procedure("structure.accessible_names", _names,
+                        lambda f: f.rule == "accessible-name" and f.message.split(" ")[0] in FORM_FIELD_ROLES,
+                        ("4.1.2",)),
+    "59796f": Procedure("structure.accessible_names", _names,
+                        lambda f: f.rule == "accessible-name" and f.message.startswith("button "), ("4.1.2",)),
+    "23a2a8": Procedure("axe.findings (A to AAA)", _axe, _rule("axe/image-alt", "axe/role-img-alt", "axe/svg-img-alt"),
+                        ("1.1.1",)),
+    "afw4f7": Procedure("axe.findings (A to AAA)", _axe, _rule("axe/color-contrast"), ("1.4.3",)),
 }
 
 
