@@ -13,6 +13,7 @@ from playwright.sync_api import Page
 from pytest_castmatch import Deployment, Form, Gate
 from pytest_castmatch.checks import content, navigation
 from pytest_castmatch.checks.content import Term
+from pytest_castmatch.checks.evidence import page_path
 
 
 @pytest.mark.p0
@@ -78,7 +79,7 @@ def test_error_messages_say_what_to_do(page: Page, gate: Gate, castmatch_base_ur
         page.wait_for_load_state()
         alerts = [t for t in page.locator("main [role=alert], main .field-error, main .error-summary")
                   .all_inner_texts() if t.strip()]
-        gate.check(content.error_messages((("sign-in", a) for a in alerts), page=page.url))
+        gate.check(content.error_messages((("sign-in", a) for a in alerts), page=page_path(page)))
     api = castmatch_deployment.optional("api")
     with requests.Session() as http:
         for path in api.errors if api is not None else ():

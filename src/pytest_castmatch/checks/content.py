@@ -14,6 +14,7 @@ from typing import Any
 
 from playwright.sync_api import Page
 
+from pytest_castmatch.checks.evidence import page_path
 from pytest_castmatch.model import Finding
 
 PLACEHOLDER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -89,7 +90,7 @@ _COLLECT_JS = """
 class PageContent:
     """What a visitor reads on one page, gathered in one round trip to the browser."""
 
-    url: str
+    url: str  # the page's path and query, as every other gate names its pages
     text: str
     attributes: tuple[str, ...]
     controls: tuple[dict[str, str], ...]
@@ -101,7 +102,7 @@ def collect(page: Page) -> PageContent:
     """Read the rendered page's text, control names, field labels and shown error messages."""
     data: dict[str, Any] = page.evaluate(_COLLECT_JS)
     return PageContent(
-        url=page.url, text=f"{data['title']}\n{data['text']}", attributes=tuple(data["attrs"]),
+        url=page_path(page), text=f"{data['title']}\n{data['text']}", attributes=tuple(data["attrs"]),
         controls=tuple(data["controls"]), fields=tuple(data["fields"]), errors=tuple(data["errors"]),
     )
 
