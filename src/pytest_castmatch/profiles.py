@@ -81,8 +81,27 @@ def reference() -> Deployment:
     return load(REFERENCE, reference=True)
 
 
+def origin_problem(url: str) -> str:
+    """Why ``url`` cannot be a deployment's base URL ("" when it can): an http(s) origin, with no path.
+
+    The gates address pages from the root ('/' is the home page, '/about' a page); under a base URL
+    with a path they would open the origin's own root instead, which is not the deployment.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"{url!r} is not an http(s) URL — write it as https://staging.example.org"
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        origin = f"{parts.scheme}://{parts.netloc}"
+        return (f"{url!r} has a path: the gates open pages from the root of its origin, so '/' would be {origin}/, "
+                f"not the deployment — give the origin ({origin}) and name the pages with their prefix "
+                f"([deployment.pages] list = [\"{parts.path.rstrip('/') or '/'}/\", ...])")
+    return ""
+
+
 def choose(*, profile: Path | None, gates_file: Path | None, base_url: str | None) -> Deployment:
     """The run's deployment, by the precedence in this module's docstring; ``base_url`` wins over any profile's."""
+    if base_url and (problem := origin_problem(base_url)):
+        raise DeploymentError(f"--base-url {problem}")
     if profile is not None:
         chosen = load(profile)
     elif gates_file is not None and (inline := from_gates_file(gates_file)) is not None:
@@ -400,8 +419,8 @@ def parse(table: Table, path: Path, *, reference: bool = False) -> Deployment:
         if not name:
             raise _error(table, "name", "the profile has no name", 'add name = "Our staging" (the report names it)')
         base_url = _optional(table, "base_url", Table.string)
-        if base_url and urlsplit(base_url).scheme not in ("http", "https"):
-            raise _error(table, "base_url", f"{base_url!r} is not an http(s) URL", 'write "https://staging..."')
+        if base_url and (problem := origin_problem(base_url)):
+            raise _error(table, "base_url", problem.partition(" — ")[0], problem.partition(" — ")[2])
         r = _Reader()
         _features(r, table)
         _scalars(r, table, path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,20 @@ def test_with_a_base_url_alone_every_need_blocks_and_names_its_key() -> None:
     assert "set [deployment.sign_in]" in need.message
 
 
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://h.example/shop", r"has a path: the gates open pages from the root of its origin, so '/' would be "
+                               r"https://h\.example/, not the deployment .* list = \[\"/shop/\", \.\.\.\]"),
+    ("https://h.example/?preview=1", r"has a path"),
+    ("h.example:8080", r"is not an http\(s\) URL"),
+])
+def test_a_base_url_must_be_an_origin(url: str, expected: str) -> None:
+    # Under a base URL with a path, '/' would open the origin's root: another system than the one named.
+    with pytest.raises(DeploymentError, match=f"--base-url '{re.escape(url)}' {expected}"):
+        profiles.choose(profile=SAMPLE, gates_file=None, base_url=url)
+    assert profiles.choose(profile=SAMPLE, gates_file=None, base_url="http://127.0.0.1:8080/").base_url == (
+        "http://127.0.0.1:8080")
+
+
 def test_an_absent_need_wins_over_a_silent_one(tmp_path: Path) -> None:
     path = tmp_path / "deployment.toml"
     path.write_text(LIGHT_ONLY.replace("    ", ""))
@@ -68,6 +83,8 @@ def test_an_absent_need_wins_over_a_silent_one(tmp_path: Path) -> None:
     ("[deployment]\nname = 'x'\n[deployment.languages]\ndefault = 'en'\nothers = ['hi']\n",
      r"deployment\.toml:3: \[deployment\.languages\] switch: translations need a way to switch language"),
     ("[deployment]\nname = 'x'\nfeatures = ['bookings']\n", r"deployment\.toml:3: .* unknown feature 'bookings'"),
+    ("[deployment]\nname = 'x'\nbase_url = 'https://h.example/shop/'\n",
+     r"deployment\.toml:3: .* 'https://h\.example/shop/' has a path: .* give the origin \(https://h\.example\)"),
     ("name = 'x'\n", r"no \[deployment\] table"),
     ("[deployment\nname = 'x'\n", r"invalid TOML"),
 ])
