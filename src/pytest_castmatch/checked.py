@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_castmatch import canonical, policy
+from pytest_castmatch.record import Record
 from pytest_castmatch.report import ReportError, read_document
 from pytest_castmatch.report_folder import ENVELOPE, REPORT
 from pytest_castmatch.trust import TrustPolicy
@@ -43,8 +44,8 @@ class Unproven(Exception):
         self.status = EXIT[failure]
 
 
-@dataclass(frozen=True)
-class Located:
+@dataclass(frozen=True, eq=False, repr=False)
+class Located(Record):
     """Where a report's two files are, from a folder, a ``report.json`` or an envelope."""
 
     report: Path | None
@@ -73,8 +74,8 @@ def _is_envelope(path: Path) -> bool:
     return isinstance(data, dict) and "payloadType" in data
 
 
-@dataclass(frozen=True)
-class Checked:
+@dataclass(frozen=True, eq=False, repr=False)
+class Checked(Record):
     """A report and whether it was proven; ``report`` is what the files claim either way ({} when
     nothing readable claims anything)."""
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_castmatch.model import Priority
+from pytest_castmatch.record import Record
 
 PRIORITY_MARKS = tuple(p.value for p in Priority)
 
 
-@dataclass(frozen=True)
-class GateInfo:
+@dataclass(frozen=True, eq=False, repr=False)
+class GateInfo(Record):
     """A gate as collected: enough to judge it even if it never reports back."""
 
     id: str

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_castmatch.model import Priority, non_negative_unit
+from pytest_castmatch.record import Record
 from pytest_castmatch.runners.usermodel import Saturation, saturation
 
 #: Ids are matched whole (``fullmatch``): a trailing newline or space is not part of a valid id.
@@ -30,14 +31,14 @@ class ConfigError(Exception):
     """A configuration file is malformed; the message says where and how to fix it."""
 
 
-@dataclass(frozen=True)
-class Owner:
+@dataclass(frozen=True, eq=False, repr=False)
+class Owner(Record):
     id: str
     title: str
 
 
-@dataclass(frozen=True)
-class MetricSpec:
+@dataclass(frozen=True, eq=False, repr=False)
+class MetricSpec(Record):
     """A measured quantity with its threshold (``max`` and/or ``min``)."""
 
     name: str
@@ -69,8 +70,8 @@ class MetricSpec:
         return min(vals) if self.max is None and self.min is not None else max(vals)
 
 
-@dataclass(frozen=True)
-class ManualItem:
+@dataclass(frozen=True, eq=False, repr=False)
+class ManualItem(Record):
     """A launch task no machine can judge; pending until its owner signs it off."""
 
     id: str
@@ -79,8 +80,8 @@ class ManualItem:
     priority: Priority
 
 
-@dataclass(frozen=True)
-class GateConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class GateConfig(Record):
     path: Path
     launch_name: str
     launch_date: dt.date | None
@@ -103,8 +104,8 @@ class GateConfig:
         return [m for m in self.metrics.values() if m.launch]
 
 
-@dataclass(frozen=True)
-class Waiver:
+@dataclass(frozen=True, eq=False, repr=False)
+class Waiver(Record):
     """Turns one blocker into a reported exception, until it expires."""
 
     target: str

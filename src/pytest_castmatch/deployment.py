@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from pytest_castmatch.config import ConfigError
+from pytest_castmatch.record import Record
 from pytest_castmatch.runners.usermodel import UserModel
 
 #: The product flows of CastMatch that its own journeys, API and model gates exercise.
@@ -26,8 +27,8 @@ class DeploymentError(ConfigError):
     """A profile (or a value it names, such as an accounts variable) cannot be used; says where and how to fix."""
 
 
-@dataclass(frozen=True)
-class Lacks:
+@dataclass(frozen=True, eq=False, repr=False)
+class Lacks(Record):
     """The profile says the deployment has none of this (``key = false`` or an empty list)."""
 
     key: str
@@ -38,8 +39,8 @@ class Lacks:
         return f"the deployment has no {what}: {self.text} ({self.where})"
 
 
-@dataclass(frozen=True)
-class Pages:
+@dataclass(frozen=True, eq=False, repr=False)
+class Pages(Record):
     """Which pages the browser gates visit, and the key pages the performance gates measure."""
 
     listed: tuple[str, ...] = ()
@@ -51,8 +52,8 @@ class Pages:
     scripts: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Themes:
+@dataclass(frozen=True, eq=False, repr=False)
+class Themes(Record):
     """Colour themes: ``light`` only, dark through ``prefers-color-scheme``, or a ``toggle``."""
 
     mode: str
@@ -64,8 +65,8 @@ class Themes:
         return ("light",) if self.mode == "light" else ("light", "dark")
 
 
-@dataclass(frozen=True)
-class Languages:
+@dataclass(frozen=True, eq=False, repr=False)
+class Languages(Record):
     """The default language, the translations, which of them are right to left, and how to switch."""
 
     default: str
@@ -87,8 +88,8 @@ class Languages:
         return f"/{lang}{path}" if lang != self.default else path
 
 
-@dataclass(frozen=True)
-class SignIn:
+@dataclass(frozen=True, eq=False, repr=False)
+class SignIn(Record):
     """The sign-in form, and the environment variable holding the test accounts."""
 
     page: str
@@ -111,8 +112,8 @@ class SignIn:
         return pairs
 
 
-@dataclass(frozen=True)
-class Form:
+@dataclass(frozen=True, eq=False, repr=False)
+class Form(Record):
     """A form a visitor reaches: sent empty it explains ``errors`` fields; ``once``: a burst sends one request."""
 
     page: str
@@ -123,8 +124,8 @@ class Form:
     once: bool = False
 
 
-@dataclass(frozen=True)
-class Api:
+@dataclass(frozen=True, eq=False, repr=False)
+class Api(Record):
     """A JSON API: its OpenAPI document, token endpoint, endpoints to time, and calls that must explain errors."""
 
     openapi: str | None
@@ -134,21 +135,21 @@ class Api:
     webhook_secret: str | None
 
 
-@dataclass(frozen=True)
-class RateLimit:
+@dataclass(frozen=True, eq=False, repr=False)
+class RateLimit(Record):
     path: str
     burst: int
     session_cookie: str | None
 
 
-@dataclass(frozen=True)
-class Health:
+@dataclass(frozen=True, eq=False, repr=False)
+class Health(Record):
     live: str
     ready: str
 
 
-@dataclass(frozen=True)
-class Series:
+@dataclass(frozen=True, eq=False, repr=False)
+class Series(Record):
     """A series a dashboard needs: family name, Prometheus type, the labels it must carry, and what reads it."""
 
     family: str
@@ -157,15 +158,15 @@ class Series:
     purpose: str = ""
 
 
-@dataclass(frozen=True)
-class Metrics:
+@dataclass(frozen=True, eq=False, repr=False)
+class Metrics(Record):
     path: str
     series: tuple[Series, ...]
     traffic: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Load:
+@dataclass(frozen=True, eq=False, repr=False)
+class Load(Record):
     """Who may be loaded, and the traffic: ``PagesUser`` (the page list) or a named user class, the user
     model it runs (``[deployment.load.model]``), and the deployment's request-latency histogram (a
     Prometheus family on ``[deployment.metrics] path``) for the server's own view of the run."""
@@ -176,8 +177,8 @@ class Load:
     latency_histogram: str = ""
 
 
-@dataclass(frozen=True)
-class Restart:
+@dataclass(frozen=True, eq=False, repr=False)
+class Restart(Record):
     """How the deployment is restarted while it serves: a ``command`` run against it (``{base_url}``
     and ``{python}`` filled in), or — with ``workers`` — the workers of an instance the gate launches
     (``[deployment.instance]``) replaced one by one. ``timeout_s`` bounds it."""
@@ -187,8 +188,8 @@ class Restart:
     timeout_s: float = 120.0
 
 
-@dataclass(frozen=True)
-class Instance:
+@dataclass(frozen=True, eq=False, repr=False)
+class Instance(Record):
     """How a gate that must own a process (start it, stop it, read its output) launches one on loopback:
     ``launcher`` is ``module:function`` returning a :class:`Launched`; ``slow`` is a path that answers only
     after a while."""
@@ -223,16 +224,16 @@ class Launched(Protocol):
         """Stop it (SIGTERM, then SIGKILL after ``grace``); its exit status when known."""
 
 
-@dataclass(frozen=True)
-class Backup:
+@dataclass(frozen=True, eq=False, repr=False)
+class Backup(Record):
     """Commands that copy the deployment's state to ``{path}`` and restore it from there."""
 
     backup: tuple[str, ...]
     restore: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Animation:
+@dataclass(frozen=True, eq=False, repr=False)
+class Animation(Record):
     """An animation the frame-rate gate drives: a container, its next/previous controls, a hover target."""
 
     page: str
@@ -254,8 +255,8 @@ def resolve(spec: str, key: str) -> Any:
                               "module:function") from None
 
 
-@dataclass(frozen=True)
-class Deployment:
+@dataclass(frozen=True, eq=False, repr=False)
+class Deployment(Record):
     """One profile, parsed. ``caps`` maps each declared capability key to its value or a :class:`Lacks`."""
 
     name: str

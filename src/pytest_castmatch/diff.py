@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_castmatch.record import Record
+
 #: A metric moved when it changed by more than this fraction of its previous value.
 #: Load and latency figures wobble by a few percent between identical runs; 5 % keeps
 #: that wobble out of the trend while a real regression (a 200 ms p99 turning 230) shows.
@@ -21,8 +23,8 @@ TIMING_FLOOR_MS = 5.0
 _TIMING_UNITS = {"ms": 1.0, "s": 1000.0}
 
 
-@dataclass(frozen=True)
-class MetricDelta:
+@dataclass(frozen=True, eq=False, repr=False)
+class MetricDelta(Record):
     """One metric (with its labels) whose value moved beyond :data:`NOISE`."""
 
     metric: str
@@ -38,8 +40,8 @@ class MetricDelta:
         return None if self.old == 0 else (self.new - self.old) / abs(self.old)
 
 
-@dataclass(frozen=True)
-class Trend:
+@dataclass(frozen=True, eq=False, repr=False)
+class Trend(Record):
     """The difference between a previous report and this one."""
 
     old_decision: str

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_castmatch.record import Record
 from pytest_castmatch.report import ReportError, read_document
 
 #: How many runs a trend shows: enough to see a drift over a few weeks of daily builds.
 RUNS = 20
 
 
-@dataclass(frozen=True)
-class Run:
+@dataclass(frozen=True, eq=False, repr=False)
+class Run(Record):
     """One run in the history: when, which commit, what it decided."""
 
     generated_at: str
@@ -28,16 +29,16 @@ class Run:
     label: str
 
 
-@dataclass(frozen=True)
-class Point:
+@dataclass(frozen=True, eq=False, repr=False)
+class Point(Record):
     """A launch metric in one run (``value`` None: not measured or not in that run's scope)."""
 
     value: float | None
     status: str
 
 
-@dataclass(frozen=True)
-class MetricHistory:
+@dataclass(frozen=True, eq=False, repr=False)
+class MetricHistory(Record):
     """One launch metric over the runs, in run order."""
 
     metric: str
@@ -47,8 +48,8 @@ class MetricHistory:
     points: tuple[Point, ...]
 
 
-@dataclass(frozen=True)
-class History:
+@dataclass(frozen=True, eq=False, repr=False)
+class History(Record):
     """The runs and each launch metric over them; ``skipped`` names files that were not reports."""
 
     runs: tuple[Run, ...]

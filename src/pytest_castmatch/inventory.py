@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from pytest_castmatch.config import ConfigError
 from pytest_castmatch.model import Priority
+from pytest_castmatch.record import Record
 
 LOCK_NAME = "gates.lock"
 HEADER = (
@@ -42,8 +43,8 @@ class Listed(Protocol):
     def owner(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class Entry:
+@dataclass(frozen=True, eq=False, repr=False)
+class Entry(Record):
     """One gate the inventory lists."""
 
     id: str
@@ -113,8 +114,8 @@ def under(gate_id: str, prefix: str) -> bool:
     return gate_id == prefix or any(gate_id.startswith(prefix + sep) for sep in ("/", "::", "["))
 
 
-@dataclass(frozen=True)
-class Selection:
+@dataclass(frozen=True, eq=False, repr=False)
+class Selection(Record):
     """Which listed gates a run's scope covers (all of them for a full run)."""
 
     paths: tuple[str, ...] = ()
@@ -134,8 +135,8 @@ class Selection:
         return entry.id not in self.excluded and not any(under(entry.id, p) for p in self.excluded_paths)
 
 
-@dataclass(frozen=True)
-class Missing:
+@dataclass(frozen=True, eq=False, repr=False)
+class Missing(Record):
     """A listed gate the run should have judged and did not, and how it vanished."""
 
     id: str
@@ -147,8 +148,8 @@ class Missing:
         return {"id": self.id, "priority": self.priority.value, "owner": self.owner, "how": self.how}
 
 
-@dataclass(frozen=True)
-class Changed:
+@dataclass(frozen=True, eq=False, repr=False)
+class Changed(Record):
     """A judged gate whose priority or owner differs from its inventory line."""
 
     id: str
@@ -160,8 +161,8 @@ class Changed:
         return {"id": self.id, "priority": self.priority.value, "owner": self.owner, "listed": self.listed}
 
 
-@dataclass(frozen=True)
-class InventoryCheck:
+@dataclass(frozen=True, eq=False, repr=False)
+class InventoryCheck(Record):
     """A run compared with the inventory. ``absent``: there was no inventory to compare with."""
 
     file: str

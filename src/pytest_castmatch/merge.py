@@ -19,6 +19,7 @@ from typing import Any
 from pytest_castmatch import canonical, inventory, policy
 from pytest_castmatch.config import GateConfig, Waiver
 from pytest_castmatch.model import GateResult, Reason, Scope
+from pytest_castmatch.record import Record
 from pytest_castmatch.verdict import ManualSignOff, RunFacts, judge
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
@@ -34,8 +35,8 @@ class MergeError(Exception):
     """The shards cannot be merged; the message names the shard and the reason."""
 
 
-@dataclass(frozen=True)
-class Shard:
+@dataclass(frozen=True, eq=False, repr=False)
+class Shard(Record):
     """One shard's verified report, named as the user gave it, with its envelope's sha256."""
 
     name: str

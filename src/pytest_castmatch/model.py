@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_castmatch.record import Record
+
 #: Version of the canonical report's schema; bump on any incompatible change.
 REPORT_SCHEMA = "castmatch.report/v1"
 
@@ -133,8 +135,8 @@ def non_negative_unit(unit: str | None) -> bool:
     return bool(unit) and str(unit).lower() in NON_NEGATIVE_UNITS
 
 
-@dataclass(frozen=True, init=False)
-class Finding:
+@dataclass(frozen=True, init=False, eq=False, repr=False)
+class Finding(Record):
     """One thing a check found wrong, with enough context to find and fix it.
 
     ``severity`` takes a :class:`Severity` or any name of one (``"error"``, ``"serious"``,
@@ -203,8 +205,8 @@ class Finding:
         )
 
 
-@dataclass(frozen=True)
-class Series:
+@dataclass(frozen=True, eq=False, repr=False)
+class Series(Record):
     """A metric's ``(x, y)`` points over a run, and what they are.
 
     ``quantity`` and ``unit`` name y when it is not the metric itself (the failed requests of each
@@ -223,8 +225,8 @@ class Series:
         return {k: v for k, v in out.items() if v and not (k == "x" and v == "s")}
 
 
-@dataclass(frozen=True)
-class Sample:
+@dataclass(frozen=True, eq=False, repr=False)
+class Sample(Record):
     """One measurement of a metric, optionally labelled (page, endpoint, theme...).
 
     ``samples`` is how many observations the value stands on (requests in a window, page loads,
@@ -296,8 +298,8 @@ class Sample:
         )
 
 
-@dataclass(frozen=True)
-class GateResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class GateResult(Record):
     """One gate (a test under the suites) as the controller saw it end."""
 
     id: str
@@ -345,8 +347,8 @@ class GateResult:
         )
 
 
-@dataclass(frozen=True)
-class Scope:
+@dataclass(frozen=True, eq=False, repr=False)
+class Scope(Record):
     """What a run covered. Only a full scope can decide the launch."""
 
     full: bool
@@ -382,8 +384,8 @@ class Scope:
         }
 
 
-@dataclass(frozen=True)
-class Reason:
+@dataclass(frozen=True, eq=False, repr=False)
+class Reason(Record):
     """One reason the verdict is what it is; ``blocking`` reasons make NO-GO."""
 
     kind: str
@@ -404,8 +406,8 @@ class Reason:
         }
 
 
-@dataclass(frozen=True)
-class LaunchMetricRow:
+@dataclass(frozen=True, eq=False, repr=False)
+class LaunchMetricRow(Record):
     """One row of the launch-metrics table: a Critical Success Metric and how it fared."""
 
     metric: str
@@ -435,8 +437,8 @@ class LaunchMetricRow:
         }
 
 
-@dataclass(frozen=True)
-class Verdict:
+@dataclass(frozen=True, eq=False, repr=False)
+class Verdict(Record):
     """The decision and every reason behind it."""
 
     decision: Decision

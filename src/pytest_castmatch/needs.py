@@ -18,6 +18,7 @@ import enum
 from dataclasses import dataclass
 
 from pytest_castmatch.deployment import FEATURES, Deployment, Lacks, Load
+from pytest_castmatch.record import Record
 from pytest_castmatch.traffic import TrafficRefused, ensure_allowed
 
 
@@ -27,8 +28,8 @@ class State(enum.StrEnum):
     SILENT = "silent"
 
 
-@dataclass(frozen=True)
-class Need:
+@dataclass(frozen=True, eq=False, repr=False)
+class Need(Record):
     """One need looked up in a profile: its state and, unless present, the sentence the report shows."""
 
     key: str
@@ -105,8 +106,8 @@ def first_unmet(deployment: Deployment, keys: tuple[str, ...]) -> Need | None:
     return None
 
 
-@dataclass(frozen=True)
-class Decision:
+@dataclass(frozen=True, eq=False, repr=False)
+class Decision(Record):
     """What happens to a gate with these needs: it runs (no message), is not applicable, or blocks."""
 
     not_applicable: bool = False

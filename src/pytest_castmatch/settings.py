@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_castmatch import project
+from pytest_castmatch.record import Record
 
 
 class SettingsError(ValueError):
@@ -79,8 +80,8 @@ def _url(text: str) -> str:
     return _text(text).rstrip("/")
 
 
-@dataclass(frozen=True)
-class Spec:
+@dataclass(frozen=True, eq=False, repr=False)
+class Spec(Record):
     """One setting: where it may come from, its default, how its text is read."""
 
     name: str
@@ -188,8 +189,8 @@ def retired(name: str, where: str) -> str:
     return f"{where}: {name} is no longer a setting — {RETIRED[name][1]} (README: Settings)"
 
 
-@dataclass(frozen=True)
-class Settings:
+@dataclass(frozen=True, eq=False, repr=False)
+class Settings(Record):
     """The run's settings, resolved once. ``sources`` says where each value came from."""
 
     config: Path
@@ -241,8 +242,8 @@ class Settings:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class Layer:
+@dataclass(frozen=True, eq=False, repr=False)
+class Layer(Record):
     """One source of settings: raw values by setting name, where they came from, and what paths are relative to."""
 
     label: str

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_castmatch.deployment import Deployment
+from pytest_castmatch.record import Record
 
 STATE = "app.json"
 LOCK = "app.lock"
@@ -64,8 +65,8 @@ class SutError(RuntimeError):
     """The system under test could not be started or reached; the message says why."""
 
 
-@dataclass(frozen=True)
-class App:
+@dataclass(frozen=True, eq=False, repr=False)
+class App(Record):
     url: str
     pid: int
     log: Path

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from pytest_castmatch.config import ConfigError, _parse_toml, _Table
 from pytest_castmatch.keys import AttestError, keyid_of, load_public_key
+from pytest_castmatch.record import Record
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -42,8 +43,8 @@ class TrustError(ConfigError):
     """The trust policy cannot be read; the message names the file, the line and the fix."""
 
 
-@dataclass(frozen=True)
-class TrustedKey:
+@dataclass(frozen=True, eq=False, repr=False)
+class TrustedKey(Record):
     """One listed public key and what it may sign."""
 
     name: str
@@ -54,8 +55,8 @@ class TrustedKey:
     file: str
 
 
-@dataclass(frozen=True)
-class TrustPolicy:
+@dataclass(frozen=True, eq=False, repr=False)
+class TrustPolicy(Record):
     """The keys a verifier trusts; ``source`` says where they came from (for messages)."""
 
     keys: tuple[TrustedKey, ...] = ()

@@ -28,6 +28,7 @@ from pytest_castmatch.model import (
     Verdict,
     non_negative_unit,
 )
+from pytest_castmatch.record import Record
 
 _WHY = {
     Outcome.FAILED: "failed",
@@ -42,8 +43,8 @@ _WHY = {
 }
 
 
-@dataclass(frozen=True)
-class ManualSignOff:
+@dataclass(frozen=True, eq=False, repr=False)
+class ManualSignOff(Record):
     """A manual checklist item signed off before the run by a statement that verified."""
 
     item: str
@@ -53,8 +54,8 @@ class ManualSignOff:
     keyid: str
 
 
-@dataclass(frozen=True)
-class RunFacts:
+@dataclass(frozen=True, eq=False, repr=False)
+class RunFacts(Record):
     """Run-level facts the verdict needs beyond the gates themselves.
 
     ``inventory`` is the run compared with ``gates.lock`` (``None``: not compared, as for a report
@@ -83,8 +84,8 @@ class RunFacts:
     signoff_problems: tuple[Reason, ...] = ()
 
 
-@dataclass(frozen=True)
-class Judgement:
+@dataclass(frozen=True, eq=False, repr=False)
+class Judgement(Record):
     verdict: Verdict
     launch_metrics: tuple[LaunchMetricRow, ...]
     waivers: tuple[dict[str, Any], ...]

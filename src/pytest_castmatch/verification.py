@@ -25,6 +25,7 @@ from pytest_castmatch.dsse import (
     verifies,
 )
 from pytest_castmatch.keys import AttestError
+from pytest_castmatch.record import Record
 from pytest_castmatch.trust import TrustedKey, TrustPolicy, launch_keys_of
 
 if TYPE_CHECKING:
@@ -62,8 +63,8 @@ class Failure(enum.StrEnum):
     UNSIGNED = "unsigned"
 
 
-@dataclass(frozen=True)
-class SignOff:
+@dataclass(frozen=True, eq=False, repr=False)
+class SignOff(Record):
     """An owner's sign-off of manual items; ``signer`` names the trusted key that made it (None: unverified)."""
 
     owner: str
@@ -73,8 +74,8 @@ class SignOff:
     signer: str | None
 
 
-@dataclass(frozen=True)
-class Verification:
+@dataclass(frozen=True, eq=False, repr=False)
+class Verification(Record):
     """The outcome of :func:`verify`: ``ok``, or the first ``failure`` and a message saying why."""
 
     ok: bool

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 
 from pytest_castmatch.checks.web import Client, Reply
 from pytest_castmatch.model import Finding
+from pytest_castmatch.record import Record
 
 TOKEN_PATH = "/api/v1/oauth/token"
 REFUSED = frozenset({401, 403, 404})
 
 
-@dataclass(frozen=True)
-class Tokens:
+@dataclass(frozen=True, eq=False, repr=False)
+class Tokens(Record):
     """An access token and the refresh token issued with it."""
 
     access: str

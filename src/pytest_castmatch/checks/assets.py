@@ -19,6 +19,7 @@ from playwright.sync_api import Page, Request
 
 from pytest_castmatch.checks import navigation
 from pytest_castmatch.model import Finding
+from pytest_castmatch.record import Record
 
 STATIC_TYPES = frozenset({"script", "stylesheet", "image", "font"})
 MODERN_IMAGES = ("image/webp", "image/avif", "image/svg+xml")
@@ -57,8 +58,8 @@ _DOM = """
 """
 
 
-@dataclass(frozen=True)
-class Resource:
+@dataclass(frozen=True, eq=False, repr=False)
+class Resource(Record):
     """One request of a page load."""
 
     url: str
@@ -73,8 +74,8 @@ class Resource:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-@dataclass(frozen=True)
-class PageLoad:
+@dataclass(frozen=True, eq=False, repr=False)
+class PageLoad(Record):
     """What one load of a page fetched and what its DOM looked like once loaded."""
 
     url: str

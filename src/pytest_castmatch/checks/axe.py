@@ -33,6 +33,7 @@ from pytest_castmatch.checks import contrast, navigation
 from pytest_castmatch.checks.evidence import Evidence, page_path, shoot
 from pytest_castmatch.checks.theme import colours, colours_differ
 from pytest_castmatch.model import Finding, Severity
+from pytest_castmatch.record import Record
 
 #: Every WCAG 2.x level up to AAA, plus Deque's best practices.
 WCAG_AAA_TAGS: tuple[str, ...] = (
@@ -150,8 +151,8 @@ def inject(page: Page) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class Results:
+@dataclass(frozen=True, eq=False, repr=False)
+class Results(Record):
     """What one axe run found: violations, and incomplete results (axe could not decide)."""
 
     violations: list[dict[str, Any]]
@@ -179,8 +180,8 @@ def criterion(tags: Iterable[str]) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class BaselineEntry:
+@dataclass(frozen=True, eq=False, repr=False)
+class BaselineEntry(Record):
     """A known violation accepted until ``expires``: one page, one rule, one selector."""
 
     page: str

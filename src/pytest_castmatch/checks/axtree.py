@@ -15,10 +15,11 @@ from typing import Any
 from playwright.sync_api import Page
 
 from pytest_castmatch.checks.evidence import SELECTOR_JS
+from pytest_castmatch.record import Record
 
 
-@dataclass(frozen=True)
-class Node:
+@dataclass(frozen=True, eq=False, repr=False)
+class Node(Record):
     """One element exposed in the accessibility tree."""
 
     role: str

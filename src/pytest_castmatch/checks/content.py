@@ -16,6 +16,7 @@ from playwright.sync_api import Page
 
 from pytest_castmatch.checks.evidence import page_path
 from pytest_castmatch.model import Finding
+from pytest_castmatch.record import Record
 
 PLACEHOLDER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("lorem-ipsum", re.compile(r"\blorem\s+ipsum\b|\bdolor\s+sit\s+amet\b", re.I)),
@@ -86,8 +87,8 @@ _COLLECT_JS = """
 """
 
 
-@dataclass(frozen=True)
-class PageContent:
+@dataclass(frozen=True, eq=False, repr=False)
+class PageContent(Record):
     """What a visitor reads on one page, gathered in one round trip to the browser."""
 
     url: str  # the page's path and query, as every other gate names its pages
@@ -197,8 +198,8 @@ def error_messages(messages: Iterable[tuple[str, str]], *, page: str | None = No
     return findings
 
 
-@dataclass(frozen=True)
-class Term:
+@dataclass(frozen=True, eq=False, repr=False)
+class Term(Record):
     """A product term: the spelling to use and the variants that must not appear."""
 
     preferred: str

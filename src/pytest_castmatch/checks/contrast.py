@@ -28,6 +28,7 @@ from playwright._impl._api_structures import Clip
 from playwright.sync_api import Page
 
 from pytest_castmatch.model import Severity
+from pytest_castmatch.record import Record
 
 #: What axe could not decide that pixels can: the background is a gradient, an image, an element
 #: drawn over or under the text, generated content, or the text holds an image node.
@@ -114,8 +115,8 @@ def ratio(one: tuple[float, float, float], other: tuple[float, float, float]) ->
     return (hi + 0.05) / (lo + 0.05)
 
 
-@dataclass(frozen=True)
-class Judgement:
+@dataclass(frozen=True, eq=False, repr=False)
+class Judgement(Record):
     """The text's contrast over its painted background, and what it means for AA and AAA."""
 
     lowest: float

@@ -24,6 +24,7 @@ from playwright.sync_api import Page
 from pytest_castmatch.checks.contrast import luminance
 from pytest_castmatch.checks.evidence import SELECTOR_JS, Evidence, page_path, shoot
 from pytest_castmatch.model import Finding
+from pytest_castmatch.record import Record
 
 #: Most Tab presses spent on one page before a walk is cut short (reported, never silently).
 MAX_STEPS = 150
@@ -56,8 +57,8 @@ async (settle) => {
 """
 
 
-@dataclass(frozen=True)
-class Stop:
+@dataclass(frozen=True, eq=False, repr=False)
+class Stop(Record):
     """One focus stop of a Tab walk (document coordinates)."""
 
     selector: str

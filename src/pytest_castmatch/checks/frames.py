@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from playwright.sync_api import Page
 
 from pytest_castmatch.model import Series
+from pytest_castmatch.record import Record
 
 FRAME_MS = 1000 / 60
 ON_TIME_MS = FRAME_MS * 1.5
@@ -35,8 +36,8 @@ _START = """
 _STOP = "() => { const r = window.__cmFrames; r.stop = true; return r.deltas; }"
 
 
-@dataclass(frozen=True)
-class FrameTimes:
+@dataclass(frozen=True, eq=False, repr=False)
+class FrameTimes(Record):
     """The frame-to-frame intervals (ms) of one recording."""
 
     deltas: tuple[float, ...]

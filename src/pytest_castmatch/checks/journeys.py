@@ -24,6 +24,7 @@ from playwright.sync_api import Locator, Page
 from pytest_castmatch.checks import navigation
 from pytest_castmatch.checks.probes import STACK_TRACE
 from pytest_castmatch.model import Finding
+from pytest_castmatch.record import Record
 
 T = TypeVar("T")
 
@@ -221,8 +222,8 @@ _FIELDS_JS = """(selectors) => {
 }"""
 
 
-@dataclass(frozen=True)
-class FieldSnapshot:
+@dataclass(frozen=True, eq=False, repr=False)
+class FieldSnapshot(Record):
     """One field's accessible error state at one moment."""
 
     invalid: bool

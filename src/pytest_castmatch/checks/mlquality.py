@@ -17,6 +17,7 @@ import numpy.typing as npt
 import requests
 
 from pytest_castmatch.model import Finding
+from pytest_castmatch.record import Record
 
 #: Floor for empty histogram bins: PSI is undefined for a zero proportion on either side.
 PSI_EPSILON = 1e-4
@@ -38,8 +39,8 @@ def recall_at_k(ranked: Sequence[int], relevant: Iterable[int], k: int) -> float
     return sum(1 for item in ranked[:k] if item in wanted) / min(len(wanted), k)
 
 
-@dataclass(frozen=True)
-class RankingScore:
+@dataclass(frozen=True, eq=False, repr=False)
+class RankingScore(Record):
     """Mean precision@k and recall@k over a labelled query set."""
 
     k: int
@@ -107,8 +108,8 @@ def drift_findings(scores: Mapping[str, float], threshold: float, *, page: str |
     ]
 
 
-@dataclass(frozen=True)
-class Split:
+@dataclass(frozen=True, eq=False, repr=False)
+class Split(Record):
     """How a population of users fell into experiment variants."""
 
     counts: dict[str, int]

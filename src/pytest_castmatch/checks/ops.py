@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from pytest_castmatch.deployment import Series as SeriesRule
 from pytest_castmatch.model import Finding
+from pytest_castmatch.record import Record
 
 __all__ = ["SeriesRule"]
 
@@ -122,8 +123,8 @@ def request_id_findings(log_text: str, responses: Iterable[tuple[str, str | None
     return findings
 
 
-@dataclass(frozen=True)
-class Probe:
+@dataclass(frozen=True, eq=False, repr=False)
+class Probe(Record):
     """One poll of a health endpoint: seconds since the process started, endpoint, status (0 = no answer)."""
 
     t: float

@@ -35,6 +35,7 @@ from playwright.sync_api import Page
 
 from pytest_castmatch.checks.evidence import SELECTOR_JS, Evidence, page_path, shoot
 from pytest_castmatch.model import Finding
+from pytest_castmatch.record import Record
 
 MINIMUM = 44.0
 
@@ -43,8 +44,8 @@ def _script() -> str:
     return SELECTOR_JS + resources.files("pytest_castmatch.checks").joinpath("targets.js").read_text("utf-8")
 
 
-@dataclass(frozen=True)
-class Measured:
+@dataclass(frozen=True, eq=False, repr=False)
+class Measured(Record):
     """One pointer target whose clickable area holds no ``minimum`` square, and why it may still pass.
 
     ``width`` and ``height`` span the clickable part; ``square`` is the side of the largest square

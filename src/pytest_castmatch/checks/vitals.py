@@ -22,6 +22,7 @@ from playwright.sync_api import Page
 
 from pytest_castmatch.checks import navigation
 from pytest_castmatch.model import Finding
+from pytest_castmatch.record import Record
 
 #: web-vitals name -> our metric name and unit.
 METRICS: dict[str, tuple[str, str]] = {
@@ -85,8 +86,8 @@ def library_path(root: Path | None = None, given: str | None = None) -> Path:
     return path
 
 
-@dataclass(frozen=True)
-class Vitals:
+@dataclass(frozen=True, eq=False, repr=False)
+class Vitals(Record):
     """One page load's vitals in web-vitals units (ms, CLS unitless); absent ones are missing."""
 
     url: str

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from pytest_castmatch.record import Record
+
 DEFAULT_TIMEOUT = 15.0
 
 
-@dataclass(frozen=True)
-class Reply:
+@dataclass(frozen=True, eq=False, repr=False)
+class Reply(Record):
     """One HTTP response as sent: status, headers (repeated names kept), body, time taken."""
 
     url: str

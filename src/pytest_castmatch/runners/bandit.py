@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_castmatch.model import Finding
+from pytest_castmatch.record import Record
 
 INSTALL = "pip install 'pytest-castmatch[security]'  (or: pip install bandit)"
 LEVELS = ("LOW", "MEDIUM", "HIGH")
@@ -28,8 +29,8 @@ class BanditError(RuntimeError):
     """Bandit is missing, crashed, or its baseline file is malformed; the message says how to fix it."""
 
 
-@dataclass(frozen=True)
-class Accepted:
+@dataclass(frozen=True, eq=False, repr=False)
+class Accepted(Record):
     """A finding the owners accepted until ``expires``: matched by test id, file and (optionally) code."""
 
     test_id: str
@@ -45,8 +46,8 @@ class Accepted:
                 and (not self.code or self.code in str(hit.get("code", ""))))
 
 
-@dataclass(frozen=True)
-class Baseline:
+@dataclass(frozen=True, eq=False, repr=False)
+class Baseline(Record):
     """Thresholds and accepted findings from ``baselines/bandit-baseline.toml``."""
 
     fail_on_severity: str = "HIGH"

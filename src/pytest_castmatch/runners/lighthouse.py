@@ -34,6 +34,7 @@ from typing import Any
 
 from pytest_castmatch import progress
 from pytest_castmatch.model import Finding
+from pytest_castmatch.record import Record
 from pytest_castmatch.runners import EngineMissing
 from pytest_castmatch.sut import CHROMIUM_FLAGS, find_chromium
 
@@ -82,8 +83,8 @@ for await (const line of createInterface({input: process.stdin})) {
 """
 
 
-@dataclass(frozen=True)
-class Engine:
+@dataclass(frozen=True, eq=False, repr=False)
+class Engine(Record):
     """A usable Lighthouse: the node binary and the package root."""
 
     node: str
@@ -91,8 +92,8 @@ class Engine:
     version: str
 
 
-@dataclass(frozen=True)
-class Job:
+@dataclass(frozen=True, eq=False, repr=False)
+class Job(Record):
     """One page in one form factor."""
 
     label: str
@@ -100,8 +101,8 @@ class Job:
     form_factor: str = "mobile"
 
 
-@dataclass(frozen=True)
-class Run:
+@dataclass(frozen=True, eq=False, repr=False)
+class Run(Record):
     """One Lighthouse run: category scores (0-100), failing audits, lab values and report files."""
 
     scores: dict[str, float]

@@ -13,12 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_castmatch.record import Record
 from pytest_castmatch.runners.loadresult import LoadResult, mean
 from pytest_castmatch.runners.usermodel import Saturation
 
 
-@dataclass(frozen=True)
-class ServerLatency:
+@dataclass(frozen=True, eq=False, repr=False)
+class ServerLatency(Record):
     """The deployment's own request-latency histogram over the hold: the difference of two scrapes.
 
     ``routes`` maps each route label to (requests, p50, p95, p99 in ms); ``total`` is every route

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_castmatch.model import Series
+from pytest_castmatch.record import Record
 from pytest_castmatch.runners.usermodel import Saturation, UserModel
 
 #: Requests a user makes to set itself up (one sign-in per process for bookings): reported, not judged.
@@ -81,8 +82,8 @@ class Window:
         return total
 
 
-@dataclass(frozen=True)
-class ProcessSample:
+@dataclass(frozen=True, eq=False, repr=False)
+class ProcessSample(Record):
     """One reading of a group of processes: ``t`` (epoch seconds), CPU in % of one core, RSS in MiB."""
 
     t: float
@@ -90,8 +91,8 @@ class ProcessSample:
     rss_mb: float
 
 
-@dataclass(frozen=True)
-class Scrape:
+@dataclass(frozen=True, eq=False, repr=False)
+class Scrape(Record):
     """The deployment's metrics endpoint as read at ``t`` (epoch seconds): its exposition text."""
 
     t: float

@@ -44,6 +44,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pytest_castmatch import progress
+from pytest_castmatch.record import Record
 from pytest_castmatch.runners import EngineMissing
 from pytest_castmatch.runners.loadresult import (
     SETUP_PREFIX,
@@ -75,8 +76,8 @@ class LoadRunError(RuntimeError):
     """The load run did not finish or produced no statistics; the message carries the log tail."""
 
 
-@dataclass(frozen=True)
-class LoadPlan:
+@dataclass(frozen=True, eq=False, repr=False)
+class LoadPlan(Record):
     """One bounded load run: the declared user model, against whom, with how many worker processes.
 
     ``metrics_path`` and ``latency_histogram`` name the deployment's Prometheus endpoint and its

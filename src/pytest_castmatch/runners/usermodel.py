@@ -22,13 +22,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pytest_castmatch.record import Record
+
 #: An action is named like a Python method of the user class that performs it.
 ACTION_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 DISTRIBUTIONS = ("uniform", "exponential", "constant")
 
 
-@dataclass(frozen=True)
-class ThinkTime:
+@dataclass(frozen=True, eq=False, repr=False)
+class ThinkTime(Record):
     """Seconds a user waits between two actions.
 
     ``uniform``: evenly between ``low`` and ``high``. ``exponential``: memoryless with mean ``low``,
@@ -110,8 +112,8 @@ def check_mix(mix: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
     return mix
 
 
-@dataclass(frozen=True)
-class UserModel:
+@dataclass(frozen=True, eq=False, repr=False)
+class UserModel(Record):
     """Who loads the deployment: users, ramp, warm-up, hold, think time, sign-ins, action mix.
 
     The users arrive evenly over ``ramp_s`` seconds; ``warmup_s`` after the last has arrived the
@@ -204,8 +206,8 @@ class UserModel:
                 "--castmatch-sign-ins", f"{self.sign_ins_per_s:g}", "--castmatch-connections", str(self.connections)]
 
 
-@dataclass(frozen=True)
-class Saturation:
+@dataclass(frozen=True, eq=False, repr=False)
+class Saturation(Record):
     """When a run measured its generator rather than the deployment.
 
     A generator process (the master or a worker) above ``cpu_percent`` of one core in more than
