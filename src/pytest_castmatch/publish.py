@@ -12,9 +12,9 @@ import json
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pytest_castmatch import attest, canonical
+from pytest_castmatch import canonical
 from pytest_castmatch.model import REPORT_SCHEMA
 from pytest_castmatch.report import html, markdown, sarif
 from pytest_castmatch.report_folder import BUNDLE as BUNDLE
@@ -24,6 +24,10 @@ from pytest_castmatch.report_folder import HTML as HTML
 from pytest_castmatch.report_folder import REPORT as REPORT
 from pytest_castmatch.report_folder import SARIF as SARIF
 from pytest_castmatch.report_folder import SUMMARY as SUMMARY
+
+if TYPE_CHECKING:
+    from pytest_castmatch.keys import Signer
+    from pytest_castmatch.verification import SignOff
 
 
 def write_views(
@@ -47,7 +51,7 @@ def write_files(
     report: Mapping[str, Any],
     folder: Path,
     *,
-    signer: attest.Signer | None,
+    signer: Signer | None,
     previous: Mapping[str, Any] | None = None,
     history: Sequence[Mapping[str, Any]] = (),
 ) -> list[Path]:
@@ -60,6 +64,8 @@ def write_files(
         raise ValueError("report['signed'] must be True exactly when a signer is given")
     written = [canonical.write(report, folder / REPORT)]
     if signer is not None:
+        from pytest_castmatch import attest  # the envelope writer and its verifier: only for a signed report
+
         envelopes = attest.sign_bundle(report, signer)
         written.append(canonical.write(envelopes[-1], folder / ENVELOPE))
         lines = "".join(canonical.dumps(e).decode("utf-8") + "\n" for e in envelopes)
@@ -75,7 +81,7 @@ def publish(
     report: Mapping[str, Any],
     outdir: Path,
     *,
-    signer: attest.Signer | None,
+    signer: Signer | None,
     previous: Mapping[str, Any] | None = None,
     history: Sequence[Mapping[str, Any]] = (),
     folder: ReportFolder | None = None,
@@ -167,7 +173,7 @@ def void(folder: ReportFolder, reason: str, **facts: Any) -> bool:
     return True
 
 
-def with_signoffs(report: Mapping[str, Any], signoffs: Sequence[attest.SignOff]) -> dict[str, Any]:
+def with_signoffs(report: Mapping[str, Any], signoffs: Sequence[SignOff]) -> dict[str, Any]:
     """The report as the views show it after owners countersigned: each manual item signed off after
     the run says so (the verdict stays the one the run decided)."""
     rows = []

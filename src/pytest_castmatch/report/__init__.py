@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_castmatch import attest
+from pytest_castmatch.dsse import payload_report
+from pytest_castmatch.keys import AttestError
 from pytest_castmatch.model import Severity
 
 UNSIGNED_NOTICE = (
@@ -57,8 +58,8 @@ def read_document(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
         ) from None
     if isinstance(data, dict) and "payloadType" in data:
         try:
-            return attest.payload_report(data), data
-        except attest.AttestError as exc:
+            return payload_report(data), data
+        except AttestError as exc:
             raise ReportError(f"{path}: {exc}") from None
     if not isinstance(data, dict) or not str(data.get("schema", "")).startswith("castmatch.report/"):
         raise ReportError(
