@@ -7,7 +7,7 @@ clean teardown; any phase that is missing, odd or unknown leaves it short of pas
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pytest_castmatch.classify import GateInfo
@@ -18,18 +18,22 @@ MESSAGE_LIMIT = 2000
 NOT_APPLICABLE = "not_applicable"
 
 
-@dataclass
+@dataclass(slots=True)
 class PhaseLog:
-    """What the controller has heard about one test so far."""
+    """What the controller has heard about one test so far.
+
+    One per gate, alive for the whole run: what it heard is kept in tuples (empty ones are shared), so a
+    run of thousands of gates does not add thousands of containers for the cycle collector to walk.
+    """
 
     outcome: Outcome | None = None
     duration: float = 0.0
     message: str = ""
     reruns: int = 0
     teardown_done: bool = False
-    findings: list[Finding] = field(default_factory=list)
-    samples: list[Sample] = field(default_factory=list)
-    evidence: list[str] = field(default_factory=list)
+    findings: tuple[Finding, ...] = ()
+    samples: tuple[Sample, ...] = ()
+    evidence: tuple[str, ...] = ()
     info: GateInfo | None = None
 
     def add(
@@ -46,11 +50,11 @@ class PhaseLog:
         self.duration += duration
         if data:
             if found := data.get("findings"):
-                self.findings.extend(Finding.from_json(f) for f in found)
+                self.findings += tuple(Finding.from_json(f) for f in found)
             if metrics := data.get("metrics"):
-                self.samples.extend(Sample.from_json(s) for s in metrics)
+                self.samples += tuple(Sample.from_json(s) for s in metrics)
             if evidence := data.get("evidence"):
-                self.evidence.extend(str(p) for p in evidence)
+                self.evidence += tuple(str(p) for p in evidence)
         if outcome == "rerun":
             # pytest-rerunfailures: the attempt failed and will run again; a later pass is flaky.
             self.reruns += 1
@@ -104,8 +108,8 @@ class PhaseLog:
             outcome=outcome,
             duration=self.duration,
             message=message,
-            findings=tuple(self.findings),
-            samples=tuple(self.samples),
+            findings=self.findings,
+            samples=self.samples,
             evidence=tuple(dict.fromkeys(self.evidence)),
             location=info.location,
         )
@@ -120,7 +124,7 @@ def fold(
 ) -> list[GateResult]:
     """Every expected gate gets a result, whether or not any report about it arrived."""
     results = []
+    unheard = PhaseLog()
     for info in expected:
-        log = logs.get(info.id, PhaseLog())
-        results.append(log.result(info, interrupted))
+        results.append(logs.get(info.id, unheard).result(info, interrupted))
     return results
