@@ -45,9 +45,13 @@ def pretty(document: Mapping[str, Any]) -> str:
     return _layout(document, 0) + "\n"
 
 
+#: The one-line form of a member: one encoder for every member (``json.dumps`` would make one per call).
+_ONE_LINE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(", ", ": ")).encode
+
+
 def _layout(value: Any, depth: int) -> str:
     if depth >= EXPANDED_DEPTH or not isinstance(value, Mapping | list) or not value:
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+        return _ONE_LINE(value)
     pad = "  " * (depth + 1)
     if isinstance(value, list):
         inner = ",\n".join(pad + _layout(item, depth + 1) for item in value)
@@ -131,13 +135,19 @@ def _version(dist: str) -> str:
         return ""
 
 
+def _pytest_version() -> str:
+    """The running pytest's version (a report is built inside a pytest run; its module says it at once)."""
+    pytest = sys.modules.get("pytest")
+    return str(getattr(pytest, "__version__", "")) or _version("pytest")
+
+
 def environment(engines: Mapping[str, str]) -> dict[str, Any]:
     """Versions that make a report reproducible; engines are filled in by the suites that used them."""
     return {
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
         "platform": platform_name(),
-        "pytest": _version("pytest"),
+        "pytest": _pytest_version(),
         "plugin": _version("pytest-castmatch"),
         "engines": dict(sorted(engines.items())),
     }
