@@ -171,10 +171,15 @@ class _Table:
 
     def where(self, key: str) -> str:
         """``file:line`` of ``key`` in this table (the table's header line when the key is not written)."""
-        offset = self._offset()
-        match = re.compile(rf"^\s*{re.escape(key)}\s*=", re.MULTILINE).search(self.text, offset)
-        line = self.line + self.text.count("\n", offset, match.start()) if match else self.line
-        return f"{self.path}:{line}"
+        # A scan of the lines from the header rather than a pattern per key: a profile asks this for
+        # every key it reads, in every run, and compiling one pattern each cost more than the scan.
+        line = self.line
+        for text in self.text[self._offset():].split("\n"):
+            written = text.lstrip()
+            if written.startswith(key) and written[len(key):].lstrip().startswith("="):
+                return f"{self.path}:{line}"
+            line += 1
+        return f"{self.path}:{self.line}"
 
     def error(self, key: str, problem: str, fix: str) -> ConfigError:
         table = ".".join(self.keys) or "top level"
