@@ -400,22 +400,20 @@ class GateRun:
             self._deselect(item, explained=chosen or (bool(prefixes) and item.nodeid.startswith(prefixes)))
 
     def _deselect(self, item: pytest.Item, explained: bool) -> None:
-        from pytest_castmatch.classify import GateInfo
-
         info = self._classify(item) if self.is_gate_path(item.path) else None
-        if isinstance(info, GateInfo) and info.id not in self.seen.deselected:
+        if info is not None and not isinstance(info, str) and info.id not in self.seen.deselected:
             self.seen.deselected[info.id] = explained
             self.deselected += 1
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if not self.active:
             return
-        from pytest_castmatch.classify import GateInfo
-
-        # What runs is session.items once every hook had its say: only those gates are judged.
+        # What runs is session.items once every hook had its say: only those gates are judged. A gate
+        # is what _classify made of it (a GateInfo; a str is its collection error), tested as such: a
+        # class looked up here could be another copy of the module in a process that re-imports it.
         for item in session.items:
             info = self._classify(item) if self.is_gate_path(item.path) else None
-            if isinstance(info, GateInfo):
+            if info is not None and not isinstance(info, str):
                 self.collected.append(info)
                 self._infos[info.id] = info
         if self.is_worker:
@@ -526,7 +524,7 @@ class GateRun:
         progress.set_sink(None)
         if self.is_worker or not self.active:
             return
-        from pytest_castmatch import controller  # cryptography and Jinja2: only when a report is written
+        from pytest_castmatch import controller  # the report writers and the signer: only when a report is written
 
         if self.locking:
             controller.write_lock(self, session)
