@@ -1,7 +1,7 @@
 """The controller's side of a gate run: the run's header and live progress in the terminal; at the end,
 gather what the workers collected, compare the run with the inventory, have ``verdict.judge`` decide,
 publish, make the exit status the verdict and print it. Or, for ``--gate-lock``, write the inventory.
-Imported only in a gate run: it brings the report writers (Jinja2) and the signer (cryptography) with it.
+Imported only in a gate run: it brings the report writers and the signer (cryptography) with it.
 
 pytest glue like ``plugin.py``; every decision is the pure modules'.
 """

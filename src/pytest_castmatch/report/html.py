@@ -1,24 +1,25 @@
 """``index.html``: one self-contained page a release manager reads first, on a laptop or a phone.
 
-Rendered with Jinja2 autoescaping from the report JSON (see :mod:`pytest_castmatch.report.links` for
-evidence and :mod:`pytest_castmatch.report.charts` for the inline SVG charts). No external request.
-One small inline script, allowed by its hash in the page's Content-Security-Policy, filters the table
-of gates; without it the table is a plain table and nothing else depends on it.
+Written from the report JSON by plain string building, one function per section of the page (see
+:mod:`pytest_castmatch.report.links` for evidence and :mod:`pytest_castmatch.report.charts` for the
+inline SVG charts). Every value from the report, and every text made from one, is escaped by
+:func:`_esc` (the bytes markupsafe's ``escape`` writes); only the page's own markup, style sheet and
+script are written as they are. No external request. One small inline script, allowed by its hash in
+the page's Content-Security-Policy, filters the table of gates; without it the table is a plain
+table and nothing else depends on it. The style sheet and the script are static files in
+``templates/`` beside this module.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-from markupsafe import Markup
-
-from pytest_castmatch import diff, history
 from pytest_castmatch.model import Priority
 from pytest_castmatch.report import (
     STATUS_TEXT,
@@ -38,6 +39,9 @@ from pytest_castmatch.report import (
 )
 from pytest_castmatch.report.links import Linker, describe
 
+if TYPE_CHECKING:
+    from pytest_castmatch import diff
+
 #: Screenshots shown inline per gate that did not pass; the rest are linked beside their findings.
 PICTURES_PER_GATE = 4
 #: Lines of a blocker's message shown before the rest unfolds.
@@ -53,27 +57,26 @@ STATE_TITLES = {
     "other": "Other outcomes",
     "passed": "Passed gates (folded)",
 }
+#: Matrix cell counts with words of their own; any other count is listed after them by its key.
+_MATRIX_NAMED = ("passed", "blocking", "advisory", "waived", "not_applicable")
+
+#: An owner id to its display title, for the report being written.
+Owner = Callable[[str], str]
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("pytest_castmatch.report", "templates"),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=True, default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        # Compiling the template costs more than rendering it; the compiled form is kept per user in
-        # the temp folder (keyed by the template's source, so an edited template is compiled afresh).
-        bytecode_cache=jinja2.FileSystemBytecodeCache(),
-    )
+def _static(name: str) -> str:
+    """A static file of the page (``templates/``), exactly as stored: its bytes are hashed for the CSP."""
+    return (resources.files("pytest_castmatch.report") / "templates" / name).read_bytes().decode("utf-8")
 
 
 @cache
 def _script() -> str:
-    loader = _environment().loader
-    assert loader is not None
-    return loader.get_source(_environment(), "filters.js")[0]
+    return _static("filters.js")
+
+
+@cache
+def _style() -> str:
+    return _static("style.css")
 
 
 def script_hash() -> str:
@@ -180,16 +183,30 @@ def _gates(report: Mapping[str, Any], link: Linker) -> list[dict[str, Any]]:
 
 
 def _text(value: str) -> str:
-    """``value`` escaped for HTML text and attribute values: the bytes markupsafe's ``escape`` (the
-    template's autoescape) writes, without a Markup object per call."""
+    """``value`` escaped for HTML text and attribute values: the bytes markupsafe's ``escape`` writes,
+    without a Markup object per call."""
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;").replace(
         '"', "&#34;")
 
 
-def _gate_rows(gates: Sequence[Mapping[str, Any]]) -> Markup:
-    """The every-gate table's rows: written here rather than in the template, as this is the part
-    of the page that grows with the gate count. Most cells repeat from gate to gate (outcome, owner,
-    priority, time): each distinct set is written once."""
+def _esc(value: object) -> str:
+    """Any value as the page shows it: its ``str()`` (``None`` reads "None"), escaped by :func:`_text`."""
+    return _text(str(value))
+
+
+def _upper(value: object) -> str:
+    """``value`` in capitals, escaped (a ``str`` subclass such as a ``StrEnum`` by its text, not its name)."""
+    return _text((value if isinstance(value, str) else str(value)).upper())
+
+
+def _lower(value: object) -> str:
+    """``value`` in small letters, escaped (as :func:`_upper`)."""
+    return _text((value if isinstance(value, str) else str(value)).lower())
+
+
+def _gate_rows(gates: Sequence[Mapping[str, Any]]) -> str:
+    """The every-gate table's rows, the part of the page that grows with the gate count. Most cells
+    repeat from gate to gate (outcome, owner, priority, time): each distinct set is written once."""
     rows = []
     opening: dict[tuple[str, str, str], str] = {}
     closing: dict[tuple[str, ...], str] = {}
@@ -215,7 +232,7 @@ def _gate_rows(gates: Sequence[Mapping[str, Any]]) -> Markup:
                 f'<td class="wrap">{_text(rest[7])}</td></tr>\n')
         rows.append(f'{tr}<td class="gate-cell">{test}<br><span class="quiet"><code>{_text(g["file"])}</code></span>'
                     f'</td>\n{cells}')
-    return Markup("".join(rows).removesuffix("\n"))
+    return "".join(rows).removesuffix("\n")
 
 
 def _reasons(reasons: Sequence[Mapping[str, Any]], gates: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -301,6 +318,8 @@ def _threshold(report: Mapping[str, Any], sample: Mapping[str, Any]) -> str:
 def _history(report: Mapping[str, Any], earlier: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     if not earlier:
         return None
+    from pytest_castmatch import history  # earlier reports are read only in a run given them
+
     past = history.build(earlier, report)
     if len(past.runs) < 2:
         return None
@@ -328,58 +347,644 @@ def render(
     ``previous`` adds what changed since that report; ``history`` (earlier reports) draws each
     launch metric over those runs.
     """
-    verdict = report["verdict"]
-    verdict_class = "nogo" if verdict["decision"] != "GO" else ("launch" if verdict["launch"] else "scoped")
-    owners_in_matrix = sorted(
-        {o for cells in report["matrix"].values() for o in cells},
-        key=lambda o: owner_title(report, o).lower(),
-    )
-    env = report.get("environment", {})
-    env_rows = [(k, v) for k, v in sorted(env.items()) if k != "engines" and v]
-    env_rows += [(f"engine: {k}", v) for k, v in sorted(env.get("engines", {}).items())]
+
+    def owner(o: str) -> str:
+        return owner_title(report, o)
+
     gates = _gates(report, Linker(base_dir))
     by_id = {g["id"]: g for g in gates}
-    groups = [(STATE_TITLES[s], [g for g in gates if g["state"] == s and g["detail"]]) for s in _STATE_ORDER]
-    lighthouse: dict[str, list[dict[str, Any]]] = {}
+    blocking = _reasons(blockers(report), by_id)
+    flaky = [g for g in gates if g["outcome"] == "flaky"]
+    series = _series(report, {g["id"]: g["anchor"] for g in gates if g["detail"]})
+    past = _history(report, history)
+    trend = None
+    if previous is not None:
+        from pytest_castmatch import diff  # the trend is drawn only in a run given a previous report
+
+        trend = diff.compare(previous, report)
+    listed = {e["name"] for g in gates for e in g["files"]} | {
+        e["name"] for g in gates for f in g["findings"] for e in f["files"]}
+    ruled_out = _reasons(not_applicable(report), by_id)
+    opening = "".join((
+        _head(report),
+        _verdict(report, len(blocking), len(gates)),
+        _contents(len(blocking), len(ruled_out), len(gates), len(flaky), bool(series), bool(past), bool(trend)),
+    ))
+    # A blank line parts the sections; a section left out leaves its blank line behind.
+    return "\n".join((
+        opening,
+        _launch_section(report, _launch(report), _lighthouse(gates), owner),
+        _blockers_section(report, blocking, _reasons(advisories(report), by_id), ruled_out, owner),
+        _gates_section(gates),
+        _details_section(gates),
+        _flaky_section(flaky),
+        _series_section(series),
+        _history_section(past),
+        _trend_section(trend, owner),
+        _manual_section(report, owner),
+        _waivers_section(report, owner),
+        _run_section(report, _other_files(base_dir, listed)),
+    ))
+
+
+def _lighthouse(gates: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Linked Lighthouse reports by page, in page order."""
+    found: dict[str, list[dict[str, Any]]] = {}
     for g in gates:
         for entry in g["files"]:
             if entry["kind"] == "lighthouse" and entry["href"]:
-                lighthouse.setdefault(entry["page"], []).append(entry | {"anchor": g["anchor"]})
-    listed = {e["name"] for g in gates for e in g["files"]} | {
-        e["name"] for g in gates for f in g["findings"] for e in f["files"]}
-    template = _environment().get_template("index.html")
-    return template.render(
-        r=report,
-        v=verdict,
-        verdict_class=verdict_class,
-        commit=report.get("subject", {}).get("commit") or "",
-        blockers=_reasons(blockers(report), by_id),
-        advisories=_reasons(advisories(report), by_id),
-        not_applicable=_reasons(not_applicable(report), by_id),
-        deployment=deployment_line(report),
-        unsigned_notice=UNSIGNED_NOTICE,
-        launch=_launch(report),
-        lighthouse=sorted(lighthouse.items()),
-        series=_series(report, {g["id"]: g["anchor"] for g in gates if g["detail"]}),
-        history=_history(report, history),
-        priorities=[p.value for p in Priority],
-        matrix_owners=owners_in_matrix,
-        gates=gates,
-        gate_rows=_gate_rows(gates),
-        groups=[(title, items) for title, items in groups if items],
-        flaky=[g for g in gates if g["outcome"] == "flaky"],
-        outcomes=sorted({g["outcome"] for g in gates}),
-        owners=sorted({(g["owner"], g["owner_title"]) for g in gates}, key=lambda o: o[1].lower()),
-        gate_priorities=sorted({g["priority"] for g in gates}),
-        trend=diff.compare(previous, report) if previous is not None else None,
-        noise=format_value(diff.NOISE * 100),
-        env_rows=env_rows,
-        owner=lambda o: owner_title(report, o),
-        fmt=format_value,
-        status=lambda s: STATUS_TEXT.get(s, s),
-        script=Markup(_script()),  # our own static file, allowed by its hash in the CSP
-        script_hash=script_hash(),
-        other_files=_other_files(base_dir, listed),
+                found.setdefault(entry["page"], []).append(entry | {"anchor": g["anchor"]})
+    return sorted(found.items())
+
+
+def _head(report: Mapping[str, Any]) -> str:
+    """From the doctype to the page's header line: title, CSP (the script's hash), style sheet."""
+    launch = report["launch"]
+    deployment = deployment_line(report)
+    return (
+        "<!doctype html>\n"
+        '<html lang="en">\n'
+        "<head>\n"
+        '<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data: 'self'; "
+        f"style-src 'unsafe-inline'; script-src '{_esc(script_hash())}'; base-uri 'none'; form-action 'none'\">\n"
+        f"<title>{_esc(report['verdict']['label'])} — {_esc(launch['name'])} — gate report</title>\n"
+        f"<style>\n{_style()}</style>\n"
+        "</head>\n"
+        "<body>\n"
+        '<a class="skip" href="#main">Skip to the report</a>\n'
+        "<header>\n"
+        f"<p>Launch gate report · {_esc(launch['name'])}"
+        + (f" · launch {_esc(launch['date'])}" if launch["date"] else "")
+        + (f" · deployment: <strong>{_esc(deployment)}</strong>" if deployment else "")
+        + "</p>\n</header>\n"
+        '<main id="main">\n'
+    )
+
+
+def _verdict(report: Mapping[str, Any], blocker_count: int, gate_count: int) -> str:
+    """The verdict block: decision, scope, commit, counts; a notice when the report is unsigned."""
+    verdict, run, subject = report["verdict"], report["run"], report["subject"]
+    kind = "nogo" if verdict["decision"] != "GO" else ("launch" if verdict["launch"] else "scoped")
+    commit = subject.get("commit") or ""
+    out = (
+        f'<section class="verdict {kind}" aria-labelledby="verdict">\n'
+        f'<h1 id="verdict">{_esc(verdict["label"])}</h1>\n'
+        f"<p>Scope: <strong>{_esc(report['scope']['description'])}</strong>"
+        + (f" · shard {_esc(run['shard'])}" if run["shard"] else "")
+        + f"</p>\n<p>Commit <code>{_esc(commit or 'unknown')}</code>"
+        + (f" on {_esc(subject['branch'])}" if subject["branch"] else "")
+        + (" (uncommitted changes)" if subject["dirty"] else "")
+        + f"</p>\n<p>{blocker_count} blocker{'' if blocker_count == 1 else 's'} · {gate_count} gates · "
+        f"{'signed' if report['signed'] else 'UNSIGNED'} · generated {_esc(report['generated_at'])}</p>\n"
+        "</section>\n"
+    )
+    if not report["signed"]:
+        out += f'<p class="unsigned" role="note"><strong>Unsigned report.</strong> {_esc(UNSIGNED_NOTICE)}</p>\n'
+    return out
+
+
+def _contents(blocker_count: int, ruled_out: int, gate_count: int, flaky: int, series: bool, past: bool,
+              trend: bool) -> str:
+    """The table of contents; a section the page leaves out has no entry."""
+    return "".join((
+        '<nav class="contents" aria-label="Contents">\n<ul>\n'
+        '<li><a href="#h-metrics">Launch metrics</a></li>\n'
+        f'<li><a href="#h-blockers">Blockers ({blocker_count})</a></li>\n',
+        f'<li><a href="#h-not-applicable">Not applicable ({ruled_out})</a></li>' if ruled_out else "",
+        f'<li><a href="#h-gates">All gates ({gate_count})</a></li>\n'
+        '<li><a href="#h-details">Findings and evidence</a></li>\n',
+        f'<li><a href="#h-flaky">Flaky ({flaky})</a></li>' if flaky else "",
+        '<li><a href="#h-series">Over the run</a></li>' if series else "",
+        '<li><a href="#h-history">Across runs</a></li>' if past else "",
+        '<li><a href="#h-trend">Since the previous report</a></li>' if trend else "",
+        '<li><a href="#h-manual">Manual checklist</a></li>\n'
+        '<li><a href="#h-run">The run</a></li>\n'
+        "</ul>\n</nav>\n",
+    ))
+
+
+def _status_class(row: Mapping[str, Any]) -> str:
+    return "bad" if row["bad"] else ("good" if row["status"] == "met" else "")
+
+
+def _launch_section(report: Mapping[str, Any], launch: Sequence[Mapping[str, Any]],
+                    lighthouse: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], owner: Owner) -> str:
+    """The launch metrics: a table, a bar per metric against its threshold, the Lighthouse reports."""
+    rows = [
+        f'<tr><th scope="row">{_esc(m["title"])}</th>\n'
+        f'<td class="{_status_class(m)}">{_esc(m["status_text"])}{" (blocks)" if m["blocks"] else ""}</td>\n'
+        f'<td class="num">{_esc(m["shown"])}'
+        + (f'<br><span class="quiet">{_esc(m["n"])}</span>' if m["n"] else "")
+        + f'</td>\n<td>{_esc(m["threshold"])}</td><td>{_esc(owner(m["owner"]))}</td>'
+        f'<td>{_upper(m["priority"])}</td></tr>\n'
+        for m in launch
+    ] or [f'<tr><td colspan="6">No launch metrics are declared in {_esc(report["launch"]["config"])}.</td></tr>\n']
+    out = [
+        '<section aria-labelledby="h-metrics">\n'
+        '<h2 id="h-metrics">Launch metrics</h2>\n'
+        '<p class="caption" id="cap-metrics">The Critical Success Metrics against their thresholds</p>\n'
+        '<div class="scroll" role="region" aria-labelledby="cap-metrics" tabindex="0">\n'
+        '<table class="cols" aria-labelledby="cap-metrics">\n'
+        '<thead><tr><th scope="col">Metric</th><th scope="col">Status</th><th scope="col">Value</th>'
+        '<th scope="col">Threshold</th><th scope="col">Owner</th><th scope="col">Priority</th></tr></thead>\n'
+        "<tbody>\n",
+        *rows,
+        "</tbody>\n</table>\n</div>\n",
+    ]
+    if launch:
+        out.append(
+            '<h3 id="h-bars">Each launch metric against its threshold</h3>\n'
+            '<p class="quiet">Bars start at zero; the black mark is the threshold; what blocks the launch comes'
+            ' first.</p>\n'
+            '<ul class="bullets" aria-labelledby="h-bars">\n')
+        out.extend(_bullet(m, owner) for m in launch)
+        out.append("</ul>\n")
+    if lighthouse:
+        pages = "".join(
+            f"<li><strong>{_esc(page)}</strong>: "
+            + " · ".join(f'<a href="{_esc(e["href"])}">{_esc(e["label"])}</a>' for e in entries) + "</li>"
+            for page, entries in lighthouse)
+        out.append(f"<h3>Lighthouse reports</h3>\n<ul>{pages}</ul>\n")
+    out.append("</section>\n")
+    return "".join(out)
+
+
+def _bullet(m: Mapping[str, Any], owner: Owner) -> str:
+    """One launch metric's bar: zero to the scale's top, the threshold marked."""
+    bar = m["bar"]
+    if bar["width"] is None:
+        fill = '<span class="none">not measured</span>'
+    else:
+        fill = f'<span class="fill{" bad" if m["bad"] else ""}" style="width: {_esc(bar["width"])}%"></span>'
+    marks = "".join(f'<span class="mark" style="left: {_esc(mark)}%"></span>' for mark in bar["marks"])
+    title, shown, threshold, status = _esc(m["title"]), _esc(m["shown"]), _esc(m["threshold"]), _esc(m["status_text"])
+    return (
+        "<li>\n"
+        f'<span><strong>{title}</strong><br><span class="quiet">{_esc(owner(m["owner"]))} · '
+        f"{_upper(m['priority'])}</span></span>\n"
+        "<span>\n"
+        f'<span class="track" role="img" aria-label="{title}: {shown}, threshold {threshold}, {status}">\n'
+        f"{fill}{marks}</span>\n"
+        f'<span class="scale" aria-hidden="true"><span>{_esc(bar["zero"])}</span><span>{_esc(bar["top"])}</span>'
+        "</span>\n"
+        "</span>\n"
+        f'<span><strong class="{_status_class(m)}">{status}</strong>: {shown}'
+        + (f" ({_esc(m['n'])})" if m["n"] else "")
+        + f'<br><span class="quiet">needs {threshold}</span></span>\n'
+        "</li>\n"
+    )
+
+
+def _blockers_section(report: Mapping[str, Any], blocking: Sequence[Mapping[str, Any]],
+                      advising: Sequence[Mapping[str, Any]], ruled_out: Sequence[Mapping[str, Any]],
+                      owner: Owner) -> str:
+    """What stops the launch, then advisories, gates that do not apply and the priority-by-owner matrix."""
+    out = ['<section aria-labelledby="h-blockers">\n', f'<h2 id="h-blockers">Blockers ({len(blocking)})</h2>\n']
+    if blocking:
+        out.append(_reason_list(blocking, "What stops the launch, why, and whose it is", owner) + "\n")
+    else:
+        out.append("<p>Nothing blocks this scope.</p>\n")
+    if advising:
+        out.append(f'<h3 id="h-advisories">Advisories and waived blockers ({len(advising)}): reported, not blocking'
+                   "</h3>\n" + _reason_list(advising, "Advisories and waived blockers", owner) + "\n")
+    if ruled_out:
+        out.append(f'<h3 id="h-not-applicable">Not applicable to this deployment ({len(ruled_out)}): its profile says'
+                   " it lacks what the gate needs</h3>\n"
+                   + _reason_list(ruled_out, "Gates that do not apply to this deployment, and why", owner) + "\n")
+    out.append(_matrix(report, owner))
+    out.append("</section>\n")
+    return "".join(out)
+
+
+def _reason_list(items: Sequence[Mapping[str, Any]], label: str, owner: Owner) -> str:
+    """Reasons of the verdict: subject (linked to its gate), owner, message; a long message folds."""
+    out = [f'<ol class="reasons" aria-label="{_esc(label)}">\n']
+    for b in items:
+        what = ""
+        if b["priority"]:
+            what = f'<span class="badge {"blocking" if b["blocking"] else "advisory"}">{_upper(b["priority"])}</span> '
+        subject = f"<code>{_esc(b['subject'])}</code>"
+        what += f'<a href="#{_esc(b["anchor"])}">{subject}</a>' if b["anchor"] else subject
+        if b["owner"]:
+            what += f' <span class="quiet">· {_esc(owner(b["owner"]))}</span>'
+        more = b["more"]
+        out.append(
+            f'<li><p class="what">{what}</p>\n<p class="wrap">{_esc(b["headline"])}</p>'
+            + (f"<pre>{_esc(b['full'])}</pre>" if b["full"] else "")
+            + (f'<details class="message"><summary>The other {len(more.splitlines())} lines</summary>'
+               f"<pre>{_esc(more)}</pre></details>" if more else "")
+            + "</li>\n")
+    out.append("</ol>\n")
+    return "".join(out)
+
+
+def _matrix(report: Mapping[str, Any], owner: Owner) -> str:
+    """Gates per owner and priority, with how many passed, block, advise, are waived or do not apply."""
+    priorities = [p.value for p in Priority]
+    matrix = report["matrix"]
+    owners = sorted({o for cells in matrix.values() for o in cells}, key=lambda o: owner(o).lower())
+    rows = []
+    for o in owners:
+        cells = "".join(f"<td>{_matrix_cell(matrix.get(p, {}).get(o))}</td>\n" for p in priorities)
+        rows.append(f'<tr><th scope="row">{_esc(owner(o))}</th>\n{cells}</tr>\n')
+    heads = "".join(f'<th scope="col">{_upper(p)}</th>' for p in priorities)
+    return (
+        '<h3 id="h-matrix">Priority \N{MULTIPLICATION SIGN} owner</h3>\n'
+        '<p class="caption" id="cap-matrix">Gates per owner and priority: passed / blocking / advisory / waived /'
+        " not applicable</p>\n"
+        '<div class="scroll" role="region" aria-labelledby="cap-matrix" tabindex="0">\n'
+        '<table class="cols" aria-labelledby="cap-matrix">\n'
+        f'<thead><tr><th scope="col">Owner</th>{heads}</tr></thead>\n'
+        "<tbody>\n" + "".join(rows) + "</tbody>\n</table>\n</div>\n"
+    )
+
+
+def _matrix_cell(c: Mapping[str, Any] | None) -> str:
+    if not c:
+        return '<span class="quiet">—</span>'
+    out = f"{_esc(c['passed'])} passed"
+    if c["blocking"]:
+        out += f', <span class="bad">{_esc(c["blocking"])} blocking</span>'
+    if c["advisory"]:
+        out += f", {_esc(c['advisory'])} advisory"
+    if c["waived"]:
+        out += f", {_esc(c['waived'])} waived"
+    if c["not_applicable"]:
+        out += f", {_esc(c['not_applicable'])} not applicable"
+    return out + "".join(f", {_esc(n)} {_esc(k)}" for k, n in c.items() if k not in _MATRIX_NAMED and n)
+
+
+def _gates_section(gates: Sequence[Mapping[str, Any]]) -> str:
+    """Every gate in one table, with the filters the script shows (hidden without it)."""
+    outcomes = "".join(f'<option value="{_lower(o)}">{_esc(o)}</option>' for o in sorted({g["outcome"] for g in gates}))
+    owners = "".join(
+        f'<option value="{_lower(o)}">{_esc(title)}</option>'
+        for o, title in sorted({(g["owner"], g["owner_title"]) for g in gates}, key=lambda o: o[1].lower()))
+    priorities = "".join(f'<option value="{_lower(p)}">{_upper(p)}</option>'
+                         for p in sorted({g["priority"] for g in gates}))
+    return (
+        '<section aria-labelledby="h-gates">\n'
+        f'<h2 id="h-gates">All gates ({len(gates)})</h2>\n'
+        '<form id="gate-filters" class="filters" role="search" aria-label="Filter the gates" hidden>\n'
+        '<span class="field"><label for="f-outcome">Outcome</label><select id="f-outcome" data-filter="outcome">'
+        f'<option value="">all outcomes</option>{outcomes}</select></span>\n'
+        '<span class="field"><label for="f-owner">Owner</label><select id="f-owner" data-filter="owner">'
+        f'<option value="">all owners</option>{owners}</select></span>\n'
+        '<span class="field"><label for="f-priority">Priority</label><select id="f-priority" data-filter="priority">'
+        f'<option value="">all priorities</option>{priorities}</select></span>\n'
+        '<span class="field"><label for="f-text">Search</label><input id="f-text" type="search" data-filter="text"'
+        ' placeholder="gate, owner, outcome"></span>\n'
+        '<button type="reset">Clear</button>\n'
+        '<p id="gate-count" role="status"></p>\n'
+        "</form>\n"
+        '<p class="caption" id="cap-gates">Every gate of the run: outcome, priority, owner, duration and deployment'
+        "</p>\n"
+        '<div class="scroll" role="region" aria-labelledby="cap-gates" tabindex="0">\n'
+        '<table id="gate-table" class="wide" aria-labelledby="cap-gates">\n'
+        '<thead><tr><th scope="col">Gate</th><th scope="col">Outcome</th><th scope="col">Priority</th>'
+        '<th scope="col">Owner</th><th scope="col">Duration</th><th scope="col">Findings</th>'
+        '<th scope="col">Deployment</th></tr></thead>\n'
+        f"<tbody>\n{_gate_rows(gates)}\n</tbody>\n</table>\n</div>\n</section>\n"
+    )
+
+
+def _details_section(gates: Sequence[Mapping[str, Any]]) -> str:
+    """Each gate with something to show, grouped by its standing: blocking first, passed last."""
+    out = ['<section aria-labelledby="h-details">\n<h2 id="h-details">Findings and evidence, by gate</h2>\n']
+    shown = False
+    for state in _STATE_ORDER:
+        items = [g for g in gates if g["state"] == state and g["detail"]]
+        if items:
+            shown = True
+            out.append(f"<h3>{_esc(STATE_TITLES[state])} ({len(items)})</h3>\n")
+            out.extend(_gate_detail(g) for g in items)
+    if not shown:
+        out.append("<p>No gate has findings or evidence.</p>\n")
+    out.append("</section>\n")
+    return "".join(out)
+
+
+def _gate_detail(g: Mapping[str, Any]) -> str:
+    """One gate, folded when it passed: its message, judged metrics, findings and evidence."""
+    out = [
+        f'<details class="gate" id="{_esc(g["anchor"])}"{" open" if g["state"] != "passed" else ""}>\n'
+        f'<summary><span class="badge {_esc(g["state"])}">{_esc(g["outcome"])}</span> <code>{_esc(g["id"])}</code> '
+        f'<span class="quiet">· {_upper(g["priority"])} · {_esc(g["owner_title"])} · {_esc(g["time"])}'
+        + (f" · {_esc(g['counts'])}" if g["counts"] else "")
+        + '</span></summary>\n<div class="body">\n'
+    ]
+    if g["location"]:
+        out.append(f'<p class="quiet">Test: <code>{_esc(g["location"])}</code></p>')
+    message = g["message"]
+    if message and g["findings"]:
+        out.append(f"<details class=\"message\"><summary>pytest's message</summary><pre>{_esc(message)}</pre>"
+                   "</details>\n")
+    elif message:
+        out.append(f"<pre>{_esc(message)}</pre>")
+    if g["measured"]:
+        out.append('<ul class="measured">' + "".join(_measured(m) for m in g["measured"]) + "</ul>")
+    if g["findings"]:
+        out.append('<ul class="findings">' + "".join(_finding_item(f) for f in g["findings"]) + "</ul>")
+    out.extend(_evidence(e) for e in g["files"])
+    out.append("</div>\n</details>\n")
+    return "".join(out)
+
+
+def _measured(m: Mapping[str, Any]) -> str:
+    """One judged metric of a gate: value, samples, threshold and status."""
+    status = m["status"]
+    return (
+        f"<li><code>{_esc(m['metric'])}</code>"
+        + (f' <span class="quiet wrap">({_esc(m["labels"])})</span>' if m["labels"] else "")
+        + f" = <strong>{_esc(m['value'])}</strong>"
+        + (f" ({_esc(m['n'])})" if m["n"] else "")
+        + (f", needs {_esc(m['threshold'])}" if m["threshold"] else "")
+        + f': <span class="{"good" if status == "met" else ("bad" if status else "")}">{_esc(status)}</span>'
+        + (f": {_esc(m['not_measured'])}" if m["not_measured"] else "")
+        + "</li>"
+    )
+
+
+def _finding_item(f: Mapping[str, Any]) -> str:
+    """One finding: severity, rule (linked to its help), criterion, message, where, context, evidence."""
+    cls = _esc(f["cls"])
+    rule = _esc(f["rule"])
+    where = ""
+    if f.get("page") or f.get("selector") or f.get("location"):
+        where = (
+            '<p class="where wrap">'
+            + (f"<code>{_esc(f['location'])}</code> " if f.get("location") else "")
+            + (f"page <code>{_esc(f['page'])}</code> " if f.get("page") else "")
+            + (f"element <code>{_esc(f['selector'])}</code>" if f.get("selector") else "")
+            + "</p>"
+        )
+    if f["help"]:
+        rule = f'<a href="{_esc(f["help"])}">{rule}</a>'
+    return (
+        f'<li class="finding {cls}"><span class="sev sev-{cls}">'
+        f"{'needs review' if f['cls'] == 'review' else _esc(f['severity'])}</span>\n"
+        f'<strong class="wrap">{rule}</strong>'
+        + (f' <span class="quiet">({_esc(f["crit_title"])})</span>' if f["crit_title"] else "")
+        + f'<p class="wrap">{_esc(f["message"])}</p>\n'
+        + where
+        + (f'<pre class="context">{_esc(f["context"])}</pre>' if f.get("context") and f["cls"] != "note" else "")
+        + "".join(_evidence(e) for e in f["files"])
+        + "</li>\n"
+    )
+
+
+def _evidence(e: Mapping[str, Any]) -> str:
+    """An evidence file: a thumbnail that links to the picture, a link (and how to open it), or its bare name."""
+    if e["src"]:
+        return (f'<figure class="shot"><a href="{_esc(e["href"])}"><img class="thumb" src="{_esc(e["src"])}" '
+                f'alt="{_esc(e["alt"])}"></a>\n'
+                f"<figcaption>{_esc(e['label'])} (select the picture for full size)</figcaption></figure>\n")
+    if e["href"]:
+        command = (f'<br><span class="quiet">Open it with</span> <code>{_esc(e["command"])}</code> '
+                   '<span class="quiet">(in the report folder)</span>') if e["command"] else ""
+        return f'<p class="file"><a href="{_esc(e["href"])}">{_esc(e["label"])}</a>{command}</p>\n'
+    return (f'<p class="file quiet">Evidence not linked (outside the report folder): <code>{_esc(e["name"])}</code>'
+            "</p>\n")
+
+
+def _flaky_section(flaky: Sequence[Mapping[str, Any]]) -> str:
+    if not flaky:
+        return ""
+    items = "".join(
+        f'<li><a href="#{_esc(g["anchor"])}"><code>{_esc(g["id"])}</code></a> ({_esc(g["owner_title"])}, '
+        f'{_upper(g["priority"])}): <span class="wrap">{_esc(g["message"])}</span></li>' for g in flaky)
+    return (
+        '<section aria-labelledby="h-flaky">\n'
+        f'<h2 id="h-flaky">Flaky gates ({len(flaky)})</h2>\n'
+        "<p>Failed, then passed on a retry: a flaky gate is not a pass.</p>\n"
+        f"<ul>{items}</ul>\n"
+        "</section>\n"
+    )
+
+
+def _series_section(series: Sequence[Mapping[str, Any]]) -> str:
+    """A chart of each sample's series over the run, with what it measured and where."""
+    if not series:
+        return ""
+    out = ['<section aria-labelledby="h-series">\n<h2 id="h-series">Over the run</h2>\n<div class="charts">\n']
+    for i, s in enumerate(series, 1):
+        gate = f"<code>{_esc(s['gate'])}</code>"
+        label = (f"{s['title']} over {s['x_title']}: {s['count']} points from {s['low']} to {s['peak']}, "
+                 f"last {s['last']}")
+        if s["bounds"]:
+            label += "; threshold " + " and ".join(str(b["label"]) for b in s["bounds"])
+        out.append(
+            '<figure class="chart">\n'
+            f"<figcaption><strong>{_esc(s['title'])}</strong><br><span class=\"wrap\">{_esc(s['metric'])}"
+            + (f" ({_esc(s['labels'])})" if s["labels"] else "")
+            + f" = {_esc(s['value'])}"
+            + (f" ({_esc(s['n'])})" if s["n"] else "")
+            + (f", not measured: {_esc(s['not_measured'])}" if s["not_measured"] else "")
+            + (f", needs {_esc(s['threshold'])}" if s["threshold"] else "")
+            + "; from "
+            + (f'<a href="#{_esc(s["anchor"])}">{gate}</a>' if s["anchor"] else gate)
+            + "</span></figcaption>\n"
+            + _line_chart(s, label, f"series-{i}")
+            + "\n</figure>\n")
+    out.append("</div>\n</section>\n")
+    return "".join(out)
+
+
+def _line_chart(c: Mapping[str, Any], label: str, idref: str) -> str:
+    """A chart from :func:`charts.line`: HTML axes around a stretched SVG plot titled ``label``."""
+    y_ticks = "".join(f'<span style="top: {_esc(t["at"])}%">{_esc(t["label"])}</span>' for t in c["y_ticks"])
+    x_ticks = "".join(f'<span style="left: {_esc(t["at"])}%">{_esc(t["label"])}</span>' for t in c["x_ticks"])
+    stroke = 'vector-effect="non-scaling-stroke"'
+    limits = "".join(f'<line class="limit" x1="0" x2="1000" y1="{_esc(b["y"])}" y2="{_esc(b["y"])}" {stroke}></line>'
+                     for b in c["bounds"])
+    paths = "".join(f'<path class="series" d="{_esc(p)}" {stroke}></path>' for p in c["paths"])
+    dots = "".join(f'<path class="dot" d="{_esc(d)}" {stroke}></path>' for d in c["dots"])
+    limit_labels = "".join(f'<span class="limit-label" style="top: {_esc(b["at"])}%" aria-hidden="true">threshold '
+                           f'{_esc(b["label"])}</span>' for b in c["bounds"])
+    ref = _esc(idref)
+    return (
+        '<div class="plot">\n'
+        f'<p class="y-title" aria-hidden="true">{_esc(c["y_title"])}</p>\n'
+        f'<div class="y-axis" aria-hidden="true">{y_ticks}</div>\n'
+        '<div class="area">\n'
+        f'<svg viewBox="0 0 1000 300" preserveAspectRatio="none" role="img" aria-labelledby="{ref}">\n'
+        f'<title id="{ref}">{_esc(label)}</title>\n'
+        f'<line class="grid" x1="0" x2="1000" y1="150" y2="150" {stroke}></line>\n'
+        f"{limits}{paths}{dots}</svg>\n"
+        f"{limit_labels}</div>\n"
+        f'<div class="x-axis" aria-hidden="true">{x_ticks}</div>\n'
+        f'<p class="x-title" aria-hidden="true">{_esc(c["x_title"])}</p>\n'
+        "</div>\n"
+    )
+
+
+def _history_section(past: Mapping[str, Any] | None) -> str:
+    """Each launch metric over the last runs: a chart each, and the values in a folded table."""
+    if not past:
+        return ""
+    runs = len(past["runs"])
+    out = ['<section aria-labelledby="h-history">\n'
+           f'<h2 id="h-history">Launch metrics across the last {runs} runs</h2>\n<div class="charts">\n']
+    for i, m in enumerate(past["metrics"], 1):
+        label = f"{m['title']} over the last {runs} runs: " + ", ".join(str(v) for v in m["shown_values"])
+        out.append(
+            '<figure class="chart">\n'
+            f"<figcaption><strong>{_esc(m['title'])}</strong>"
+            + (f" ({_esc(m['unit'])})" if m["unit"] else "")
+            + f'<br><span class="quiet">needs {_esc(m["threshold"])}; a gap is a run that did not measure it</span>'
+            "</figcaption>\n"
+            + _line_chart(m, label, f"history-{i}")
+            + "\n</figure>\n")
+    labels = "".join(f'<th scope="col">{_esc(label)}</th>' for label in past["labels"])
+    rows = "".join(
+        f'<tr><th scope="row">{_esc(m["title"])}</th>'
+        + "".join(f'<td class="num">{_esc(v)}</td>' for v in m["shown_values"]) + "</tr>"
+        for m in past["metrics"])
+    out.append(
+        "</div>\n"
+        "<details><summary>The values, run by run</summary>\n"
+        '<p class="caption" id="cap-history">Launch metrics per run, oldest first</p>\n'
+        '<div class="scroll" role="region" aria-labelledby="cap-history" tabindex="0">\n'
+        '<table class="cols" aria-labelledby="cap-history">\n'
+        f'<thead><tr><th scope="col">Metric</th>{labels}</tr></thead>\n'
+        f"<tbody>{rows}</tbody>\n"
+        "</table>\n</div>\n</details>\n</section>\n")
+    return "".join(out)
+
+
+def _trend_section(trend: diff.Trend | None, owner: Owner) -> str:
+    """What changed since the previous report: new and fixed blockers, metrics beyond noise."""
+    if not trend:
+        return ""
+    from pytest_castmatch.diff import NOISE
+
+    out = [
+        '<section aria-labelledby="h-trend">\n'
+        '<h2 id="h-trend">Since the previous report</h2>\n'
+        f"<p>Previous: <strong>{_esc(trend.old_decision)}</strong> at "
+        f"<code>{_esc(trend.old_commit[:12] or 'unknown')}</code> → now <strong>{_esc(trend.new_decision)}</strong>"
+        ".</p>\n"
+        f"<h3>New blockers ({len(trend.new_blockers)})</h3>\n",
+        "<ul>" + "".join(f"<li><code>{_esc(b['subject'])}</code> ({_esc(owner(b['owner']))}): {_esc(b['message'])}"
+                         "</li>" for b in trend.new_blockers) + "</ul>" if trend.new_blockers else "<p>None.</p>",
+        f"<h3>Fixed ({len(trend.fixed)})</h3>\n",
+        "<ul>" + "".join(f"<li><code>{_esc(b['subject'])}</code> ({_esc(owner(b['owner']))})</li>"
+                         for b in trend.fixed) + "</ul>" if trend.fixed else "<p>None.</p>",
+        f"<h3>Metrics that moved more than {_esc(format_value(NOISE * 100))} %</h3>\n",
+    ]
+    if trend.deltas:
+        out.append(
+            '<p class="caption" id="cap-deltas">Metric changes beyond noise</p>\n'
+            '<div class="scroll" role="region" aria-labelledby="cap-deltas" tabindex="0">\n'
+            '<table class="cols" aria-labelledby="cap-deltas">\n'
+            '<thead><tr><th scope="col">Metric</th><th scope="col">Change</th><th scope="col">Before</th>'
+            '<th scope="col">Now</th><th scope="col">Labels</th></tr></thead>\n'
+            "<tbody>\n")
+        out.extend(_delta(d) for d in trend.deltas)
+        out.append("</tbody>\n</table>\n</div>\n")
+    else:
+        out.append("<p>None.</p>")
+    out.append("</section>\n")
+    return "".join(out)
+
+
+def _delta(d: diff.MetricDelta) -> str:
+    cls = "bad" if d.direction == "worse" else ("good" if d.direction == "better" else "")
+    change = "" if d.relative is None else f" ({d.relative * 100:+.1f} %)"
+    return (
+        f'<tr><th scope="row">{_esc(d.metric)}</th>\n'
+        f'<td class="{cls}">{_esc(d.direction)}{change}</td>\n'
+        f'<td class="num">{_esc(format_value(d.old, d.unit))}</td><td class="num">{_esc(format_value(d.new, d.unit))}'
+        f'</td><td class="wrap">{_esc(d.labels or "—")}</td></tr>\n'
+    )
+
+
+def _manual_section(report: Mapping[str, Any], owner: Owner) -> str:
+    """The manual checklist and who must sign the report."""
+    out = ['<section aria-labelledby="h-manual">\n<h2 id="h-manual">Manual checklist</h2>\n']
+    if report["manual"]:
+        rows = "".join(
+            f'<tr><th scope="row">{_esc(m["title"])}</th><td>{_esc(m["status"])}</td><td>{_esc(owner(m["owner"]))}'
+            f'</td><td>{_upper(m["priority"])}</td></tr>' for m in report["manual"])
+        out.append(
+            '<p class="caption" id="cap-manual">Launch tasks no machine can judge; pending until their owner signs off'
+            " (castmatch-gate sign-off)</p>\n"
+            '<div class="scroll" role="region" aria-labelledby="cap-manual" tabindex="0">\n'
+            '<table class="cols" aria-labelledby="cap-manual">\n'
+            '<thead><tr><th scope="col">Item</th><th scope="col">Status</th><th scope="col">Owner</th>'
+            '<th scope="col">Priority</th></tr></thead>\n'
+            f"<tbody>{rows}</tbody>\n"
+            "</table>\n</div>\n")
+    else:
+        out.append("<p>No manual items declared.</p>")
+    if report["required_signers"]:
+        out.append(f"<p>Required signers: {_esc(', '.join(str(s) for s in report['required_signers']))}.</p>")
+    out.append("</section>\n")
+    return "".join(out)
+
+
+def _waivers_section(report: Mapping[str, Any], owner: Owner) -> str:
+    if not report["waivers"]:
+        return ""
+    rows = "".join(
+        f'<tr><td class="wrap"><code>{_esc(w["target"])}</code></td><td>{_esc(w["status"])}</td>'
+        f'<td>{_esc(owner(w["owner"]))}</td><td>{_esc(w["approved_by"])}</td><td>{_esc(w["expires"])}</td>'
+        f'<td class="wrap">{_esc(w["reason"])}</td></tr>' for w in report["waivers"])
+    return (
+        '<section aria-labelledby="h-waivers">\n'
+        '<h2 id="h-waivers">Waivers</h2>\n'
+        '<p class="caption" id="cap-waivers">Waivers from waivers.toml and what became of them</p>\n'
+        '<div class="scroll" role="region" aria-labelledby="cap-waivers" tabindex="0">\n'
+        '<table class="cols" aria-labelledby="cap-waivers">\n'
+        '<thead><tr><th scope="col">Target</th><th scope="col">Status</th><th scope="col">Owner</th>'
+        '<th scope="col">Approved by</th><th scope="col">Expires</th><th scope="col">Reason</th></tr></thead>\n'
+        f"<tbody>{rows}</tbody>\n"
+        "</table>\n</div>\n</section>\n"
+    )
+
+
+def _run_section(report: Mapping[str, Any], other_files: Sequence[Mapping[str, Any]]) -> str:
+    """Run facts and environment, then the end of the page: footer and the filter script."""
+    run = report["run"]
+    env = report.get("environment", {})
+    env_rows = [(k, v) for k, v in sorted(env.items()) if k != "engines" and v]
+    env_rows += [(f"engine: {k}", v) for k, v in sorted(env.get("engines", {}).items())]
+    counts = ", ".join(f"{_esc(n)} {_esc(k)}" for k, n in report["counts"].items()) or "no gates"
+    complete = (
+        ("yes" if run["complete"] else "no")
+        + (", interrupted" if run["interrupted"] else "")
+        + (f", {_esc(run['collection_errors'])} collection errors" if run["collection_errors"] else "")
+    )
+    problems = "".join(f'<tr><th scope="row">Problem</th><td class="wrap">{_esc(p)}</td></tr>'
+                       for p in run["problems"])
+    environment = "".join(f'<tr><th scope="row">{_esc(k)}</th><td class="wrap">{_esc(v)}</td></tr>'
+                          for k, v in env_rows)
+    others = ""
+    if other_files:
+        links = "<br>".join(f'<a href="{_esc(e["href"])}">{_esc(e["label"])}</a>' for e in other_files)
+        others = f'<tr><th scope="row">Other evidence</th><td>{links}</td></tr>'
+    launch = report["launch"]
+    return (
+        '<section aria-labelledby="h-run">\n'
+        '<h2 id="h-run">The run</h2>\n'
+        '<p class="caption" id="cap-run">Run facts and environment</p>\n'
+        '<div class="scroll" role="region" aria-labelledby="cap-run" tabindex="0">\n'
+        '<table aria-labelledby="cap-run">\n'
+        "<tbody>\n"
+        f'<tr><th scope="row">Outcomes</th><td>{counts}</td></tr>\n'
+        f'<tr><th scope="row">Complete</th><td>{complete}</td></tr>\n'
+        f'{problems}<tr><th scope="row">Duration</th><td>{_esc(report["duration"])} s</td></tr>\n'
+        f"{environment}{others}</tbody>\n"
+        "</table>\n</div>\n</section>\n"
+        "</main>\n"
+        f"<footer><p>{_esc(report['schema'])} · {_esc(launch['config'])} · generated {_esc(report['generated_at'])}"
+        " · the signed source of truth is report.dsse.json beside this file</p></footer>\n"
+        # The script is this package's own static file, allowed by its hash in the CSP: never escaped.
+        f"<script>{_script()}</script>\n"
+        "</body>\n"
+        "</html>"
     )
 
 
