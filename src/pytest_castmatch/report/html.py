@@ -101,6 +101,8 @@ def _gate_states(report: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _count_text(findings: Sequence[Mapping[str, Any]]) -> str:
+    if not findings:
+        return ""
     counts: dict[str, int] = {}
     for f in findings:
         cls = severity_class(f.get("severity", "error"))
@@ -154,21 +156,25 @@ def _gates(report: Mapping[str, Any], link: Linker) -> list[dict[str, Any]]:
     deployment = deployment_of(report)
     metrics = _metric_rows(report)
     rows = []
+    owners = {o: owner_title(report, o) for o in {g["owner"] for g in report["gates"]}}
     # Blocking gates first, so the inline budget goes to what stops the launch; shown in report order.
     ordered = sorted(enumerate(report["gates"]), key=lambda item: _STATE_ORDER.index(states[item[1]["id"]]))
     for index, g in ordered:
         state = states[g["id"]]
-        inline = _pictures(g) if state != "passed" else set()
-        findings = [_finding(f, link, inline) for f in g["findings"]]
-        shown = {e for f in g["findings"] for e in f.get("evidence", ())}
-        files = [link.entry(e, f"Evidence for {g['id']}", inline=e in inline) for e in g.get("evidence", ())
-                 if e not in shown]
+        findings: list[dict[str, Any]] = []
+        files: list[dict[str, Any]] = []
+        if g["findings"] or g.get("evidence"):  # most gates have neither: nothing to link
+            inline = _pictures(g) if state != "passed" else set()
+            findings = [_finding(f, link, inline) for f in g["findings"]]
+            shown = {e for f in g["findings"] for e in f.get("evidence", ())}
+            files = [link.entry(e, f"Evidence for {g['id']}", inline=e in inline) for e in g.get("evidence", ())
+                     if e not in shown]
         rows.append(dict(g) | {
             "anchor": f"gate-{index}",
             "file": g["id"].partition("::")[0] if "::" in g["id"] else "",
             "test": g["id"].partition("::")[2] or g["id"],
             "state": state,
-            "owner_title": owner_title(report, g["owner"]),
+            "owner_title": owners[g["owner"]],
             "time": _duration(float(g.get("duration") or 0.0)),
             "deployment": str(g.get("deployment") or deployment),
             "findings": findings,
