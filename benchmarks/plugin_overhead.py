@@ -114,12 +114,16 @@ def main() -> int:
         make_project(where, opts.tests)
         run_pytest(where, True)  # warm the import and bytecode caches for both sides
         run_pytest(where, False)
-        with_plugin, without, idle = [], [], []
+        with_plugin: list[tuple[float, float]] = []
+        without: list[tuple[float, float]] = []
+        idle: list[tuple[float, float]] = []
         for r in range(opts.rounds):
             print(f"round {r + 1}/{opts.rounds}...", file=sys.stderr, flush=True)
-            with_plugin.append(run_pytest(where, True))
-            without.append(run_pytest(where, False))
-            idle.append(run_pytest(where, True, "plain"))
+            # The order turns every round (A B C, then C B A), so a machine slowing down or speeding
+            # up during a round weighs on each side alike.
+            sides = [(with_plugin, True, "suites"), (without, False, "suites"), (idle, True, "plain")]
+            for runs, plugin, folder in sides if r % 2 == 0 else reversed(sides):
+                runs.append(run_pytest(where, plugin, folder))
     print(f"{opts.tests} trivial gates, median of {opts.rounds} rounds (whole pytest process), wall and CPU time:")
     peer_wall = statistics.median(r[0] for r in without)
     peer_cpu = statistics.median(r[1] for r in without)
@@ -129,6 +133,19 @@ def main() -> int:
         overhead = "" if runs is without else (f"   overhead wall {100 * (wall - peer_wall) / peer_wall:+.1f} %, "
                                                f"CPU {100 * (cpu - peer_cpu) / peer_cpu:+.1f} %{note}")
         print(f"  {label:<15} {wall:7.3f} s wall  {cpu:7.3f} s CPU{overhead}")
+    # Each round's runs follow one another: their ratio cancels the drift of a machine whose speed
+    # changes from minute to minute, which the medians above each absorb on their own.
+    # A busy machine only ever slows a run down: the fastest run of each side is the closest to what
+    # that side costs on its own.
+    fastest = min(r[1] for r in without)
+    for label, runs in (("with plugin", with_plugin), ("idle plugin", idle)):
+        mine = min(r[1] for r in runs)
+        print(f"  {label}, fastest of {opts.rounds}: {mine:.3f} s CPU vs {fastest:.3f} s without: "
+              f"overhead {100 * (mine - fastest) / fastest:+.1f} %")
+    for label, runs in (("with plugin", with_plugin), ("idle plugin", idle)):
+        ratios = sorted(100 * (mine[1] - peer[1]) / peer[1] for mine, peer in zip(runs, without, strict=True))
+        print(f"  {label}, paired by round: CPU overhead median {statistics.median(ratios):+.1f} % "
+              f"(rounds from {ratios[0]:+.1f} % to {ratios[-1]:+.1f} %)")
     seconds, size = report_time(opts.gates)
     print(f"report for {opts.gates} gates (inventory check + judge + build + canonical bytes): {seconds:.3f} s, "
           f"{size / 1e6:.1f} MB  (target < 1 s)")
