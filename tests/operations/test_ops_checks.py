@@ -70,7 +70,7 @@ def _timeline(ready_after_term: bool) -> list[Probe]:
 
 
 def test_truthful_probes() -> None:
-    assert ops.lifecycle_findings(_timeline(False), sigterm_at=2.0, ready_at=1.0) == []
+    assert ops.lifecycle_findings(_timeline(False), sigterm_at=2.0, ready_at=1.0, unserved=[0.1, 0.5]) == []
 
 
 def test_ready_while_draining() -> None:
@@ -78,7 +78,17 @@ def test_ready_while_draining() -> None:
 
 
 def test_ready_before_serving() -> None:
-    assert [f.rule for f in ops.lifecycle_findings(_timeline(False), 2.0, 1.8)] == ["readyz-early"]
+    # /readyz said ready at 1.0 s; a real request sent at 1.4 s was not served.
+    found = ops.lifecycle_findings(_timeline(False), 2.0, 1.8, unserved=[0.5, 1.4])
+    assert [f.rule for f in found] == ["readyz-early"]
+    assert "1.00s" in found[0].message
+    assert "1.40s" in found[0].message
+
+
+def test_a_slow_poll_is_not_an_early_readyz() -> None:
+    # The first real request after /readyz said ready (1.0 s) was sent late (1.8 s) and served: on a busy
+    # machine the poll trails readiness; nothing shows the app could not serve when /readyz said it could.
+    assert ops.lifecycle_findings(_timeline(False), 2.0, 1.8, unserved=[0.1, 0.9]) == []
 
 
 def test_table_diff() -> None:
