@@ -40,9 +40,6 @@ if TYPE_CHECKING:
 GATE_OPTIONS = ("gate_report", "gate_config", "gate_deployment", "gate_shard", "gate_previous", "gate_history",
                 "gate_lock", "owner", "gate_set")
 GATE_KEY: pytest.StashKey[Gate] = pytest.StashKey()
-INFO_KEY = pytest.StashKey["GateInfo | str"]()
-INFO_JSON_KEY = pytest.StashKey[dict[str, str]]()
-NA_KEY = pytest.StashKey[str]()
 RUN_NAME = "castmatch-run"
 DATA_ATTR = "castmatch"
 
@@ -142,6 +139,19 @@ class XdistHooks:
             controller.announce(self.run, len(gates))
 
 
+class Tracked:
+    """One test in a gate folder as its phase hooks need it, worked out once when it is classified."""
+
+    __slots__ = ("data", "info", "needs", "not_applicable")
+
+    def __init__(self, info: GateInfo | str, needs: tuple[str, ...] = ()) -> None:
+        self.info = info  # a str is the collection error that keeps it from running
+        # The gate's identity as each of its phase reports carries it: shared by the phases, read only.
+        self.data: dict[str, Any] = {} if isinstance(info, str) else info.to_json()
+        self.needs = needs  # the keys of its @pytest.mark.needs, in marker order
+        self.not_applicable = ""  # why the deployment lacks what it needs, once setup found out
+
+
 class GateRun:
     """The run's state: on workers it classifies and records; on the controller it judges.
 
@@ -187,6 +197,8 @@ class GateRun:
         self.notes: list[str] = []
         self._gate_paths: dict[Path, bool] = {}
         self._infos: dict[str, GateInfo] = {}  # the collected gates by id, for their phase reports
+        # Every test in a gate folder, classified: one lookup per phase (an item hashes by its node id).
+        self._tracked: dict[pytest.Item, Tracked] = {}
         self.session_started = False
 
     def hands_down_a_run(self) -> bool:
@@ -344,17 +356,29 @@ class GateRun:
         return rep
 
     def _classify(self, item: pytest.Item) -> GateInfo | str:
-        if INFO_KEY not in item.stash:
-            item.stash[INFO_KEY] = self._classify_uncached(item)
-        return item.stash[INFO_KEY]
+        return self._track(item).info
 
-    def _classify_uncached(self, item: pytest.Item) -> GateInfo | str:
+    def _track(self, item: pytest.Item) -> Tracked:
+        tracked = self._tracked.get(item)
+        if tracked is None:
+            tracked = self._tracked[item] = self._classify_uncached(item)
+        return tracked
+
+    def _classify_uncached(self, item: pytest.Item) -> Tracked:
         gate_id = project.rebase(item.nodeid, item.path, self.base, self.config.rootpath)
         where = f"{self.rel(item.path)}:{(item.location[1] or 0) + 1}"
         if self.gate_config is None:
-            return f"{gate_id} ({where}): {self.config_error}"
+            return Tracked(f"{gate_id} ({where}): {self.config_error}")
         marks = [(m.name, m.args) for m in item.iter_markers()]
-        return self._classify_marks(gate_id, where, marks, self._owners, self._config_name)
+        needs = tuple(str(key) for name, args in marks if name == "needs" for key in args)
+        return Tracked(self._classify_marks(gate_id, where, marks, self._owners, self._config_name), needs)
+
+    def _gate_item(self, item: pytest.Item) -> Tracked | None:
+        """The item's classification when it is a test in a gate folder of an active run, else None."""
+        tracked = self._tracked.get(item)
+        if tracked is None and self.active and self.is_gate_path(item.path):
+            tracked = self._track(item)
+        return tracked
 
     @functools.cached_property
     def _owners(self) -> list[str]:
@@ -432,16 +456,14 @@ class GateRun:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """Before any fixture: a gate whose needs the deployment lacks is not applicable; one whose
         needs the profile does not mention blocks; one that sends traffic must be allowed to."""
-        if not self.active or not self.is_gate_path(item.path):
-            return
-        keys = tuple(str(key) for mark in item.iter_markers("needs") for key in mark.args)
-        if not keys:
+        tracked = self._gate_item(item)
+        if tracked is None or not tracked.needs:
             return
         from pytest_castmatch import needs
 
-        verdict = needs.decide(self.deployment, keys)
+        verdict = needs.decide(self.deployment, tracked.needs)
         if verdict.not_applicable:
-            item.stash[NA_KEY] = verdict.message
+            tracked.not_applicable = verdict.message
             pytest.skip(f"not applicable: {verdict.message}")
         if verdict.message:
             pytest.fail(verdict.message, pytrace=False)
@@ -457,29 +479,26 @@ class GateRun:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
         rep = yield
-        # A DeploymentError can only have been raised once its module was imported.
-        profile = sys.modules.get("pytest_castmatch.deployment")
-        if call.excinfo is not None and profile is not None and call.excinfo.errisinstance(profile.DeploymentError):
-            # A gate or fixture read what the profile does not say: the sentence names the key, no traceback.
-            rep.longrepr = str(call.excinfo.value)
-        if self.active and self.is_gate_path(item.path):
-            known = item.stash.get(INFO_JSON_KEY, None)
-            if known is None:
-                info = self._classify(item)
-                known = item.stash[INFO_JSON_KEY] = {} if isinstance(info, str) else info.to_json()
-            # The gate's identity, shared by its phases and read only; a phase that adds to it gets a copy.
-            data: dict[str, Any] = known
+        if call.excinfo is not None:
+            # A DeploymentError can only have been raised once its module was imported.
+            profile = sys.modules.get("pytest_castmatch.deployment")
+            if profile is not None and call.excinfo.errisinstance(profile.DeploymentError):
+                # A gate or fixture read what the profile does not say: the sentence names the key, no traceback.
+                rep.longrepr = str(call.excinfo.value)
+        tracked = self._gate_item(item)
+        if tracked is not None:
+            data = tracked.data
             recorder = item.stash.get(GATE_KEY, None)
             if recorder is not None:
                 if call.when == "teardown" and (problems := recorder.new_problems()) and rep.passed:
                     # Recorded after the call's check (a fixture's teardown): fail the teardown with them.
                     rep.outcome = "failed"
                     rep.longrepr = "castmatch: recorded in teardown: " + _problem_text(problems)
-                data = known | recorder.drain()
-            if rep.when == "setup" and rep.skipped and NA_KEY in item.stash:
+                data = data | recorder.drain()  # a phase that adds to the identity gets a copy
+            if tracked.not_applicable and rep.when == "setup" and rep.skipped:
                 from pytest_castmatch.outcomes import NOT_APPLICABLE
 
-                data = data | {NOT_APPLICABLE: item.stash[NA_KEY]}
+                data = data | {NOT_APPLICABLE: tracked.not_applicable}
             rep.__dict__[DATA_ATTR] = data
         return rep
 
@@ -488,18 +507,19 @@ class GateRun:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.is_worker:
             return
-        data = report.__dict__.get(DATA_ATTR)
+        # Called for every phase of every test: no import, no copy on the way.
+        fields = report.__dict__
+        data = fields.get(DATA_ATTR)
         if not self.active:
             if data is None:
                 return
             self.activate()  # a worker ran a gate this controller did not expect: judge it
         when: str = report.when  # beyond the declared three: see below
-        crashed = when == "???"  # how xdist reports a test lost with its worker
-        if data is None and not crashed and not self.is_gate_path(self.config.rootpath / report.fspath):
+        if data is None and when != "???" and not self.is_gate_path(self.config.rootpath / report.fspath):
+            # ("???" is how xdist reports a test lost with its worker: that one is judged below.)
             if report.failed:
                 self.other_failures += 1
             return
-        # Called for every phase of every gate: no import, no copy on the way.
         key = str(data["id"]) if data and "id" in data else report.nodeid
         log = self.logs.get(key)
         if log is None:
@@ -508,8 +528,10 @@ class GateRun:
             log.info = self._infos.get(key) or self._gate_info.from_json(data)
         if data and (engines := data.get("engines")):
             self.engines.update(engines)
-        log.add(when=when, outcome=report.outcome, wasxfail=hasattr(report, "wasxfail"),
-                message=_message(report), duration=report.duration, data=data)
+        wasxfail = "wasxfail" in fields
+        log.add(when=when, outcome=report.outcome, wasxfail=wasxfail,
+                message=_message(report) if wasxfail or report.longrepr is not None else "",
+                duration=report.duration, data=data)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if self.active and report.failed and not self.is_worker:
