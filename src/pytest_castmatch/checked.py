@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pytest_castmatch import canonical, policy
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 from pytest_castmatch.report import ReportError, read_document
 from pytest_castmatch.report_folder import ENVELOPE, REPORT
 from pytest_castmatch.trust import TrustPolicy
@@ -44,7 +43,7 @@ class Unproven(Exception):
         self.status = EXIT[failure]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Located(Record):
     """Where a report's two files are, from a folder, a ``report.json`` or an envelope."""
 
@@ -74,7 +73,7 @@ def _is_envelope(path: Path) -> bool:
     return isinstance(data, dict) and "payloadType" in data
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Checked(Record):
     """A report and whether it was proven; ``report`` is what the files claim either way ({} when
     nothing readable claims anything)."""

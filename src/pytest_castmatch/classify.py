@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from pytest_castmatch.model import Priority
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 PRIORITY_MARKS = tuple(p.value for p in Priority)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class GateInfo(Record):
     """A gate as collected: enough to judge it even if it never reports back."""
 

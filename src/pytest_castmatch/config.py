@@ -12,12 +12,12 @@ import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from pytest_castmatch.model import Priority, non_negative_unit
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 from pytest_castmatch.runners.usermodel import Saturation, saturation
 
 #: Ids are matched whole (``fullmatch``): a trailing newline or space is not part of a valid id.
@@ -31,13 +31,13 @@ class ConfigError(Exception):
     """A configuration file is malformed; the message says where and how to fix it."""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Owner(Record):
     id: str
     title: str
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class MetricSpec(Record):
     """A measured quantity with its threshold (``max`` and/or ``min``)."""
 
@@ -70,7 +70,7 @@ class MetricSpec(Record):
         return min(vals) if self.max is None and self.min is not None else max(vals)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class ManualItem(Record):
     """A launch task no machine can judge; pending until its owner signs it off."""
 
@@ -80,7 +80,7 @@ class ManualItem(Record):
     priority: Priority
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class GateConfig(Record):
     path: Path
     launch_name: str
@@ -104,7 +104,7 @@ class GateConfig(Record):
         return [m for m in self.metrics.values() if m.launch]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Waiver(Record):
     """Turns one blocker into a reported exception, until it expires."""
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from pytest_castmatch.config import ConfigError
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 from pytest_castmatch.runners.usermodel import UserModel
 
 #: The product flows of CastMatch that its own journeys, API and model gates exercise.
@@ -27,7 +27,7 @@ class DeploymentError(ConfigError):
     """A profile (or a value it names, such as an accounts variable) cannot be used; says where and how to fix."""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Lacks(Record):
     """The profile says the deployment has none of this (``key = false`` or an empty list)."""
 
@@ -39,7 +39,7 @@ class Lacks(Record):
         return f"the deployment has no {what}: {self.text} ({self.where})"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Pages(Record):
     """Which pages the browser gates visit, and the key pages the performance gates measure."""
 
@@ -52,7 +52,7 @@ class Pages(Record):
     scripts: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Themes(Record):
     """Colour themes: ``light`` only, dark through ``prefers-color-scheme``, or a ``toggle``."""
 
@@ -65,7 +65,7 @@ class Themes(Record):
         return ("light",) if self.mode == "light" else ("light", "dark")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Languages(Record):
     """The default language, the translations, which of them are right to left, and how to switch."""
 
@@ -88,7 +88,7 @@ class Languages(Record):
         return f"/{lang}{path}" if lang != self.default else path
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class SignIn(Record):
     """The sign-in form, and the environment variable holding the test accounts."""
 
@@ -112,7 +112,7 @@ class SignIn(Record):
         return pairs
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Form(Record):
     """A form a visitor reaches: sent empty it explains ``errors`` fields; ``once``: a burst sends one request."""
 
@@ -124,7 +124,7 @@ class Form(Record):
     once: bool = False
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Api(Record):
     """A JSON API: its OpenAPI document, token endpoint, endpoints to time, and calls that must explain errors."""
 
@@ -135,20 +135,20 @@ class Api(Record):
     webhook_secret: str | None
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class RateLimit(Record):
     path: str
     burst: int
     session_cookie: str | None
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Health(Record):
     live: str
     ready: str
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Series(Record):
     """A series a dashboard needs: family name, Prometheus type, the labels it must carry, and what reads it."""
 
@@ -158,14 +158,14 @@ class Series(Record):
     purpose: str = ""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Metrics(Record):
     path: str
     series: tuple[Series, ...]
     traffic: tuple[str, ...]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Load(Record):
     """Who may be loaded, and the traffic: ``PagesUser`` (the page list) or a named user class, the user
     model it runs (``[deployment.load.model]``), and the deployment's request-latency histogram (a
@@ -177,7 +177,7 @@ class Load(Record):
     latency_histogram: str = ""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Restart(Record):
     """How the deployment is restarted while it serves: a ``command`` run against it (``{base_url}``
     and ``{python}`` filled in), or — with ``workers`` — the workers of an instance the gate launches
@@ -188,7 +188,7 @@ class Restart(Record):
     timeout_s: float = 120.0
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Instance(Record):
     """How a gate that must own a process (start it, stop it, read its output) launches one on loopback:
     ``launcher`` is ``module:function`` returning a :class:`Launched`; ``slow`` is a path that answers only
@@ -224,7 +224,7 @@ class Launched(Protocol):
         """Stop it (SIGTERM, then SIGKILL after ``grace``); its exit status when known."""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Backup(Record):
     """Commands that copy the deployment's state to ``{path}`` and restore it from there."""
 
@@ -232,7 +232,7 @@ class Backup(Record):
     restore: tuple[str, ...]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Animation(Record):
     """An animation the frame-rate gate drives: a container, its next/previous controls, a hover target."""
 
@@ -255,7 +255,7 @@ def resolve(spec: str, key: str) -> Any:
                               "module:function") from None
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Deployment(Record):
     """One profile, parsed. ``caps`` maps each declared capability key to its value or a :class:`Lacks`."""
 

@@ -8,10 +8,9 @@ scope", never "fixed": only a run that judged the thing again can say it was fix
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 #: A metric moved when it changed by more than this fraction of its previous value.
 #: Load and latency figures wobble by a few percent between identical runs; 5 % keeps
@@ -23,7 +22,7 @@ TIMING_FLOOR_MS = 5.0
 _TIMING_UNITS = {"ms": 1.0, "s": 1000.0}
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class MetricDelta(Record):
     """One metric (with its labels) whose value moved beyond :data:`NOISE`."""
 
@@ -40,7 +39,7 @@ class MetricDelta(Record):
         return None if self.old == 0 else (self.new - self.old) / abs(self.old)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Trend(Record):
     """The difference between a previous report and this one."""
 

@@ -9,18 +9,17 @@ its envelope) counts once; the last :data:`RUNS` are kept.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 from pytest_castmatch.report import ReportError, read_document
 
 #: How many runs a trend shows: enough to see a drift over a few weeks of daily builds.
 RUNS = 20
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Run(Record):
     """One run in the history: when, which commit, what it decided."""
 
@@ -29,7 +28,7 @@ class Run(Record):
     label: str
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Point(Record):
     """A launch metric in one run (``value`` None: not measured or not in that run's scope)."""
 
@@ -37,7 +36,7 @@ class Point(Record):
     status: str
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class MetricHistory(Record):
     """One launch metric over the runs, in run order."""
 
@@ -48,7 +47,7 @@ class MetricHistory(Record):
     points: tuple[Point, ...]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class History(Record):
     """The runs and each launch metric over them; ``skipped`` names files that were not reports."""
 

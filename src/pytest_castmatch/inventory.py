@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from pytest_castmatch.config import ConfigError
 from pytest_castmatch.model import Priority
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 LOCK_NAME = "gates.lock"
 HEADER = (
@@ -43,7 +43,7 @@ class Listed(Protocol):
     def owner(self) -> str: ...
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Entry(Record):
     """One gate the inventory lists."""
 
@@ -114,7 +114,7 @@ def under(gate_id: str, prefix: str) -> bool:
     return gate_id == prefix or any(gate_id.startswith(prefix + sep) for sep in ("/", "::", "["))
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Selection(Record):
     """Which listed gates a run's scope covers (all of them for a full run)."""
 
@@ -135,7 +135,7 @@ class Selection(Record):
         return entry.id not in self.excluded and not any(under(entry.id, p) for p in self.excluded_paths)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Missing(Record):
     """A listed gate the run should have judged and did not, and how it vanished."""
 
@@ -148,7 +148,7 @@ class Missing(Record):
         return {"id": self.id, "priority": self.priority.value, "owner": self.owner, "how": self.how}
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Changed(Record):
     """A judged gate whose priority or owner differs from its inventory line."""
 
@@ -161,7 +161,7 @@ class Changed(Record):
         return {"id": self.id, "priority": self.priority.value, "owner": self.owner, "listed": self.listed}
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class InventoryCheck(Record):
     """A run compared with the inventory. ``absent``: there was no inventory to compare with."""
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from pytest_castmatch import canonical, inventory, policy
 from pytest_castmatch.config import GateConfig, Waiver
 from pytest_castmatch.model import GateResult, Reason, Scope
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 from pytest_castmatch.verdict import ManualSignOff, RunFacts, judge
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
@@ -35,7 +34,7 @@ class MergeError(Exception):
     """The shards cannot be merged; the message names the shard and the reason."""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Shard(Record):
     """One shard's verified report, named as the user gave it, with its envelope's sha256."""
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 #: Version of the canonical report's schema; bump on any incompatible change.
 REPORT_SCHEMA = "castmatch.report/v1"
@@ -135,7 +135,7 @@ def non_negative_unit(unit: str | None) -> bool:
     return bool(unit) and str(unit).lower() in NON_NEGATIVE_UNITS
 
 
-@dataclass(frozen=True, init=False, eq=False, repr=False)
+@record
 class Finding(Record):
     """One thing a check found wrong, with enough context to find and fix it.
 
@@ -205,7 +205,7 @@ class Finding(Record):
         )
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Series(Record):
     """A metric's ``(x, y)`` points over a run, and what they are.
 
@@ -225,7 +225,7 @@ class Series(Record):
         return {k: v for k, v in out.items() if v and not (k == "x" and v == "s")}
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Sample(Record):
     """One measurement of a metric, optionally labelled (page, endpoint, theme...).
 
@@ -298,7 +298,7 @@ class Sample(Record):
         )
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class GateResult(Record):
     """One gate (a test under the suites) as the controller saw it end."""
 
@@ -347,7 +347,7 @@ class GateResult(Record):
         )
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Scope(Record):
     """What a run covered. Only a full scope can decide the launch."""
 
@@ -384,7 +384,7 @@ class Scope(Record):
         }
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Reason(Record):
     """One reason the verdict is what it is; ``blocking`` reasons make NO-GO."""
 
@@ -406,7 +406,7 @@ class Reason(Record):
         }
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class LaunchMetricRow(Record):
     """One row of the launch-metrics table: a Critical Success Metric and how it fared."""
 
@@ -437,7 +437,7 @@ class LaunchMetricRow(Record):
         }
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Verdict(Record):
     """The decision and every reason behind it."""
 

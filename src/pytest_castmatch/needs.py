@@ -15,10 +15,9 @@ Pure: no pytest import.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from pytest_castmatch.deployment import FEATURES, Deployment, Lacks, Load
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 from pytest_castmatch.traffic import TrafficRefused, ensure_allowed
 
 
@@ -28,7 +27,7 @@ class State(enum.StrEnum):
     SILENT = "silent"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Need(Record):
     """One need looked up in a profile: its state and, unless present, the sentence the report shows."""
 
@@ -106,7 +105,7 @@ def first_unmet(deployment: Deployment, keys: tuple[str, ...]) -> Need | None:
     return None
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Decision(Record):
     """What happens to a gate with these needs: it runs (no message), is not applicable, or blocks."""
 

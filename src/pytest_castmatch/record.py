@@ -1,18 +1,29 @@
-"""``Record``: equality, hash and repr shared by the plugin's frozen value types.
+"""``Record`` and ``@record``: the plugin's frozen value types, made cheaply.
 
-A ``@dataclass(frozen=True)`` compiles six methods from generated source when its module is
-imported; a gate run imports some sixty such types before its first gate. Declared as
-``@dataclass(frozen=True, eq=False, repr=False)`` on a ``Record`` subclass, a type compiles only its
-``__init__`` and its two frozen guards, and takes these three from here. They hold what the generated
-ones hold: two records are equal when they are of the same class and every compared field is equal
-(``field(compare=False)`` left out), equal records hash alike, and the repr is
-``Name(field=value, ...)`` without the fields marked ``repr=False`` (a secret stays out of it).
+A gate run imports some ninety value types before its first gate. ``@dataclass(frozen=True)``
+compiles up to six methods for each from generated source, and compiling is most of what importing
+them costs. ``@record`` makes the same frozen dataclass from one compiled function, its
+``__init__``; ``Record`` holds the rest once for all of them:
+
+- equality: two records are equal when they are of the same class and every compared field is equal
+  (``field(compare=False)`` left out); equal records hash alike;
+- the repr ``Name(field=value, ...)``, without the fields marked ``repr=False`` (a secret stays out);
+- the frozen guard: assigning or deleting an attribute raises ``dataclasses.FrozenInstanceError``.
+
+A record stays a dataclass: ``dataclasses.fields``, ``replace`` and ``asdict`` work on it. Its
+``__init__`` is the one ``@dataclass`` would write: the fields in order (inherited ones first),
+defaults and ``default_factory``, ``field(init=False)``, ``kw_only``, then ``__post_init__``.
+A class that writes its own ``__init__`` keeps it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, dataclass_transform
+
+_T = TypeVar("_T", bound=type)
+_MISSING = dataclasses.MISSING
 
 
 def _names(cls: type, which: str) -> tuple[str, ...]:
@@ -21,12 +32,12 @@ def _names(cls: type, which: str) -> tuple[str, ...]:
     found: tuple[str, ...] | None = cls.__dict__.get(key)
     if found is None:
         found = tuple(f.name for f in dataclasses.fields(cls) if getattr(f, which))
-        setattr(cls, key, found)  # a class attribute, set once: instances stay frozen
+        type.__setattr__(cls, key, found)  # a class attribute, set once: instances stay frozen
     return found
 
 
 class Record:
-    """Base of a frozen dataclass declared with ``eq=False, repr=False``."""
+    """Base of the types made with :func:`record`."""
 
     __slots__ = ()
 
@@ -45,3 +56,69 @@ class Record:
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in _names(type(self), "repr"))
         return f"{type(self).__qualname__}({shown})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
+def record(cls: _T) -> _T:
+    """Make ``cls`` (a :class:`Record` subclass) a frozen dataclass; see the module's docstring."""
+    if not issubclass(cls, Record):
+        raise TypeError(f"@record: {cls.__qualname__} must subclass pytest_castmatch.record.Record")
+    own_init = "__init__" in cls.__dict__
+    undocumented = cls.__dict__.get("__doc__") is None
+    if undocumented:  # or dataclasses would describe it from a signature it has not got yet
+        type.__setattr__(cls, "__doc__", cls.__name__)
+    # Fields, defaults, __match_args__: dataclasses' own bookkeeping, with no method to compile.
+    dataclasses.dataclass(cls, init=False, repr=False, eq=False)
+    if undocumented:
+        type.__setattr__(cls, "__doc__", None)
+    if not own_init:
+        type.__setattr__(cls, "__init__", _init(cls))
+    return cls
+
+
+def _init(cls: type) -> Callable[..., None]:
+    """Compile the ``__init__`` of ``cls``: one function, every field set as a frozen dataclass sets it."""
+    scope: dict[str, Any] = {"_record_set": object.__setattr__, "_record_missing": _MISSING}
+    positional: list[str] = []
+    keyword: list[str] = []
+    body: list[str] = []
+    for n, f in enumerate(dataclasses.fields(cls)):
+        default, factory = f"_record_default_{n}", f"_record_factory_{n}"
+        if f.default is not _MISSING:
+            scope[default] = f.default
+        if f.default_factory is not _MISSING:
+            scope[factory] = f.default_factory
+        if not f.init:
+            if f.default is not _MISSING:
+                body.append(f"_record_set(self, {f.name!r}, {default})")
+            elif f.default_factory is not _MISSING:
+                body.append(f"_record_set(self, {f.name!r}, {factory}())")
+            continue
+        params = keyword if f.kw_only else positional
+        if f.default is not _MISSING:
+            params.append(f"{f.name}={default}")
+            value = f.name
+        elif f.default_factory is not _MISSING:
+            params.append(f"{f.name}=_record_missing")
+            value = f"{factory}() if {f.name} is _record_missing else {f.name}"
+        else:
+            if params is positional and any("=" in p for p in positional):
+                raise TypeError(f"{cls.__qualname__}: non-default argument {f.name!r} follows default argument")
+            params.append(f.name)
+            value = f.name
+        body.append(f"_record_set(self, {f.name!r}, {value})")
+    if hasattr(cls, "__post_init__"):
+        body.append("self.__post_init__()")
+    signature = ", ".join(["self", *positional, *(["*", *keyword] if keyword else [])])
+    source = f"def __init__({signature}):\n    " + "\n    ".join(body or ["pass"])
+    exec(source, scope)
+    init: Callable[..., None] = scope["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    return init

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from pytest_castmatch import project
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 
 class SettingsError(ValueError):
@@ -80,7 +80,7 @@ def _url(text: str) -> str:
     return _text(text).rstrip("/")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Spec(Record):
     """One setting: where it may come from, its default, how its text is read."""
 
@@ -189,7 +189,7 @@ def retired(name: str, where: str) -> str:
     return f"{where}: {name} is no longer a setting — {RETIRED[name][1]} (README: Settings)"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Settings(Record):
     """The run's settings, resolved once. ``sources`` says where each value came from."""
 
@@ -242,7 +242,7 @@ class Settings(Record):
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Layer(Record):
     """One source of settings: raw values by setting name, where they came from, and what paths are relative to."""
 

@@ -15,11 +15,10 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_castmatch.deployment import Deployment
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 STATE = "app.json"
 LOCK = "app.lock"
@@ -65,7 +64,7 @@ class SutError(RuntimeError):
     """The system under test could not be started or reached; the message says why."""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class App(Record):
     url: str
     pid: int

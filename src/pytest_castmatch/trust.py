@@ -20,13 +20,12 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_castmatch.config import ConfigError, _parse_toml, _Table
 from pytest_castmatch.keys import AttestError, keyid_of, load_public_key
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -43,7 +42,7 @@ class TrustError(ConfigError):
     """The trust policy cannot be read; the message names the file, the line and the fix."""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class TrustedKey(Record):
     """One listed public key and what it may sign."""
 
@@ -55,7 +54,7 @@ class TrustedKey(Record):
     file: str
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class TrustPolicy(Record):
     """The keys a verifier trusts; ``source`` says where they came from (for messages)."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from pytest_castmatch.config import GateConfig, MetricSpec, Waiver
@@ -28,7 +28,7 @@ from pytest_castmatch.model import (
     Verdict,
     non_negative_unit,
 )
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 _WHY = {
     Outcome.FAILED: "failed",
@@ -43,7 +43,7 @@ _WHY = {
 }
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class ManualSignOff(Record):
     """A manual checklist item signed off before the run by a statement that verified."""
 
@@ -54,7 +54,7 @@ class ManualSignOff(Record):
     keyid: str
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class RunFacts(Record):
     """Run-level facts the verdict needs beyond the gates themselves.
 
@@ -84,7 +84,7 @@ class RunFacts(Record):
     signoff_problems: tuple[Reason, ...] = ()
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Judgement(Record):
     verdict: Verdict
     launch_metrics: tuple[LaunchMetricRow, ...]

@@ -10,7 +10,7 @@ import enum
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from pytest_castmatch.dsse import (
@@ -25,7 +25,7 @@ from pytest_castmatch.dsse import (
     verifies,
 )
 from pytest_castmatch.keys import AttestError
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 from pytest_castmatch.trust import TrustedKey, TrustPolicy, launch_keys_of
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class Failure(enum.StrEnum):
     UNSIGNED = "unsigned"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class SignOff(Record):
     """An owner's sign-off of manual items; ``signer`` names the trusted key that made it (None: unverified)."""
 
@@ -74,7 +74,7 @@ class SignOff(Record):
     signer: str | None
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Verification(Record):
     """The outcome of :func:`verify`: ``ok``, or the first ``failure`` and a message saying why."""
 

@@ -1,4 +1,4 @@
-"""``Record``: the shared equality, hash and repr hold what a generated dataclass's would."""
+"""``@record`` and ``Record``: init, equality, hash, repr and frozen guard hold what a generated dataclass's would."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 from pytest_castmatch.settings import Layer, resolve
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Point(Record):
     x: int
     y: int = 0
@@ -20,7 +20,7 @@ class Point(Record):
     secret: str = field(default="", repr=False)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Other(Record):
     x: int
     y: int = 0
@@ -74,3 +74,102 @@ def test_the_signing_key_stays_out_of_the_settings_repr(tmp_path: Path) -> None:
     assert settings.signing_key == key
     assert key not in repr(settings)
     assert repr(settings).startswith("Settings(")
+
+
+@record
+class Shaped(Record):
+    """Every kind of field a record's ``__init__`` handles."""
+
+    name: str
+    size: int = 3
+    tags: tuple[str, ...] = field(default_factory=tuple)
+    seen: list[str] = field(default_factory=list, compare=False)
+    derived: str = field(init=False, default="")
+    made: list[str] = field(init=False, default_factory=list, compare=False)
+    strict: bool = field(default=False, kw_only=True)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "derived", f"{self.name}:{self.size}")
+
+
+@dataclass(frozen=True)
+class ShapedGenerated:
+    name: str
+    size: int = 3
+    tags: tuple[str, ...] = field(default_factory=tuple)
+    seen: list[str] = field(default_factory=list, compare=False)
+    derived: str = field(init=False, default="")
+    made: list[str] = field(init=False, default_factory=list, compare=False)
+    strict: bool = field(default=False, kw_only=True)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "derived", f"{self.name}:{self.size}")
+
+
+@pytest.mark.parametrize(("args", "kwargs"), [
+    (("a",), {}),
+    (("a", 5, ("x",)), {"strict": True}),
+    ((), {"name": "b", "tags": ("y", "z"), "seen": ["s"]}),
+])
+def test_init_takes_what_a_generated_init_takes(args: tuple[object, ...], kwargs: dict[str, object]) -> None:
+    ours, theirs = Shaped(*args, **kwargs), ShapedGenerated(*args, **kwargs)  # type: ignore[arg-type]
+    assert repr(ours) == repr(theirs).replace("ShapedGenerated", "Shaped")
+    assert ours.made == theirs.made == []
+    assert ours.seen == theirs.seen
+    assert ours.derived == theirs.derived  # __post_init__ ran after every field was set
+    assert Shaped("a").seen is not Shaped("a").seen  # a factory makes a new value per instance
+
+
+@pytest.mark.parametrize(("args", "kwargs"), [
+    ((), {}),                               # a required field left out
+    (("a", 1, (), [], "extra"), {}),        # more positional arguments than fields (strict is keyword-only)
+    (("a",), {"derived": "x"}),             # an init=False field is not a parameter
+    (("a",), {"unknown": 1}),
+])
+def test_init_refuses_what_a_generated_init_refuses(args: tuple[object, ...], kwargs: dict[str, object]) -> None:
+    with pytest.raises(TypeError):
+        ShapedGenerated(*args, **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        Shaped(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_deleting_a_field_is_refused_and_no_attribute_can_be_added() -> None:
+    p = Point(1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del p.x
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(p, "anything", 1)  # noqa: B010 - an attribute no field declares
+
+
+def test_an_own_init_is_kept_and_inherited_fields_come_first() -> None:
+    @record
+    class Base(Record):
+        a: int
+        b: int = 2
+
+    @record
+    class Child(Base):
+        c: int = 3
+
+    @record
+    class Explicit(Record):
+        a: int
+
+        def __init__(self, text: str) -> None:
+            object.__setattr__(self, "a", int(text))
+
+    assert repr(Child(1, c=4)).endswith(".Child(a=1, b=2, c=4)")  # the qualified name, as a dataclass has it
+    assert Explicit("7").a == 7
+
+
+def test_a_default_before_a_required_field_is_refused_when_the_class_is_made() -> None:
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+        @record
+        class Wrong(Record):
+            a: int = 1
+            b: int  # type: ignore[misc]
+
+
+def test_only_a_record_subclass_can_be_made_a_record() -> None:
+    with pytest.raises(TypeError, match="must subclass"):
+        record(type("Plain", (), {}))

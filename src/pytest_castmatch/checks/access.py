@@ -10,17 +10,16 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from pytest_castmatch.checks.web import Client, Reply
 from pytest_castmatch.model import Finding
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 TOKEN_PATH = "/api/v1/oauth/token"
 REFUSED = frozenset({401, 403, 404})
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Tokens(Record):
     """An access token and the refresh token issued with it."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +20,7 @@ from playwright.sync_api import Page, Request
 from pytest_castmatch.checks import navigation
 from pytest_castmatch.model import Finding
 from pytest_castmatch.record import Record
+from pytest_castmatch.record import record as value_type  # this module has its own record()
 
 STATIC_TYPES = frozenset({"script", "stylesheet", "image", "font"})
 MODERN_IMAGES = ("image/webp", "image/avif", "image/svg+xml")
@@ -58,7 +59,7 @@ _DOM = """
 """
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@value_type
 class Resource(Record):
     """One request of a page load."""
 
@@ -74,7 +75,7 @@ class Resource(Record):
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@value_type
 class PageLoad(Record):
     """What one load of a page fetched and what its DOM looked like once loaded."""
 

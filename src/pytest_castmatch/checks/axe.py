@@ -22,7 +22,6 @@ import datetime as dt
 import importlib.util
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from pytest_castmatch.checks import contrast, navigation
 from pytest_castmatch.checks.evidence import Evidence, page_path, shoot
 from pytest_castmatch.checks.theme import colours, colours_differ
 from pytest_castmatch.model import Finding, Severity
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 #: Every WCAG 2.x level up to AAA, plus Deque's best practices.
 WCAG_AAA_TAGS: tuple[str, ...] = (
@@ -151,7 +150,7 @@ def inject(page: Page) -> bool:
     return True
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Results(Record):
     """What one axe run found: violations, and incomplete results (axe could not decide)."""
 
@@ -180,7 +179,7 @@ def criterion(tags: Iterable[str]) -> str | None:
     return None
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class BaselineEntry(Record):
     """A known violation accepted until ``expires``: one page, one rule, one selector."""
 

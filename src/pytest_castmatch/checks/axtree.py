@@ -9,16 +9,15 @@ a short CSS selector.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from playwright.sync_api import Page
 
 from pytest_castmatch.checks.evidence import SELECTOR_JS
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Node(Record):
     """One element exposed in the accessibility tree."""
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from playwright.sync_api import Page
 
 from pytest_castmatch.checks.evidence import page_path
 from pytest_castmatch.model import Finding
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 PLACEHOLDER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("lorem-ipsum", re.compile(r"\blorem\s+ipsum\b|\bdolor\s+sit\s+amet\b", re.I)),
@@ -87,7 +86,7 @@ _COLLECT_JS = """
 """
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class PageContent(Record):
     """What a visitor reads on one page, gathered in one round trip to the browser."""
 
@@ -198,7 +197,7 @@ def error_messages(messages: Iterable[tuple[str, str]], *, page: str | None = No
     return findings
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Term(Record):
     """A product term: the spelling to use and the variants that must not appear."""
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
@@ -28,7 +27,7 @@ from playwright._impl._api_structures import Clip
 from playwright.sync_api import Page
 
 from pytest_castmatch.model import Severity
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 #: What axe could not decide that pixels can: the background is a gradient, an image, an element
 #: drawn over or under the text, generated content, or the text holds an image node.
@@ -115,7 +114,7 @@ def ratio(one: tuple[float, float, float], other: tuple[float, float, float]) ->
     return (hi + 0.05) / (lo + 0.05)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Judgement(Record):
     """The text's contrast over its painted background, and what it means for AA and AAA."""
 

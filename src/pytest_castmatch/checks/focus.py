@@ -14,7 +14,6 @@ is measured.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image, ImageChops
@@ -24,7 +23,7 @@ from playwright.sync_api import Page
 from pytest_castmatch.checks.contrast import luminance
 from pytest_castmatch.checks.evidence import SELECTOR_JS, Evidence, page_path, shoot
 from pytest_castmatch.model import Finding
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 #: Most Tab presses spent on one page before a walk is cut short (reported, never silently).
 MAX_STEPS = 150
@@ -57,7 +56,7 @@ async (settle) => {
 """
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Stop(Record):
     """One focus stop of a Tab walk (document coordinates)."""
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from playwright.sync_api import Page
 
 from pytest_castmatch.model import Series
 from pytest_castmatch.record import Record
+from pytest_castmatch.record import record as value_type  # this module has its own record()
 
 FRAME_MS = 1000 / 60
 ON_TIME_MS = FRAME_MS * 1.5
@@ -36,7 +36,7 @@ _START = """
 _STOP = "() => { const r = window.__cmFrames; r.stop = true; return r.deltas; }"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@value_type
 class FrameTimes(Record):
     """The frame-to-frame intervals (ms) of one recording."""
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_castmatch.model import Finding
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 #: Findings kept per operation (one per kind of failure): the rest repeat the same bug.
 MAX_FAILURES_PER_OPERATION = 3
@@ -153,7 +153,7 @@ def _case_runner(out: FuzzRun, tally: OperationTally, base_url: str, headers: Ma
     return one_case
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class ContractCall(Record):
     """One real request whose response must match the spec (status documented, body per schema)."""
 

@@ -13,7 +13,7 @@ import os
 import struct
 import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
@@ -24,7 +24,7 @@ from playwright.sync_api import Locator, Page
 from pytest_castmatch.checks import navigation
 from pytest_castmatch.checks.probes import STACK_TRACE
 from pytest_castmatch.model import Finding
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 T = TypeVar("T")
 
@@ -222,7 +222,7 @@ _FIELDS_JS = """(selectors) => {
 }"""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class FieldSnapshot(Record):
     """One field's accessible error state at one moment."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ import numpy.typing as npt
 import requests
 
 from pytest_castmatch.model import Finding
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 #: Floor for empty histogram bins: PSI is undefined for a zero proportion on either side.
 PSI_EPSILON = 1e-4
@@ -39,7 +38,7 @@ def recall_at_k(ranked: Sequence[int], relevant: Iterable[int], k: int) -> float
     return sum(1 for item in ranked[:k] if item in wanted) / min(len(wanted), k)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class RankingScore(Record):
     """Mean precision@k and recall@k over a labelled query set."""
 
@@ -108,7 +107,7 @@ def drift_findings(scores: Mapping[str, float], threshold: float, *, page: str |
     ]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Split(Record):
     """How a population of users fell into experiment variants."""
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from pytest_castmatch.deployment import Series as SeriesRule
 from pytest_castmatch.model import Finding
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 __all__ = ["SeriesRule"]
 
@@ -112,10 +111,10 @@ def request_id_findings(log_text: str, responses: Iterable[tuple[str, str | None
             findings.append(Finding(rule="request-id-not-logged", page=path,
                                     message=f"request id {header} of {path} appears in no log record"))
     access = [r for r in flat if r.get("path") or r.get("event") == "request"]
-    for record in access[:200]:
-        absent = [f for f in required_fields if not record.get(f)]
+    for entry in access[:200]:
+        absent = [f for f in required_fields if not entry.get(f)]
         if absent:
-            findings.append(Finding(rule="log-field-missing", context=json.dumps(record)[:300],
+            findings.append(Finding(rule="log-field-missing", context=json.dumps(entry)[:300],
                                     message=f"request log record lacks {', '.join(absent)}"))
             break
     if not access:
@@ -123,7 +122,7 @@ def request_id_findings(log_text: str, responses: Iterable[tuple[str, str | None
     return findings
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Probe(Record):
     """One poll of a health endpoint: seconds since the process started, endpoint, status (0 = no answer)."""
 

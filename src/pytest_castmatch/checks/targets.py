@@ -27,7 +27,6 @@ The criterion's exceptions, by WCAG's definitions, are passes with their reason,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -35,7 +34,7 @@ from playwright.sync_api import Page
 
 from pytest_castmatch.checks.evidence import SELECTOR_JS, Evidence, page_path, shoot
 from pytest_castmatch.model import Finding
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 MINIMUM = 44.0
 
@@ -44,7 +43,7 @@ def _script() -> str:
     return SELECTOR_JS + resources.files("pytest_castmatch.checks").joinpath("targets.js").read_text("utf-8")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Measured(Record):
     """One pointer target whose clickable area holds no ``minimum`` square, and why it may still pass.
 

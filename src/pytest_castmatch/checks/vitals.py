@@ -14,7 +14,7 @@ import json
 import statistics
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from playwright.sync_api import Page
 
 from pytest_castmatch.checks import navigation
 from pytest_castmatch.model import Finding
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 #: web-vitals name -> our metric name and unit.
 METRICS: dict[str, tuple[str, str]] = {
@@ -86,7 +86,7 @@ def library_path(root: Path | None = None, given: str | None = None) -> Path:
     return path
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Vitals(Record):
     """One page load's vitals in web-vitals units (ms, CLS unitless); absent ones are missing."""
 

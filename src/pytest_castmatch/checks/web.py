@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 DEFAULT_TIMEOUT = 15.0
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Reply(Record):
     """One HTTP response as sent: status, headers (repeated names kept), body, time taken."""
 

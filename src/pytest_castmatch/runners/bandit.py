@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_castmatch.model import Finding
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 INSTALL = "pip install 'pytest-castmatch[security]'  (or: pip install bandit)"
 LEVELS = ("LOW", "MEDIUM", "HIGH")
@@ -29,7 +29,7 @@ class BanditError(RuntimeError):
     """Bandit is missing, crashed, or its baseline file is malformed; the message says how to fix it."""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Accepted(Record):
     """A finding the owners accepted until ``expires``: matched by test id, file and (optionally) code."""
 
@@ -46,7 +46,7 @@ class Accepted(Record):
                 and (not self.code or self.code in str(hit.get("code", ""))))
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Baseline(Record):
     """Thresholds and accepted findings from ``baselines/bandit-baseline.toml``."""
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from pytest_castmatch import progress
 from pytest_castmatch.model import Finding
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 from pytest_castmatch.runners import EngineMissing
 from pytest_castmatch.sut import CHROMIUM_FLAGS, find_chromium
 
@@ -83,7 +83,7 @@ for await (const line of createInterface({input: process.stdin})) {
 """
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Engine(Record):
     """A usable Lighthouse: the node binary and the package root."""
 
@@ -92,7 +92,7 @@ class Engine(Record):
     version: str
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Job(Record):
     """One page in one form factor."""
 
@@ -101,7 +101,7 @@ class Job(Record):
     form_factor: str = "mobile"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Run(Record):
     """One Lighthouse run: category scores (0-100), failing audits, lab values and report files."""
 

@@ -10,15 +10,15 @@ benchmarks print the same lines.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 from pytest_castmatch.runners.loadresult import LoadResult, mean
 from pytest_castmatch.runners.usermodel import Saturation
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class ServerLatency(Record):
     """The deployment's own request-latency histogram over the hold: the difference of two scrapes.
 

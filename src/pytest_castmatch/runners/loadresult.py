@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_castmatch.model import Series
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 from pytest_castmatch.runners.usermodel import Saturation, UserModel
 
 #: Requests a user makes to set itself up (one sign-in per process for bookings): reported, not judged.
@@ -82,7 +82,7 @@ class Window:
         return total
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class ProcessSample(Record):
     """One reading of a group of processes: ``t`` (epoch seconds), CPU in % of one core, RSS in MiB."""
 
@@ -91,7 +91,7 @@ class ProcessSample(Record):
     rss_mb: float
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Scrape(Record):
     """The deployment's metrics endpoint as read at ``t`` (epoch seconds): its exposition text."""
 

@@ -38,13 +38,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from pytest_castmatch import progress
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 from pytest_castmatch.runners import EngineMissing
 from pytest_castmatch.runners.loadresult import (
     SETUP_PREFIX,
@@ -76,7 +76,7 @@ class LoadRunError(RuntimeError):
     """The load run did not finish or produced no statistics; the message carries the log tail."""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class LoadPlan(Record):
     """One bounded load run: the declared user model, against whom, with how many worker processes.
 

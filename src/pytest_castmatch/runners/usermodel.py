@@ -19,17 +19,17 @@ import math
 import random
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Protocol
 
-from pytest_castmatch.record import Record
+from pytest_castmatch.record import Record, record
 
 #: An action is named like a Python method of the user class that performs it.
 ACTION_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 DISTRIBUTIONS = ("uniform", "exponential", "constant")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class ThinkTime(Record):
     """Seconds a user waits between two actions.
 
@@ -112,7 +112,7 @@ def check_mix(mix: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
     return mix
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class UserModel(Record):
     """Who loads the deployment: users, ramp, warm-up, hold, think time, sign-ins, action mix.
 
@@ -206,7 +206,7 @@ class UserModel(Record):
                 "--castmatch-sign-ins", f"{self.sign_ins_per_s:g}", "--castmatch-connections", str(self.connections)]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record
 class Saturation(Record):
     """When a run measured its generator rather than the deployment.
 
