@@ -194,7 +194,8 @@ def build(
     ordered = sorted_gates(gates)
     counts: dict[str, int] = {}
     for g in ordered:
-        counts[g.outcome.value] = counts.get(g.outcome.value, 0) + 1
+        outcome = str(g.outcome)  # a StrEnum's value
+        counts[outcome] = counts.get(outcome, 0) + 1
     return {
         "schema": REPORT_SCHEMA,
         "generated_at": stamp.isoformat().replace("+00:00", "Z"),

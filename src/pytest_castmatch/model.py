@@ -320,13 +320,14 @@ class GateResult(Record):
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "priority": self.priority.value,
+            # str() of a StrEnum member is its value (written in C, where .value is a Python property).
+            "priority": str(self.priority),
             "owner": self.owner,
-            "outcome": self.outcome.value,
+            "outcome": str(self.outcome),
             "duration": round(self.duration, 3),
             "message": self.message,
-            "findings": [f.to_json() for f in self.findings],
-            "metrics": [s.to_json() for s in self.samples],
+            "findings": [f.to_json() for f in self.findings] if self.findings else [],
+            "metrics": [s.to_json() for s in self.samples] if self.samples else [],
             "evidence": list(self.evidence),
             "location": self.location,
         }

@@ -98,7 +98,8 @@ class PhaseLog:
             outcome, message = (Outcome.INTERRUPTED if interrupted else Outcome.NOT_RUN), "teardown never reported"
         elif outcome is Outcome.PASSED and self.reruns:
             outcome, message = Outcome.FLAKY, f"passed after {self.reruns} failed attempt(s): {message}".rstrip(": ")
-        elif outcome is Outcome.PASSED and (failing := sum(1 for f in self.findings if f.severity.fails)):
+        elif outcome is Outcome.PASSED and self.findings and (failing := sum(1 for f in self.findings
+                                                                            if f.severity.fails)):
             # A finding recorded after the call's check (a fixture's teardown) still fails the gate.
             outcome, message = Outcome.FAILED, f"{failing} finding(s) of high or critical severity were recorded"
         return GateResult(
@@ -110,7 +111,7 @@ class PhaseLog:
             message=message,
             findings=self.findings,
             samples=self.samples,
-            evidence=tuple(dict.fromkeys(self.evidence)),
+            evidence=tuple(dict.fromkeys(self.evidence)) if self.evidence else (),
             location=info.location,
         )
 

@@ -221,14 +221,14 @@ def judge_gates(
     """
     matrix: dict[str, dict[str, dict[str, int]]] = {}
     for g in gates:
-        cell = matrix.setdefault(g.priority.value, {}).setdefault(
+        cell = matrix.setdefault(str(g.priority), {}).setdefault(
             g.owner, {"passed": 0, "blocking": 0, "advisory": 0, "waived": 0, "not_applicable": 0}
         )
-        review = sum(1 for f in g.findings if f.severity is Severity.REVIEW)
-        if review:
+        if g.findings and (review := sum(1 for f in g.findings if f.severity is Severity.REVIEW)):
             _review_reason(g, review, waived, reasons)
-        hollow = _hollow(config, g) if g.passed else ""
-        if g.passed and not hollow:
+        passed = g.outcome is Outcome.PASSED
+        hollow = _hollow(config, g) if passed and g.samples else ""
+        if passed and not hollow:
             cell["passed"] += 1
             continue
         if g.outcome is Outcome.NOT_APPLICABLE and not g.samples:
