@@ -155,21 +155,11 @@ def _gates(report: Mapping[str, Any], link: Linker) -> list[dict[str, Any]]:
     states = _gate_states(report)
     deployment = deployment_of(report)
     metrics = _metric_rows(report)
-    rows = []
     owners = {o: owner_title(report, o) for o in {g["owner"] for g in report["gates"]}}
-    # Blocking gates first, so the inline budget goes to what stops the launch; shown in report order.
-    ordered = sorted(enumerate(report["gates"]), key=lambda item: _STATE_ORDER.index(states[item[1]["id"]]))
-    for index, g in ordered:
-        state = states[g["id"]]
-        findings: list[dict[str, Any]] = []
-        files: list[dict[str, Any]] = []
-        if g["findings"] or g.get("evidence"):  # most gates have neither: nothing to link
-            inline = _pictures(g) if state != "passed" else set()
-            findings = [_finding(f, link, inline) for f in g["findings"]]
-            shown = {e for f in g["findings"] for e in f.get("evidence", ())}
-            files = [link.entry(e, f"Evidence for {g['id']}", inline=e in inline) for e in g.get("evidence", ())
-                     if e not in shown]
-        rows.append(dict(g) | {
+
+    def row(index: int, g: Mapping[str, Any], state: str, findings: list[dict[str, Any]],
+            files: list[dict[str, Any]]) -> dict[str, Any]:
+        return dict(g) | {
             "anchor": f"gate-{index}",
             "file": g["id"].partition("::")[0] if "::" in g["id"] else "",
             "test": g["id"].partition("::")[2] or g["id"],
@@ -184,8 +174,24 @@ def _gates(report: Mapping[str, Any], link: Linker) -> list[dict[str, Any]]:
             "evidence_count": len(g.get("evidence", ())),
             "detail": bool(state != "passed" or findings or files or metrics.get(g["id"])),
             "index": index,
-        })
-    return sorted(rows, key=lambda row: int(row["index"]))
+        }
+
+    rows: list[dict[str, Any]] = []
+    linked: list[tuple[int, int, Mapping[str, Any], str]] = []
+    for index, g in enumerate(report["gates"]):
+        state = states[g["id"]]
+        if g["findings"] or g.get("evidence"):
+            linked.append((_STATE_ORDER.index(state), index, g, state))
+        rows.append(row(index, g, state, [], []))  # most gates have neither findings nor evidence: done
+    # Blocking gates first, so the inline budget goes to what stops the launch; shown in report order.
+    for _, index, g, state in sorted(linked, key=lambda item: item[:2]):
+        inline = _pictures(g) if state != "passed" else set()
+        findings = [_finding(f, link, inline) for f in g["findings"]]
+        shown = {e for f in g["findings"] for e in f.get("evidence", ())}
+        files = [link.entry(e, f"Evidence for {g['id']}", inline=e in inline) for e in g.get("evidence", ())
+                 if e not in shown]
+        rows[index] = row(index, g, state, findings, files)
+    return rows
 
 
 def _text(value: str) -> str:
@@ -216,6 +222,7 @@ def _gate_rows(gates: Sequence[Mapping[str, Any]]) -> str:
     rows = []
     opening: dict[tuple[str, str, str], str] = {}
     closing: dict[tuple[str, ...], str] = {}
+    files: dict[str, str] = {}
     for g in gates:
         test = f"<code>{_text(g['test'])}</code>"
         if g["detail"]:
@@ -236,7 +243,10 @@ def _gate_rows(gates: Sequence[Mapping[str, Any]]) -> str:
                 f'<td>{_text(rest[2].upper())}</td><td>{_text(rest[3])}</td>\n'
                 f'<td class="num">{_text(rest[4])}</td><td>{_text(rest[5])}{evidence}</td>\n'
                 f'<td class="wrap">{_text(rest[7])}</td></tr>\n')
-        rows.append(f'{tr}<td class="gate-cell">{test}<br><span class="quiet"><code>{_text(g["file"])}</code></span>'
+        file = files.get(g["file"])
+        if file is None:
+            file = files[g["file"]] = _text(g["file"])
+        rows.append(f'{tr}<td class="gate-cell">{test}<br><span class="quiet"><code>{file}</code></span>'
                     f'</td>\n{cells}')
     return "".join(rows).removesuffix("\n")
 
