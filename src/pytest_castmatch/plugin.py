@@ -468,13 +468,13 @@ class GateRun:
         if verdict.message:
             pytest.fail(verdict.message, pytrace=False)
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
-        result = yield
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        """After the test's own call returned (pytest's call runs before any trylast one; a call that
+        raised stops the hook): what the gate recorded fails the call phase as a raise in it would."""
         recorder = item.stash.get(GATE_KEY, None)
         if recorder is not None and (problems := recorder.new_problems()):
             pytest.fail(_problem_text(problems), pytrace=False)
-        return result
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:

@@ -129,3 +129,25 @@ def test_severity_names_parse_through_one_table() -> None:
     assert Finding.from_json(Finding("r", "m", severity="minor").to_json()) == Finding("r", "m", severity="low")
     with pytest.raises(ValueError, match=r"finding \[r\]: unknown severity ' high'"):
         Finding("r", "m", severity=" high")
+
+
+@pytest.mark.parametrize(("mark", "outcome"), [("", "failed"), ("@pytest.mark.xfail(reason='known')", "xfailed")])
+def test_a_finding_recorded_in_the_call_fails_the_call_as_a_raise_there_would(
+    project: GateProject, mark: str, outcome: str
+) -> None:
+    """The check runs once the test function returned, inside the call phase: an expected failure
+    (xfail) takes it as it takes a raise, and teardown still passes."""
+    project.suite("test_call", f"""
+        import pytest
+        from pytest_castmatch import Finding
+
+        @pytest.mark.p0
+        @pytest.mark.owner("devops")
+        {mark}
+        def test_gate(gate):
+            gate.check([Finding("rule-x", "something is wrong", severity="high")])
+    """)
+    result = project.run("-m", "p0", "-rA")
+    assert project.outcomes() == {"test_gate": outcome}
+    assert project.report()["verdict"]["decision"] == "NO-GO"
+    assert "recorded in teardown" not in result.stdout.str()
