@@ -1,7 +1,7 @@
 """Print the plugin's overhead as instructions executed: the same 2,000 trivial gates as
 ``plugin_overhead.py``, with and without the plugin, each counted once under Valgrind's cachegrind.
 
-    .venv/bin/python benchmarks/plugin_instructions.py [--tests 2000]
+    .venv/bin/python benchmarks/plugin_instructions.py [--tests 2000] [--seeds 3]
 
 A machine whose speed changes from minute to minute moves wall and CPU times by ±20 % between two
 runs of the same command; the count of instructions a run executes hardly moves (two counts of one
@@ -24,14 +24,22 @@ from pathlib import Path
 from plugin_overhead import make_project
 
 
-def count(where: Path, plugin: bool, out: Path) -> subprocess.Popen[str]:
+def environment(seed: int) -> dict[str, str]:
+    """Bytecode written and reused, as after any install; a fixed string hash, so two counts of one
+    side lay out their dicts and sets alike (a random one moves a count by up to 1 %). Two versions of
+    the code still lay them out differently: compare them over several seeds."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return env | {"PYTHONHASHSEED": str(seed)}
+
+
+def count(where: Path, plugin: bool, out: Path, seed: int) -> subprocess.Popen[str]:
     """Start one pytest run under cachegrind; its instruction count lands in ``out``'s log."""
     args = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}.cg",
             f"--log-file={out}.log", sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
             "-p", "no:playwright", "suites"]
     args += ["--gate-report", str(where / "gate-report")] if plugin else ["-p", "no:castmatch"]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return subprocess.Popen(args, cwd=where, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(args, cwd=where, env=environment(seed), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
 
 
 def instructions(log: Path) -> int:
@@ -45,28 +53,40 @@ def instructions(log: Path) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tests", type=int, default=2000)
+    parser.add_argument("--seeds", type=int, default=1, help="count under this many string-hash seeds (0, 1, ...)")
     opts = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed — apt-get install valgrind")
+    counts: list[tuple[int, int]] = []
     with tempfile.TemporaryDirectory() as tmp:
         where = Path(tmp)
         make_project(where, opts.tests)
         for plugin in (True, False):  # bytecode written, a report folder in place: as any later run finds them
-            env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
             extra = ["--gate-report", str(where / "gate-report")] if plugin else ["-p", "no:castmatch"]
             subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:playwright",
-                            "suites", *extra], cwd=where, env=env, capture_output=True, check=False)
-        print(f"counting {opts.tests} trivial gates under cachegrind, both sides at once...", file=sys.stderr)
-        runs = {plugin: count(where, plugin, where / ("with" if plugin else "without")) for plugin in (True, False)}
-        for plugin, proc in runs.items():
-            output, _ = proc.communicate()
-            if "passed" not in output:
-                raise SystemExit(f"pytest did not run the tests ({'with' if plugin else 'without'} plugin):\n{output}")
-        mine, peer = instructions(where / "with.log"), instructions(where / "without.log")
+                            "suites", *extra], cwd=where, env=environment(0), capture_output=True, check=False)
+        for seed in range(opts.seeds):
+            print(f"counting {opts.tests} trivial gates under cachegrind, both sides at once (seed {seed})...",
+                  file=sys.stderr)
+            runs = {plugin: count(where, plugin, where / ("with" if plugin else "without"), seed)
+                    for plugin in (True, False)}
+            for plugin, proc in runs.items():
+                output, _ = proc.communicate()
+                if "passed" not in output:
+                    raise SystemExit(f"pytest did not run the tests ({'with' if plugin else 'without'} plugin):\n"
+                                     f"{output}")
+            counts.append((instructions(where / "with.log"), instructions(where / "without.log")))
     print(f"{opts.tests} trivial gates, instructions executed by the whole pytest process:")
-    print(f"  without plugin  {peer / 1e9:7.3f} G")
-    print(f"  with plugin     {mine / 1e9:7.3f} G   overhead {100 * (mine - peer) / peer:+.1f} %  "
-          f"({(mine - peer) / opts.tests / 1e3:.0f} k per gate, fixed costs included)")
+    for seed, (mine, peer) in enumerate(counts):
+        label = f"seed {seed}: " if opts.seeds > 1 else ""
+        print(f"  {label}without plugin  {peer / 1e9:7.3f} G")
+        print(f"  {label}with plugin     {mine / 1e9:7.3f} G   overhead {100 * (mine - peer) / peer:+.1f} %  "
+              f"({(mine - peer) / opts.tests / 1e3:.0f} k per gate, fixed costs included)")
+    if opts.seeds > 1:
+        mine = sum(m for m, _ in counts) // len(counts)
+        peer = sum(p for _, p in counts) // len(counts)
+        print(f"  mean of {opts.seeds} seeds: with {mine / 1e9:.3f} G, without {peer / 1e9:.3f} G, "
+              f"overhead {100 * (mine - peer) / peer:+.1f} %")
     return 0
 
 
