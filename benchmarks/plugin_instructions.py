@@ -1,7 +1,7 @@
 """Print the plugin's overhead as instructions executed: the same 2,000 trivial gates as
 ``plugin_overhead.py``, with and without the plugin, each counted once under Valgrind's cachegrind.
 
-    .venv/bin/python benchmarks/plugin_instructions.py [--tests 2000] [--seeds 3]
+    .venv/bin/python benchmarks/plugin_instructions.py [--tests 2000] [--seeds 3] [--idle]
 
 A machine whose speed changes from minute to minute moves wall and CPU times by ±20 % between two
 runs of the same command; the count of instructions a run executes hardly moves (two counts of one
@@ -32,12 +32,18 @@ def environment(seed: int) -> dict[str, str]:
     return env | {"PYTHONHASHSEED": str(seed)}
 
 
-def count(where: Path, plugin: bool, out: Path, seed: int) -> subprocess.Popen[str]:
+def pytest_args(where: Path, plugin: bool, idle: bool) -> list[str]:
+    """A gate run over ``suites`` (or, ``idle``, a run over ``plain``), with or without the plugin."""
+    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:playwright", "plain" if idle else "suites"]
+    if not plugin:
+        return [*args, "-p", "no:castmatch"]
+    return args if idle else [*args, "--gate-report", str(where / "gate-report")]
+
+
+def count(where: Path, args: list[str], out: Path, seed: int) -> subprocess.Popen[str]:
     """Start one pytest run under cachegrind; its instruction count lands in ``out``'s log."""
     args = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}.cg",
-            f"--log-file={out}.log", sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-            "-p", "no:playwright", "suites"]
-    args += ["--gate-report", str(where / "gate-report")] if plugin else ["-p", "no:castmatch"]
+            f"--log-file={out}.log", sys.executable, *args]
     return subprocess.Popen(args, cwd=where, env=environment(seed), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
 
@@ -54,6 +60,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tests", type=int, default=2000)
     parser.add_argument("--seeds", type=int, default=1, help="count under this many string-hash seeds (0, 1, ...)")
+    parser.add_argument("--idle", action="store_true", help="the same tests outside any suite: the plugin stays idle")
     opts = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed — apt-get install valgrind")
@@ -62,26 +69,26 @@ def main() -> int:
         where = Path(tmp)
         make_project(where, opts.tests)
         for plugin in (True, False):  # bytecode written, a report folder in place: as any later run finds them
-            extra = ["--gate-report", str(where / "gate-report")] if plugin else ["-p", "no:castmatch"]
-            subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:playwright",
-                            "suites", *extra], cwd=where, env=environment(0), capture_output=True, check=False)
+            subprocess.run([sys.executable, *pytest_args(where, plugin, opts.idle)], cwd=where, env=environment(0),
+                           capture_output=True, check=False)
         for seed in range(opts.seeds):
-            print(f"counting {opts.tests} trivial gates under cachegrind, both sides at once (seed {seed})...",
+            print(f"counting {opts.tests} tests under cachegrind, both sides at once (seed {seed})...",
                   file=sys.stderr)
-            runs = {plugin: count(where, plugin, where / ("with" if plugin else "without"), seed)
-                    for plugin in (True, False)}
+            runs = {plugin: count(where, pytest_args(where, plugin, opts.idle),
+                                  where / ("with" if plugin else "without"), seed) for plugin in (True, False)}
             for plugin, proc in runs.items():
                 output, _ = proc.communicate()
                 if "passed" not in output:
                     raise SystemExit(f"pytest did not run the tests ({'with' if plugin else 'without'} plugin):\n"
                                      f"{output}")
             counts.append((instructions(where / "with.log"), instructions(where / "without.log")))
-    print(f"{opts.tests} trivial gates, instructions executed by the whole pytest process:")
+    what = "tests outside any suite (plugin idle)" if opts.idle else "trivial gates"
+    print(f"{opts.tests} {what}, instructions executed by the whole pytest process:")
     for seed, (mine, peer) in enumerate(counts):
         label = f"seed {seed}: " if opts.seeds > 1 else ""
         print(f"  {label}without plugin  {peer / 1e9:7.3f} G")
         print(f"  {label}with plugin     {mine / 1e9:7.3f} G   overhead {100 * (mine - peer) / peer:+.1f} %  "
-              f"({(mine - peer) / opts.tests / 1e3:.0f} k per gate, fixed costs included)")
+              f"({(mine - peer) / opts.tests / 1e3:.0f} k per test, fixed costs included)")
     if opts.seeds > 1:
         mine = sum(m for m, _ in counts) // len(counts)
         peer = sum(p for _, p in counts) // len(counts)
