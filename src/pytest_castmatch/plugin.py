@@ -227,6 +227,7 @@ class GateRun:
                            str(exc).removeprefix("castmatch: "))
             raise
         self.active = True
+        self.config.pluginmanager.register(PhaseHooks(self), f"{RUN_NAME}-phases")
         if self.session_started and not self.is_worker:
             self._hold()
 
@@ -450,58 +451,6 @@ class GateRun:
 
             controller.announce(self, len(self.collected))
 
-    # -- running ----------------------------------------------------------------------
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        """Before any fixture: a gate whose needs the deployment lacks is not applicable; one whose
-        needs the profile does not mention blocks; one that sends traffic must be allowed to."""
-        tracked = self._gate_item(item)
-        if tracked is None or not tracked.needs:
-            return
-        from pytest_castmatch import needs
-
-        verdict = needs.decide(self.deployment, tracked.needs)
-        if verdict.not_applicable:
-            tracked.not_applicable = verdict.message
-            pytest.skip(f"not applicable: {verdict.message}")
-        if verdict.message:
-            pytest.fail(verdict.message, pytrace=False)
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_runtest_call(self, item: pytest.Item) -> None:
-        """After the test's own call returned (pytest's call runs before any trylast one; a call that
-        raised stops the hook): what the gate recorded fails the call phase as a raise in it would."""
-        recorder = item.stash.get(GATE_KEY, None)
-        if recorder is not None and (problems := recorder.new_problems()):
-            pytest.fail(_problem_text(problems), pytrace=False)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
-        rep = yield
-        if call.excinfo is not None:
-            # A DeploymentError can only have been raised once its module was imported.
-            profile = sys.modules.get("pytest_castmatch.deployment")
-            if profile is not None and call.excinfo.errisinstance(profile.DeploymentError):
-                # A gate or fixture read what the profile does not say: the sentence names the key, no traceback.
-                rep.longrepr = str(call.excinfo.value)
-        tracked = self._gate_item(item)
-        if tracked is not None:
-            data = tracked.data
-            recorder = item.stash.get(GATE_KEY, None)
-            if recorder is not None:
-                if call.when == "teardown" and (problems := recorder.new_problems()) and rep.passed:
-                    # Recorded after the call's check (a fixture's teardown): fail the teardown with them.
-                    rep.outcome = "failed"
-                    rep.longrepr = "castmatch: recorded in teardown: " + _problem_text(problems)
-                data = data | recorder.drain()  # a phase that adds to the identity gets a copy
-            if tracked.not_applicable and rep.when == "setup" and rep.skipped:
-                from pytest_castmatch.outcomes import NOT_APPLICABLE
-
-                data = data | {NOT_APPLICABLE: tracked.not_applicable}
-            rep.__dict__[DATA_ATTR] = data
-        return rep
-
     # -- the controller ---------------------------------------------------------------
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -583,6 +532,64 @@ class GateRun:
                 shutil.copy(log, target / "app.log")
             except OSError as exc:
                 self.notes.append(f"castmatch: the app log was not kept in {target}: {exc.strerror or exc}")
+
+
+class PhaseHooks:
+    """The hooks called for every phase of every test, registered once the run is active: an idle
+    plugin adds nothing to a test's setup, call or report."""
+
+    def __init__(self, run: GateRun) -> None:
+        self.run = run
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Before any fixture: a gate whose needs the deployment lacks is not applicable; one whose
+        needs the profile does not mention blocks; one that sends traffic must be allowed to."""
+        tracked = self.run._gate_item(item)
+        if tracked is None or not tracked.needs:
+            return
+        from pytest_castmatch import needs
+
+        verdict = needs.decide(self.run.deployment, tracked.needs)
+        if verdict.not_applicable:
+            tracked.not_applicable = verdict.message
+            pytest.skip(f"not applicable: {verdict.message}")
+        if verdict.message:
+            pytest.fail(verdict.message, pytrace=False)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        """After the test's own call returned (pytest's call runs before any trylast one; a call that
+        raised stops the hook): what the gate recorded fails the call phase as a raise in it would."""
+        recorder = item.stash.get(GATE_KEY, None)
+        if recorder is not None and (problems := recorder.new_problems()):
+            pytest.fail(_problem_text(problems), pytrace=False)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+        rep = yield
+        if call.excinfo is not None:
+            # A DeploymentError can only have been raised once its module was imported.
+            profile = sys.modules.get("pytest_castmatch.deployment")
+            if profile is not None and call.excinfo.errisinstance(profile.DeploymentError):
+                # A gate or fixture read what the profile does not say: the sentence names the key, no traceback.
+                rep.longrepr = str(call.excinfo.value)
+        tracked = self.run._gate_item(item)
+        if tracked is not None:
+            data = tracked.data
+            recorder = item.stash.get(GATE_KEY, None)
+            if recorder is not None:
+                if call.when == "teardown" and (problems := recorder.new_problems()) and rep.passed:
+                    # Recorded after the call's check (a fixture's teardown): fail the teardown with them.
+                    rep.outcome = "failed"
+                    rep.longrepr = "castmatch: recorded in teardown: " + _problem_text(problems)
+                data = data | recorder.drain()  # a phase that adds to the identity gets a copy
+            if tracked.not_applicable and rep.when == "setup" and rep.skipped:
+                from pytest_castmatch.outcomes import NOT_APPLICABLE
+
+                data = data | {NOT_APPLICABLE: tracked.not_applicable}
+            rep.__dict__[DATA_ATTR] = data
+        return rep
 
 
 def _problem_text(problems: list[str]) -> str:
