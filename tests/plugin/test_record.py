@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,3 +170,13 @@ def test_a_default_before_a_required_field_is_refused_when_the_class_is_made() -
 def test_only_a_record_subclass_can_be_made_a_record() -> None:
     with pytest.raises(TypeError, match="must subclass"):
         record(type("Plain", (), {}))
+
+
+def test_copies_and_pickles_come_back_equal_and_still_frozen() -> None:
+    p = Point(1, 2, label="a", secret="s")
+    for again in (copy.copy(p), copy.deepcopy(p), pickle.loads(pickle.dumps(p))):
+        assert again == p
+        assert repr(again) == repr(p)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            again.x = 3  # type: ignore[misc]
+    assert dataclasses.asdict(p) == {"x": 1, "y": 2, "label": "a", "secret": "s"}
