@@ -6,12 +6,16 @@ import sys
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization  # noqa: F401
+from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: F401
 from hypothesis import HealthCheck, settings
 
-# The plugin imports these only when it writes a report. Import them here, before any in-process
-# pytester run: pytester drops the modules a run imported, and cryptography's classes loaded twice
-# no longer recognise each other.
-from pytest_castmatch import publish, sut  # noqa: F401
+from pytest_castmatch import attest, publish, sut  # noqa: F401
+
+# The cryptography modules above, and the plugin's own that load more of it, are imported only when
+# a key is made or a report signed or written. They are imported here, before any in-process pytester
+# run: pytester drops the modules a run imported, and cryptography's classes loaded twice no longer
+# recognise each other ("must be a KeySerializationEncryption instance").
 
 pytest_plugins = ["pytester"]
 
