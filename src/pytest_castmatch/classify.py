@@ -7,13 +7,15 @@ are what a tester reads in a collection error, so each names the fix.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from pytest_castmatch.model import Priority
 from pytest_castmatch.record import Record, record
 
 PRIORITY_MARKS = tuple(p.value for p in Priority)
+#: A priority marker's name to its Priority: a dict read, where ``Priority(name)`` is a Python-level call.
+_PRIORITY_OF = {p.value: p for p in Priority}
 
 
 @record
@@ -37,17 +39,22 @@ def classify(
     nodeid: str,
     location: str,
     marks: Iterable[tuple[str, Sequence[Any]]],
-    owners: Sequence[str],
+    owners: Collection[str],
     config_name: str = "baselines/gates.toml",
 ) -> GateInfo | str:
     """Return the gate's classification, or a one-paragraph problem naming the fix."""
     priorities: list[str] = []
     owner_args: list[Sequence[Any]] = []
     for name, args in marks:
-        if name in PRIORITY_MARKS:
+        if name in _PRIORITY_OF:
             priorities.append(name)
         elif name == "owner":
             owner_args.append(args)
+    if len(priorities) == 1 and len(owner_args) == 1:
+        # The shape nearly every gate has: one priority, one owner naming one declared team.
+        args = owner_args[0]
+        if len(args) == 1 and isinstance(owner := args[0], str) and owner in owners:
+            return GateInfo(nodeid, _PRIORITY_OF[priorities[0]], owner, location)
     where = f"{nodeid} ({location})"
     distinct = sorted(set(priorities))
     if not priorities:

@@ -23,6 +23,8 @@ def gate(request: pytest.FixtureRequest) -> Gate:
     run = gate_run(request.config)
     recorder = Gate(request.node.nodeid, run.gate_config, run.evidence_root)
     request.node.stash[GATE_KEY] = recorder
+    if isinstance(request.node, pytest.Item) and (tracked := run._gate_item(request.node)) is not None:
+        tracked.recorder = recorder  # what its phase reports carry
     return recorder
 
 

@@ -142,7 +142,7 @@ class XdistHooks:
 class Tracked:
     """One test in a gate folder as its phase hooks need it, worked out once when it is classified."""
 
-    __slots__ = ("data", "info", "needs", "not_applicable")
+    __slots__ = ("data", "info", "needs", "not_applicable", "recorder")
 
     def __init__(self, info: GateInfo | str, needs: tuple[str, ...] = ()) -> None:
         self.info = info  # a str is the collection error that keeps it from running
@@ -150,6 +150,7 @@ class Tracked:
         self.data: dict[str, Any] = {} if isinstance(info, str) else info.to_json()
         self.needs = needs  # the keys of its @pytest.mark.needs, in marker order
         self.not_applicable = ""  # why the deployment lacks what it needs, once setup found out
+        self.recorder: Gate | None = None  # its ``gate`` fixture, once set up
 
 
 class GateRun:
@@ -199,6 +200,7 @@ class GateRun:
         self._infos: dict[str, GateInfo] = {}  # the collected gates by id, for their phase reports
         # Every test in a gate folder, classified: one lookup per phase (an item hashes by its node id).
         self._tracked: dict[pytest.Item, Tracked] = {}
+        self._parent_marks: dict[pytest.Collector, list[tuple[str, tuple[Any, ...]]]] = {}
         self.session_started = False
 
     def hands_down_a_run(self) -> bool:
@@ -366,13 +368,25 @@ class GateRun:
         return tracked
 
     def _classify_uncached(self, item: pytest.Item) -> Tracked:
-        gate_id = project.rebase(item.nodeid, item.path, self.base, self.config.rootpath)
+        gate_id = item.nodeid if self._ids_as_pytest else project.rebase(
+            item.nodeid, item.path, self.base, self.config.rootpath)
         where = f"{self.rel(item.path)}:{(item.location[1] or 0) + 1}"
         if self.gate_config is None:
             return Tracked(f"{gate_id} ({where}): {self.config_error}")
-        marks = [(m.name, m.args) for m in item.iter_markers()]
+        marks = [(m.name, m.args) for m in item.own_markers]
+        marks += self._inherited_marks(item.parent)
         needs = tuple(str(key) for name, args in marks if name == "needs" for key in args)
         return Tracked(self._classify_marks(gate_id, where, marks, self._owners, self._config_name), needs)
+
+    def _inherited_marks(self, parent: pytest.Collector | None) -> list[tuple[str, tuple[Any, ...]]]:
+        """The markers a test inherits from its class, module and folders: what ``item.iter_markers()``
+        yields after the test's own, walked once per parent rather than once per test."""
+        if parent is None:
+            return []
+        marks = self._parent_marks.get(parent)
+        if marks is None:
+            marks = self._parent_marks[parent] = [(m.name, m.args) for m in parent.iter_markers()]
+        return marks
 
     def _gate_item(self, item: pytest.Item) -> Tracked | None:
         """The item's classification when it is a test in a gate folder of an active run, else None."""
@@ -382,8 +396,14 @@ class GateRun:
         return tracked
 
     @functools.cached_property
-    def _owners(self) -> list[str]:
-        return list(self.gate_config.owners) if self.gate_config else []
+    def _owners(self) -> dict[str, None]:
+        # The declared teams in file order, asked "is this one declared?" once per gate.
+        return dict.fromkeys(self.gate_config.owners) if self.gate_config else {}
+
+    @functools.cached_property
+    def _ids_as_pytest(self) -> bool:
+        # pytest's rootdir is the project's folder: a node id is already the gate id.
+        return self.base == self.config.rootpath
 
     @functools.cached_property
     def _config_name(self) -> str:
@@ -577,7 +597,7 @@ class PhaseHooks:
         tracked = self.run._gate_item(item)
         if tracked is not None:
             data = tracked.data
-            recorder = item.stash.get(GATE_KEY, None)
+            recorder = tracked.recorder
             if recorder is not None:
                 if call.when == "teardown" and (problems := recorder.new_problems()) and rep.passed:
                     # Recorded after the call's check (a fixture's teardown): fail the teardown with them.

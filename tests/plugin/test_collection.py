@@ -68,6 +68,38 @@ def test_module_level_markers_classify_every_test(project: GateProject) -> None:
     assert {g["owner"] for g in project.report()["gates"]} == {"devops"}
 
 
+def test_class_markers_count_with_the_test_own(project: GateProject) -> None:
+    """A test's markers are its own and every enclosing class's and module's: a priority on the class and
+    another on the method are two priorities; a class's owner is each method's owner."""
+    project.suite("test_classes", """
+        import pytest
+
+        pytestmark = pytest.mark.owner("devops")
+
+        @pytest.mark.p0
+        class TestOps:
+            def test_inherits(self):
+                pass
+
+            @pytest.mark.p1
+            def test_two_priorities(self):
+                pass
+
+        @pytest.mark.owner("backend-api")
+        class TestApi:
+            @pytest.mark.p2
+            def test_two_owners(self):
+                pass
+    """)
+    result = project.run()
+    assert result.ret != 0
+    result.stdout.fnmatch_lines([
+        "*test_two_priorities (suites/test_classes.py:*): 2 priority markers (p0, p1)*",
+        "*test_two_owners (suites/test_classes.py:*): 2 owners (backend-api, devops)*",
+    ])
+    assert "test_inherits (" not in result.stdout.str()
+
+
 def test_tests_outside_the_suites_are_not_gates(project: GateProject) -> None:
     project.pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
     result = project.run("test_plain.py")

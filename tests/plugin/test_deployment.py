@@ -155,6 +155,30 @@ def test_not_applicable_carries_the_profile_reason_and_silence_blocks(project: G
     result.stdout.fnmatch_lines(["*not applicable to this deployment (1):*", f"*test_dark — not applicable: {why}*"])
 
 
+def test_a_class_need_is_each_method_need(project: GateProject) -> None:
+    project.deployment(LIGHT_ONLY)
+    project.suite("test_class_needs", '''
+        import pytest
+
+        pytestmark = [pytest.mark.p1, pytest.mark.owner("frontend-ui")]
+
+        @pytest.mark.needs("themes.dark")
+        class TestDark:
+            def test_contrast(self):
+                pass
+
+            @pytest.mark.needs("themes")
+            def test_both(self):
+                pass
+
+        def test_plain():
+            pass
+    ''')
+    project.pytester.runpytest("--gate-deployment", "deployment.toml")
+    assert project.outcomes() == {"test_contrast": "not-applicable", "test_both": "not-applicable",
+                                  "test_plain": "passed"}
+
+
 def test_a_run_where_no_gate_applies_judges_nothing(project: GateProject) -> None:
     project.deployment(LIGHT_ONLY)
     project.suite("test_needs", GATES)
