@@ -301,3 +301,22 @@ def test_sign_offs_by_one_key_accumulate_per_owner(
         ("devops", ("backups", "runbooks")),
         ("ux-wireframe", ("post-launch-plan",)),
     ]
+
+
+@given(st.lists(json_values, max_size=8))
+@settings(max_examples=200, deadline=None)
+def test_a_list_of_members_is_laid_out_one_member_per_line(members: list[Any]) -> None:
+    """The file form encodes a long list (the gates) in one call and splits it: each line is what the
+    member's own encoding would be, whatever text the members hold."""
+    assert canonical._one_line_each(members) == [canonical._ONE_LINE(m) for m in members]
+
+
+def test_a_member_holding_the_separator_is_still_laid_out_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should a member hold the separator's text (its nonce guessed), it is still one line of its own."""
+    monkeypatch.setattr("pytest_castmatch.canonical.secrets.token_hex", lambda _n: "guessed")
+    members: list[Any] = [{"a": 1}, ["x", "\x00guessed", "y"], "\x00guessed", 'q", "\\u0000guessed", "']
+    assert canonical._one_line_each(members) == [canonical._ONE_LINE(m) for m in members]
+    document = {"gates": members}
+    assert json.loads(canonical.pretty(document)) == document
+    lines = canonical.pretty(document).splitlines()[2:-2]  # between '"gates": [' and its ']'
+    assert [line.strip().removesuffix(",") for line in lines] == [canonical._ONE_LINE(m) for m in members]
