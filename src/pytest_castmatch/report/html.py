@@ -159,20 +159,24 @@ def _gates(report: Mapping[str, Any], link: Linker) -> list[dict[str, Any]]:
 
     def row(index: int, g: Mapping[str, Any], state: str, findings: list[dict[str, Any]],
             files: list[dict[str, Any]]) -> dict[str, Any]:
-        return dict(g) | {
+        gate_id = g["id"]
+        file, sep, test = gate_id.partition("::")
+        measured = metrics.get(gate_id)
+        return {
+            **g,
             "anchor": f"gate-{index}",
-            "file": g["id"].partition("::")[0] if "::" in g["id"] else "",
-            "test": g["id"].partition("::")[2] or g["id"],
+            "file": file if sep else "",
+            "test": test or gate_id,
             "state": state,
             "owner_title": owners[g["owner"]],
             "time": _duration(float(g.get("duration") or 0.0)),
             "deployment": str(g.get("deployment") or deployment),
             "findings": findings,
             "files": files,
-            "measured": metrics.get(g["id"], []),
-            "counts": _count_text(g["findings"]),
+            "measured": measured or [],
+            "counts": _count_text(g["findings"]) if g["findings"] else "",
             "evidence_count": len(g.get("evidence", ())),
-            "detail": bool(state != "passed" or findings or files or metrics.get(g["id"])),
+            "detail": bool(state != "passed" or findings or files or measured),
             "index": index,
         }
 
@@ -670,8 +674,11 @@ def _details_section(gates: Sequence[Mapping[str, Any]]) -> str:
     """Each gate with something to show, grouped by its standing: blocking first, passed last."""
     out = ['<section aria-labelledby="h-details">\n<h2 id="h-details">Findings and evidence, by gate</h2>\n']
     shown = False
-    for state in _STATE_ORDER:
-        items = [g for g in gates if g["state"] == state and g["detail"]]
+    by_state: dict[str, list[Mapping[str, Any]]] = {state: [] for state in _STATE_ORDER}
+    for g in gates:
+        if g["detail"] and (same := by_state.get(g["state"])) is not None:
+            same.append(g)
+    for state, items in by_state.items():
         if items:
             shown = True
             out.append(f"<h3>{_esc(STATE_TITLES[state])} ({len(items)})</h3>\n")
