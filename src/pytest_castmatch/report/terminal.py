@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from pytest_castmatch import diff, history
 from pytest_castmatch.report import format_value
+
+if TYPE_CHECKING:  # a gate run prints neither a trend nor a history: it need not load them
+    from pytest_castmatch import diff, history
 
 # Test names reach the terminal too: strip control characters so none can move the cursor,
 # recolour the screen or retitle the window.
@@ -40,8 +43,10 @@ def render_trend(trend: diff.Trend) -> str:
     if trend.not_in_scope:
         lines.append(f"Not in scope of the new run, so not known to be fixed ({len(trend.not_in_scope)})")
         lines += [plain(f"  ? {r['subject']} [{r['owner'] or '-'}]") for r in trend.not_in_scope]
-    floor = format_value(diff.TIMING_FLOOR_MS)
-    lines.append(f"Metrics beyond {format_value(diff.NOISE * 100)} % noise and {floor} ms for times "
+    from pytest_castmatch.diff import NOISE, TIMING_FLOOR_MS
+
+    floor = format_value(TIMING_FLOOR_MS)
+    lines.append(f"Metrics beyond {format_value(NOISE * 100)} % noise and {floor} ms for times "
                  f"({len(trend.deltas)})")
     for d in trend.deltas:
         rel = "" if d.relative is None else f" ({d.relative * 100:+.1f} %)"
