@@ -114,6 +114,7 @@ def test_init_takes_what_a_generated_init_takes(args: tuple[object, ...], kwargs
     assert ours.made == theirs.made == []
     assert ours.seen == theirs.seen
     assert ours.derived == theirs.derived  # __post_init__ ran after every field was set
+    assert list(vars(ours).items()) == list(vars(theirs).items())  # every field set, in field order
     assert Shaped("a").seen is not Shaped("a").seen  # a factory makes a new value per instance
 
 
