@@ -246,13 +246,13 @@ def _gate_rows(gates: Sequence[Mapping[str, Any]]) -> str:
                 f'<td><span class="badge {_text(rest[0])}">{_text(rest[1])}</span></td>'
                 f'<td>{_text(rest[2].upper())}</td><td>{_text(rest[3])}</td>\n'
                 f'<td class="num">{_text(rest[4])}</td><td>{_text(rest[5])}{evidence}</td>\n'
-                f'<td class="wrap">{_text(rest[7])}</td></tr>\n')
+                f'<td class="wrap">{_text(rest[7])}</td></tr>')
         file = files.get(g["file"])
         if file is None:
             file = files[g["file"]] = _text(g["file"])
         rows.append(f'{tr}<td class="gate-cell">{test}<br><span class="quiet"><code>{file}</code></span>'
                     f'</td>\n{cells}')
-    return "".join(rows).removesuffix("\n")
+    return "\n".join(rows)
 
 
 def _reasons(reasons: Sequence[Mapping[str, Any]], gates: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
