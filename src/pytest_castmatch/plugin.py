@@ -411,8 +411,8 @@ class GateRun:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        if not self.active:
-            return
+        if not self.active or not (self.owners_wanted or self.shard):
+            return  # neither --owner nor --gate-shard: every test stays
         from pytest_castmatch import inventory
 
         keep: list[pytest.Item] = []
@@ -457,8 +457,8 @@ class GateRun:
         # is what _classify made of it (a GateInfo; a str is its collection error), tested as such: a
         # class looked up here could be another copy of the module in a process that re-imports it.
         for item in session.items:
-            info = self._classify(item) if self.is_gate_path(item.path) else None
-            if info is not None and not isinstance(info, str):
+            tracked = self._gate_item(item)
+            if tracked is not None and not isinstance(info := tracked.info, str):
                 self.collected.append(info)
                 self._infos[info.id] = info
         if self.is_worker:
