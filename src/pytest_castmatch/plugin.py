@@ -262,16 +262,9 @@ class GateRun:
         self.lock_file = activation.lock_file(self.settings, self.deployment)
         if self.gate_config is not None and not self.is_worker and not self.locking:
             self.listed = activation.inventory_of(self.lock_file)
-        if self.hands_down_a_run():
-            self.run_dir = Path(self.workerinput["castmatch_run_dir"])
-        else:
-            self.run_dir = Path(tempfile.mkdtemp(prefix="castmatch-run-"))
         if not self.is_worker:
             from pytest_castmatch import controller
 
-            # A cleanup runs even when another plugin's pytest_unconfigure raises (a warning turned
-            # into an error by filterwarnings, say), so the run's app is never left behind.
-            self.config.add_cleanup(lambda: sut.stop_app(self.run_dir))
             # Before any gate runs: a broken key must stop the run, not void it at the end.
             self.signer = activation.signer(self.config, self.settings)
             self.previous = activation.previous(self.settings)
@@ -279,6 +272,16 @@ class GateRun:
             self.publication.signer = self.signer
             controller.load_trust(self)
             self.config.add_cleanup(self.publication.finish)
+        # Last: a usage error above leaves no run folder behind.
+        if self.hands_down_a_run():
+            self.run_dir = Path(self.workerinput["castmatch_run_dir"])
+        else:
+            run_dir = self.run_dir = Path(tempfile.mkdtemp(prefix="castmatch-run-"))
+            # Cleanups run even when another plugin's pytest_unconfigure raises (a warning turned into an
+            # error by filterwarnings, say), last registered first: the run's app is stopped, then its
+            # folder removed.
+            self.config.add_cleanup(lambda: shutil.rmtree(run_dir, ignore_errors=True))
+            self.config.add_cleanup(lambda: sut.stop_app(run_dir))
 
     def _given_report_dir(self) -> Path:
         """The report folder before the settings are resolved: --gate-report, else gate-report/ in the project."""

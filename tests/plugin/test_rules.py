@@ -6,6 +6,7 @@ None of the fault cases may end GO; the exit status must agree with the verdict.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -458,12 +459,32 @@ def test_only_a_full_complete_signed_run_is_go_for_launch(project: GateProject, 
 
 
 def test_a_broken_signing_key_stops_the_run_without_showing_the_key(
-    project: GateProject, monkeypatch: pytest.MonkeyPatch
+    project: GateProject, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     fake = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LXNlY3JldA==\n-----END PRIVATE KEY-----\n"
     monkeypatch.setenv("CASTMATCH_SIGNING_KEY", fake)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # where the run would make its folder
     project.suite("test_api", PASSING_P0)
     result = project.run()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*castmatch: CASTMATCH_SIGNING_KEY:*"])
     assert "c2VjcmV0LXNlY3JldA" not in result.stdout.str() + result.stderr.str()
+    assert list(temp.iterdir()) == []  # the run stopped before it began: no run folder left behind
+
+
+def test_a_broken_signers_file_stops_the_run_and_leaves_no_run_folder(
+    project: GateProject, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    signers = project.root / "baselines" / "signers"
+    signers.mkdir()
+    (signers / "signers.toml").write_text("this is [not toml\n")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    project.suite("test_api", PASSING_P0)
+    result = project.run()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*signers.toml*"])
+    assert list(temp.iterdir()) == []
