@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -189,3 +191,19 @@ def test_real_run_scores_a_fixture_page(fixture_url: str, tmp_path: Path) -> Non
     events = [event.split()[0] for _, event in log]
     assert events.count("Lighthouse") == 1
     assert [e for e in events if e in ("run", "done")] == ["run", "done", "run", "done"]
+
+
+def test_the_chromium_it_starts_leaves_nothing_in_the_temporary_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A short path of its own: Chromium's singleton socket lives in it, and a socket path has at most 107 bytes.
+    temp = Path(tempfile.mkdtemp(prefix="lh-", dir="/tmp"))
+    try:
+        monkeypatch.setattr(tempfile, "tempdir", str(temp))  # where the profile goes
+        monkeypatch.setenv("TMPDIR", str(temp))  # where Chromium makes its own folders
+        with lighthouse.chromium() as port:
+            assert port > 0
+            # The profile, and the folder Chromium makes for its singleton socket (left when it is stopped).
+            profile, singleton = sorted(p.name for p in temp.iterdir())
+            assert (profile[:13], singleton[:22]) == ("castmatch-lh-", "org.chromium.Chromium.")
+        assert list(temp.iterdir()) == []
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)

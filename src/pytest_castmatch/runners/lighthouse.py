@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import selectors
 import shutil
 import statistics
@@ -198,6 +199,18 @@ def chromium(port: int | None = None, browser: str | None = None) -> Iterator[in
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+            _remove_singleton(Path(profile))
+
+
+def _remove_singleton(profile: Path) -> None:
+    """Remove the folder Chromium made in TMPDIR for its process-singleton socket, which it leaves there
+    when it is stopped. The profile's ``SingletonSocket`` link names it; nothing else is touched."""
+    try:
+        socket = Path(os.readlink(profile / "SingletonSocket"))
+    except OSError:
+        return  # no link: Chromium made no such folder
+    if socket.parent.name.startswith("org.chromium.Chromium."):
+        shutil.rmtree(socket.parent, ignore_errors=True)
 
 
 def _parse(path: Path, seconds: float, error: str) -> Run:
