@@ -17,12 +17,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
 
 import uvicorn
 
 from castmatch_app import defects
 from castmatch_app.runtime import LIFECYCLE
+from castmatch_app.testing import OWNER_ENV
 
 #: The app factory a worker serves, unless ``serve --app`` names another (a benchmark's bare app).
 APP = "castmatch_app.app:create_app"
@@ -74,6 +76,31 @@ def announce(sock: socket.socket, workers: int) -> None:
                       "workers": workers}), file=sys.stderr, flush=True)
 
 
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _watch_owner(stop: Callable[[], None]) -> None:
+    """Call ``stop`` once the process named by ``CASTMATCH_OWNER_PID`` is gone, even after a SIGKILL: a run
+    that crashed before it could stop its server leaves no server behind. Unset, nothing is watched."""
+    owner = int(os.environ.get(OWNER_ENV, "0") or 0)
+    if owner <= 0:
+        return
+
+    def watch() -> None:
+        while _exists(owner):
+            time.sleep(1.0)
+        stop()
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
+
+
 def _watch_supervisor(server: DrainingServer) -> None:
     """A worker whose supervisor died (even by SIGKILL) shuts down instead of lingering as an orphan."""
     expected = int(os.environ.get("CASTMATCH_SUPERVISOR_PID", "0"))
@@ -95,6 +122,7 @@ def serve_worker(sock: socket.socket, drain_seconds: float, app: str = APP) -> i
                             log_config=None, timeout_graceful_shutdown=30, backlog=2048)
     server = DrainingServer(config, drain_seconds)
     _watch_supervisor(server)
+    _watch_owner(lambda: setattr(server, "should_exit", True))
     server.run(sockets=[sock])
     return 0 if server.started else 3
 
@@ -121,6 +149,7 @@ def supervise(sock: socket.socket, workers: int, drain_seconds: float, app: str 
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    _watch_owner(lambda: forward(signal.SIGTERM, None))
     while True:
         for i, child in enumerate(children):
             if child.poll() is not None and not stopping.is_set():

@@ -40,6 +40,9 @@ from typing import Any
 READY_LINE = "Application startup complete"
 #: Only the defects given to ``launch`` reach the app, never one inherited from the environment.
 DEFECTS_ENV = "CASTMATCH_DEFECTS"
+#: The process whose end stops an app started for it, however it ended (``serve`` watches it): a run that
+#: crashed before it could stop its app leaves no server behind.
+OWNER_ENV = "CASTMATCH_OWNER_PID"
 #: How long a first SIGTERM is given to reach the app's handler before a second one may follow: two
 #: signals that arrive before the handler runs count as one (and the app would drain after all).
 SIGNAL_HANDLED_S = 0.05

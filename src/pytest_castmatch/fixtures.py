@@ -63,6 +63,6 @@ def castmatch_base_url(request: pytest.FixtureRequest) -> str:
     from pytest_castmatch import sut
 
     try:
-        return sut.ensure_app(run.run_dir).url
+        return sut.ensure_app(run.run_dir, owner=run.owner_pid).url
     except sut.SutError as exc:
         pytest.fail(str(exc), pytrace=False)

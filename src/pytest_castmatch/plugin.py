@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -127,6 +128,7 @@ class XdistHooks:
     def pytest_configure_node(self, node: Any) -> None:
         if self.run.active:
             node.workerinput["castmatch_run_dir"] = str(self.run.run_dir)
+            node.workerinput["castmatch_owner_pid"] = self.run.owner_pid
             node.workerinput["castmatch_staging"] = str(self.run.evidence_root)
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -167,6 +169,9 @@ class GateRun:
         self.is_worker = workerinput is not None
         self.worker_id = str(workerinput.get("workerid", "")) if workerinput else ""
         self.workerinput = workerinput or {}
+        #: The run's own process (the xdist controller, or the single one): the reference app a gate starts
+        #: stops once it is gone. A worker's may end first while another worker still uses that app.
+        self.owner_pid = int(self.workerinput.get("castmatch_owner_pid") or os.getpid())
         inv = config.invocation_params.dir
         self.base, self.rootdir_problem = project.locate(config.inipath, config.rootpath, inv)
         self.roots = [project.absolute(self.base / p) for p in suite_names(config)]

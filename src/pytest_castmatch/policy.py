@@ -28,7 +28,7 @@ FILES = ("gates", "waivers", "inventory", "signers", "signoffs")
 
 #: CASTMATCH_* variables that do not change what is measured: left out of the recorded settings.
 _NOT_MEASUREMENT = frozenset({"CASTMATCH_SIGNING_KEY", "CASTMATCH_REPORT_WAIT", "CASTMATCH_SUPERVISOR_PID",
-                              "CASTMATCH_WORKER_INDEX"})
+                              "CASTMATCH_OWNER_PID", "CASTMATCH_WORKER_INDEX"})
 #: Variables whose value is a secret: the settings record only that they are set.
 _SECRET = re.compile(r"SECRET|PASSWORD|TOKEN$|KEY$|ACCOUNTS|DIRECTOR")
 

@@ -134,15 +134,17 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-def ensure_app(folder: Path, env: Mapping[str, str] | None = None, timeout: float = 90.0) -> App:
+def ensure_app(folder: Path, env: Mapping[str, str] | None = None, timeout: float = 90.0,
+               owner: int | None = None) -> App:
     """Return the run's app, starting it on a free loopback port if nobody has yet.
 
     It runs with the defects named in ``CASTMATCH_DEFECTS`` of ``env`` (default: this process's
-    environment) and with fault injection on unless ``CASTMATCH_FAULT_INJECTION`` says ``0``.
+    environment) and with fault injection on unless ``CASTMATCH_FAULT_INJECTION`` says ``0``. It stops
+    by itself once the process ``owner`` (default: this one) is gone, however that process ended.
     """
     from castmatch_app import testing  # the standard library only: no app dependency to import it
 
-    env = dict(os.environ if env is None else env)
+    env = dict(os.environ if env is None else env) | {testing.OWNER_ENV: str(owner or os.getpid())}
     with _locked(folder):
         state = folder / STATE
         if state.exists():

@@ -1,4 +1,5 @@
-"""The run's reference app stops with the run, whatever other plugins do on the way out."""
+"""The run's reference app stops with the run, whatever other plugins do on the way out, even when the run
+itself is killed."""
 
 from __future__ import annotations
 
@@ -53,3 +54,34 @@ def test_app_stops_even_when_another_plugin_fails_at_unconfigure(project: GatePr
     if alive(pid):
         os.kill(pid, 9)
         pytest.fail(f"the run's app (pid {pid}) outlived the run")
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_app_stops_when_the_run_is_killed(project: GateProject, pytester: pytest.Pytester, tmp_path: Path,
+                                          workers: int) -> None:
+    pid_file = tmp_path / "app.pid"
+    project.suite("test_uses_app", f"""
+        import json, os, pathlib, signal, urllib.request
+        import pytest
+
+        @pytest.mark.p1
+        @pytest.mark.owner("devops")
+        def test_app_answers_then_the_run_dies(castmatch_base_url, request):
+            with urllib.request.urlopen(castmatch_base_url + "/healthz", timeout=10) as reply:
+                assert reply.status == 200
+            run = request.config.pluginmanager.get_plugin("castmatch-run")
+            state = json.loads((run.run_dir / "app.json").read_text())
+            pathlib.Path({str(pid_file)!r}).write_text(str(state["pid"]))
+            # The run's own process (an xdist worker's parent), killed: no hook, no cleanup, no atexit runs.
+            os.kill(os.getppid() if hasattr(request.config, "workerinput") else os.getpid(), signal.SIGKILL)
+    """)
+    args = ["-p", "no:cacheprovider", *(["-n", str(workers)] if workers else [])]
+    result = pytester.runpytest_subprocess(*args, timeout=120)
+    assert result.ret == -9
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 20
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if alive(pid):
+        os.kill(pid, 9)
+        pytest.fail(f"the run's app (pid {pid}) outlived the killed run")
