@@ -13,6 +13,7 @@ import functools
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Generator
@@ -235,8 +236,33 @@ class GateRun:
             raise
         self.active = True
         self.config.pluginmanager.register(PhaseHooks(self), f"{RUN_NAME}-phases")
-        if self.session_started and not self.is_worker:
-            self._hold()
+        if not self.is_worker:
+            self._interrupt_on_sigterm()
+            if self.session_started:
+                self._hold()
+
+    def _interrupt_on_sigterm(self) -> None:
+        """SIGTERM (a cancelled CI job, a ``kill``) stops a gate run as Ctrl-C does: the gates left are
+        reported interrupted, the verdict is NO-GO, the report is written, and the run's app, browsers
+        and folders are stopped and removed. Left alone, SIGTERM ends the process on the spot and all of
+        that is lost. A handler someone else set is kept; a second SIGTERM ends the process at once."""
+
+        def interrupt(signum: int, frame: Any) -> None:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            raise KeyboardInterrupt("SIGTERM")
+
+        try:
+            if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+                return
+            signal.signal(signal.SIGTERM, interrupt)
+        except ValueError:
+            return  # not the main thread (pytest run from another thread): signals are not ours to take
+
+        def restore() -> None:
+            if signal.getsignal(signal.SIGTERM) is interrupt:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+        self.config.add_cleanup(restore)
 
     def _load(self) -> None:
         from pytest_castmatch import activation, classify, outcomes, policy, sut

@@ -3,7 +3,10 @@ itself is killed."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -85,3 +88,54 @@ def test_app_stops_when_the_run_is_killed(project: GateProject, pytester: pytest
     if alive(pid):
         os.kill(pid, 9)
         pytest.fail(f"the run's app (pid {pid}) outlived the killed run")
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_terminated_run_is_judged_interrupted_and_leaves_nothing_running(
+    project: GateProject, tmp_path: Path, workers: int
+) -> None:
+    pid_file = tmp_path / "app.pid"
+    project.suite("test_terminated", f"""
+        import json, os, pathlib, signal, time, urllib.request
+        import pytest
+
+        @pytest.mark.p1
+        @pytest.mark.owner("devops")
+        def test_app_answers_then_the_run_is_terminated(castmatch_base_url, request):
+            with urllib.request.urlopen(castmatch_base_url + "/healthz", timeout=10) as reply:
+                assert reply.status == 200
+            run = request.config.pluginmanager.get_plugin("castmatch-run")
+            state = json.loads((run.run_dir / "app.json").read_text())
+            pathlib.Path({str(pid_file)!r}).write_text(str(state["pid"]))
+            # The run's own process (an xdist worker's parent), stopped as a cancelled CI job is.
+            os.kill(os.getppid() if hasattr(request.config, "workerinput") else os.getpid(), signal.SIGTERM)
+            time.sleep(30)
+
+        @pytest.mark.p1
+        @pytest.mark.owner("devops")
+        def test_never_reached():
+            pass
+    """)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--gate-report", "gate-report",
+                           *(["-n", str(workers)] if workers else [])],
+                          cwd=project.root, env={**os.environ, "TMPDIR": str(temp)}, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED, proc.stdout[-2000:] + proc.stderr[-2000:]
+    report = json.loads((project.root / "gate-report" / "report.json").read_text())
+    assert report["verdict"]["decision"] == "NO-GO"
+    outcomes = {g["id"].rpartition("::")[2]: g["outcome"] for g in report["gates"]}
+    assert outcomes["test_app_answers_then_the_run_is_terminated"] == "interrupted"
+    if not workers:  # serially the second gate never started; under xdist the other worker may have run it
+        assert outcomes["test_never_reached"] == "interrupted"
+    assert "the run was interrupted before every gate finished" in [r["message"] for r in report["verdict"]["reasons"]]
+    pid = int(pid_file.read_text())
+    # Under xdist the app's parent is the worker that started it, which reaps it once it is told to stop.
+    deadline = time.monotonic() + 20
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if alive(pid):
+        os.kill(pid, 9)
+        pytest.fail(f"the run's app (pid {pid}) outlived the terminated run")
+    assert list(temp.iterdir()) == []  # no run folder, nothing else
