@@ -85,7 +85,7 @@ def load(config: pytest.Config, base: Path) -> Loaded:
         else:
             error = f"no gates file at {path} — create it or pass --gate-config PATH"
         deployment = profiles.choose(profile=resolved.deployment, gates_file=path if gate_config else None,
-                                     base_url=resolved.base_url)
+                                     base_url=resolved.base_url, gates=gate_config.raw if gate_config else None)
     except (ConfigError, SettingsError) as exc:
         raise pytest.UsageError(f"castmatch: {exc}") from None
     for team in resolved.owners:

@@ -58,13 +58,15 @@ def load(path: Path, *, reference: bool = False) -> Deployment:
     return parse(Table(path, text, data, ()).sub("deployment"), path, reference=reference)
 
 
-def from_gates_file(path: Path) -> Deployment | None:
-    """The ``[deployment]`` table of the gates file, if it has one."""
+def from_gates_file(path: Path, parsed: Mapping[str, Any] | None = None) -> Deployment | None:
+    """The ``[deployment]`` table of the gates file, if it has one; ``parsed``: the file, already parsed."""
+    if parsed is not None and "deployment" not in parsed:
+        return None
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:
         return None
-    data = tomllib.loads(text)
+    data = tomllib.loads(text) if parsed is None else parsed
     if "deployment" not in data:
         return None
     return parse(Table(path, text, data, ()).sub("deployment"), path)
@@ -98,13 +100,15 @@ def origin_problem(url: str) -> str:
     return ""
 
 
-def choose(*, profile: Path | None, gates_file: Path | None, base_url: str | None) -> Deployment:
-    """The run's deployment, by the precedence in this module's docstring; ``base_url`` wins over any profile's."""
+def choose(*, profile: Path | None, gates_file: Path | None, base_url: str | None,
+           gates: Mapping[str, Any] | None = None) -> Deployment:
+    """The run's deployment, by the precedence in this module's docstring; ``base_url`` wins over any profile's.
+    ``gates`` is the gates file already parsed (read again otherwise)."""
     if base_url and (problem := origin_problem(base_url)):
         raise DeploymentError(f"--base-url {problem}")
     if profile is not None:
         chosen = load(profile)
-    elif gates_file is not None and (inline := from_gates_file(gates_file)) is not None:
+    elif gates_file is not None and (inline := from_gates_file(gates_file, gates)) is not None:
         chosen = inline
     elif base_url:
         return minimal(base_url)

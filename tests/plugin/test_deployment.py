@@ -257,3 +257,16 @@ def test_a_profile_error_is_a_usage_error_naming_the_line(project: GateProject) 
     result = project.pytester.runpytest("--gate-deployment", "deployment.toml")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*deployment.toml:4: [[]deployment.themes[]] mode: unknown mode 'sepia'*"])
+
+
+def test_a_deployment_table_in_the_gates_file_is_the_runs_deployment(project: GateProject) -> None:
+    gates = project.root / "baselines" / "gates.toml"
+    gates.write_text(gates.read_text() + "[deployment]\nname = 'Inline staging'\nbase_url = 'http://127.0.0.1:9'\n")
+    project.suite("test_x", 'import pytest\n\n@pytest.mark.p1\n@pytest.mark.owner("devops")\ndef test_x():\n    pass\n')
+    project.pytester.runpytest()
+    report = project.report()
+    assert (report["deployment"]["name"], report["gates"][0]["outcome"]) == ("Inline staging", "passed")
+    gates.write_text(gates.read_text() + "[deployment.themes]\nmode = 'sepia'\n")
+    result = project.pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*gates.toml:*: [[]deployment.themes[]] mode: unknown mode 'sepia'*"])
