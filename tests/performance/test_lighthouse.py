@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -205,5 +210,40 @@ def test_the_chromium_it_starts_leaves_nothing_in_the_temporary_folder(monkeypat
             profile, singleton = sorted(p.name for p in temp.iterdir())
             assert (profile[:13], singleton[:22]) == ("castmatch-lh-", "org.chromium.Chromium.")
         assert list(temp.iterdir()) == []
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _processes_with(text: str) -> list[int]:
+    """The pids whose command line holds ``text``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and text.encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_the_chromium_it_starts_ends_with_a_killed_run(tmp_path: Path) -> None:
+    script = tmp_path / "hold.py"
+    script.write_text("import sys, time\nfrom pytest_castmatch.runners import lighthouse\n"
+                      "with lighthouse.chromium():\n    print('ready', flush=True)\n    time.sleep(60)\n")
+    temp = Path(tempfile.mkdtemp(prefix="lh-", dir="/tmp"))  # short: Chromium's socket path must fit
+    try:
+        with subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "TMPDIR": str(temp)}) as holder:
+            assert holder.stdout is not None
+            assert holder.stdout.readline().strip() == "ready"
+            (profile,) = temp.glob("castmatch-lh-*")
+            assert _processes_with(f"--user-data-dir={profile}")
+            holder.kill()  # no finally, no cleanup: the run is gone
+        deadline = time.monotonic() + 20
+        while (left := _processes_with(f"--user-data-dir={profile}")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        assert not left, "Chromium outlived the process that started it"
     finally:
         shutil.rmtree(temp, ignore_errors=True)

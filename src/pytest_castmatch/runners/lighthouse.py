@@ -20,6 +20,7 @@ whose gathering costs time, which no category score reads.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import selectors
@@ -181,8 +182,8 @@ def chromium(port: int | None = None, browser: str | None = None) -> Iterator[in
     if path is None:
         raise EngineMissing("no Chromium for Lighthouse: apt-get install chromium, or set CHROME_PATH")
     with tempfile.TemporaryDirectory(prefix="castmatch-lh-") as profile:
-        cmd = [path, "--headless=new", *CHROMIUM_FLAGS, "--remote-debugging-port=0", f"--user-data-dir={profile}",
-               "about:blank"]
+        cmd = [*_dies_with_this_process(), path, "--headless=new", *CHROMIUM_FLAGS, "--remote-debugging-port=0",
+               f"--user-data-dir={profile}", "about:blank"]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             active = Path(profile) / "DevToolsActivePort"
@@ -200,6 +201,21 @@ def chromium(port: int | None = None, browser: str | None = None) -> Iterator[in
                 proc.kill()
                 proc.wait()
             _remove_singleton(Path(profile))
+
+
+@functools.cache
+def _dies_with_this_process() -> tuple[str, ...]:
+    """The prefix that has the kernel stop Chromium (SIGTERM) when the process that started it ends, even
+    by SIGKILL: Chromium runs in a session of its own (a Ctrl-C meant for the run must not stop it halfway)
+    and would otherwise outlive a killed run. util-linux's ``setpriv --pdeathsig``; none where it is missing."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return ()
+    try:
+        usage = subprocess.run([setpriv, "--help"], capture_output=True, text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return (setpriv, "--pdeathsig", "TERM", "--") if "--pdeathsig" in usage else ()
 
 
 def _remove_singleton(profile: Path) -> None:
