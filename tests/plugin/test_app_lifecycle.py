@@ -61,7 +61,7 @@ def test_app_stops_even_when_another_plugin_fails_at_unconfigure(project: GatePr
 
 @pytest.mark.parametrize("workers", [0, 2])
 def test_app_stops_when_the_run_is_killed(project: GateProject, pytester: pytest.Pytester, tmp_path: Path,
-                                          workers: int) -> None:
+                                          monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
     pid_file = tmp_path / "app.pid"
     project.suite("test_uses_app", f"""
         import json, os, pathlib, signal, urllib.request
@@ -79,6 +79,9 @@ def test_app_stops_when_the_run_is_killed(project: GateProject, pytester: pytest
             os.kill(os.getppid() if hasattr(request.config, "workerinput") else os.getpid(), signal.SIGKILL)
     """)
     args = ["-p", "no:cacheprovider", *(["-n", str(workers)] if workers else [])]
+    temp = tmp_path / "tmp"  # the killed run leaves its run folder behind: here, not in the user's
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
     result = pytester.runpytest_subprocess(*args, timeout=120)
     assert result.ret == -9
     pid = int(pid_file.read_text())

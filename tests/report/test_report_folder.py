@@ -169,7 +169,7 @@ def pytest_castmatch_signer(config):
 
 
 @pytest.mark.parametrize("cause", ["config error", "failing signer", "crash"])
-def test_a_failed_run_leaves_no_stale_go(project: SignedProject, cause: str) -> None:
+def test_a_failed_run_leaves_no_stale_go(project: SignedProject, cause: str, tmp_path: Path) -> None:
     assert project.run("suites/test_pass.py").ret == 0
     assert (project.folder / "report.dsse.json").exists()
     expected = {"config error": pytest.ExitCode.USAGE_ERROR, "failing signer": pytest.ExitCode.INTERNAL_ERROR}
@@ -183,7 +183,9 @@ def test_a_failed_run_leaves_no_stale_go(project: SignedProject, cause: str) -> 
         project.suite("test_crash", GATE.format(name="crash", value=1.0).replace(
             "gate.metric(", "__import__('os')._exit(9) or gate.metric("))
         why = "has not written its report"
-    proc = subprocess.run(_pytest(), cwd=project.root, env=_env(), capture_output=True, text=True,
+    temp = tmp_path / "tmp"  # a crashed run leaves its run folder behind: here, not in the user's
+    temp.mkdir()
+    proc = subprocess.run(_pytest(), cwd=project.root, env=_env(TMPDIR=str(temp)), capture_output=True, text=True,
                           timeout=120, check=False)
     assert proc.returncode == expected.get(cause, 9), proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
