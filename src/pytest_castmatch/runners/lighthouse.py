@@ -25,6 +25,7 @@ import json
 import os
 import selectors
 import shutil
+import signal
 import statistics
 import subprocess
 import tempfile
@@ -181,12 +182,13 @@ def chromium(port: int | None = None, browser: str | None = None) -> Iterator[in
     path = find_chromium(browser)
     if path is None:
         raise EngineMissing("no Chromium for Lighthouse: apt-get install chromium, or set CHROME_PATH")
-    with tempfile.TemporaryDirectory(prefix="castmatch-lh-") as profile:
+    profile = Path(tempfile.mkdtemp(prefix="castmatch-lh-"))
+    try:
         cmd = [*_dies_with_this_process(), path, "--headless=new", *CHROMIUM_FLAGS, "--remote-debugging-port=0",
                f"--user-data-dir={profile}", "about:blank"]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
-            active = Path(profile) / "DevToolsActivePort"
+            active = profile / "DevToolsActivePort"
             deadline = time.monotonic() + 30
             while not active.exists() or not active.read_text().strip():
                 if proc.poll() is not None or time.monotonic() > deadline:
@@ -200,7 +202,22 @@ def chromium(port: int | None = None, browser: str | None = None) -> Iterator[in
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            _remove_singleton(Path(profile))
+            # Its helpers (renderers, GPU, network) can outlive it by a moment, still writing into the profile.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            _remove_singleton(profile)
+    finally:
+        _remove_profile(profile)
+
+
+def _remove_profile(profile: Path, seconds: float = 5.0) -> None:
+    """Remove the profile folder, again while a helper Chromium just stopped still writes a file into it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        shutil.rmtree(profile, ignore_errors=True)
+        if not profile.exists() or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
 
 
 @functools.cache
