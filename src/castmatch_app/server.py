@@ -24,7 +24,7 @@ import uvicorn
 
 from castmatch_app import defects
 from castmatch_app.runtime import LIFECYCLE
-from castmatch_app.testing import OWNER_ENV
+from castmatch_app.testing import OWNER_ENV, process_alive
 
 #: The app factory a worker serves, unless ``serve --app`` names another (a benchmark's bare app).
 APP = "castmatch_app.app:create_app"
@@ -76,16 +76,6 @@ def announce(sock: socket.socket, workers: int) -> None:
                       "workers": workers}), file=sys.stderr, flush=True)
 
 
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
-
-
 def _watch_owner(stop: Callable[[], None]) -> None:
     """Call ``stop`` once the process named by ``CASTMATCH_OWNER_PID`` is gone, even after a SIGKILL: a run
     that crashed before it could stop its server leaves no server behind. Unset, nothing is watched."""
@@ -94,7 +84,7 @@ def _watch_owner(stop: Callable[[], None]) -> None:
         return
 
     def watch() -> None:
-        while _exists(owner):
+        while process_alive(owner):
             time.sleep(1.0)
         stop()
 

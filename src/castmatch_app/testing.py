@@ -75,7 +75,7 @@ class Running:
         """True while the top process exists and is not a zombie."""
         if self.proc is not None:
             return self.proc.poll() is None
-        return _alive(self.pid)
+        return process_alive(self.pid)
 
     def tail(self, lines: int = 20) -> str:
         """The last lines of the app's output, for error messages."""
@@ -123,7 +123,7 @@ class Running:
                 return False
             return True
         deadline = time.monotonic() + seconds
-        while _alive(self.pid):
+        while process_alive(self.pid):
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.05)
@@ -198,7 +198,8 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True while process ``pid`` runs (someone else's counts; one that exited and awaits its parent does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
