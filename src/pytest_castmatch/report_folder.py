@@ -17,8 +17,6 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from pytest_castmatch.sut import process_alive
-
 REPORT = "report.json"
 ENVELOPE = "report.dsse.json"
 BUNDLE = "report.intoto.jsonl"
@@ -33,6 +31,20 @@ EVIDENCE = "evidence"
 WAIT_VARIABLE = "CASTMATCH_REPORT_WAIT"
 DEFAULT_WAIT = 120.0
 _ELSEWHERE = "pass --gate-report DIR with a writable folder of its own"
+
+
+def process_alive(pid: int) -> bool:
+    """True while process ``pid`` runs: another user's counts, one that exited and awaits its parent does not."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # state "Z": exited, not reaped yet; its staging folder will never be finished
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc to ask: the process exists
 
 
 class FolderError(Exception):

@@ -125,15 +125,6 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def process_alive(pid: int) -> bool:
-    """True while a process with this id exists (it may belong to another user)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 def ensure_app(folder: Path, env: Mapping[str, str] | None = None, timeout: float = 90.0,
                owner: int | None = None) -> App:
     """Return the run's app, starting it on a free loopback port if nobody has yet.

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -206,10 +207,17 @@ def test_staging_folders_of_runs_that_died_are_swept_and_live_ones_kept(tmp_path
                           check=True)
     left = tmp_path / f".gate-report.castmatch-{dead.stdout.strip()}-0000abcd"
     live = tmp_path / f".gate-report.castmatch-{os.getppid()}-0000abcd"
-    for path in (left, live):
+    # A run that exited but whose parent has not reaped it yet (a zombie) will never finish its folder.
+    exited = subprocess.Popen([sys.executable, "-c", "pass"])
+    while Path(f"/proc/{exited.pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+        time.sleep(0.01)
+    unreaped = tmp_path / f".gate-report.castmatch-{exited.pid}-0000abcd"
+    for path in (left, live, unreaped):
         (path / "evidence").mkdir(parents=True)
     folder = ReportFolder(tmp_path / "gate-report")
     folder.lock(0.0)
     folder.release()
+    exited.wait()
     assert not left.exists()
+    assert not unreaped.exists()
     assert live.exists()
