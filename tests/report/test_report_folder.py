@@ -209,7 +209,9 @@ def test_staging_folders_of_runs_that_died_are_swept_and_live_ones_kept(tmp_path
     live = tmp_path / f".gate-report.castmatch-{os.getppid()}-0000abcd"
     # A run that exited but whose parent has not reaped it yet (a zombie) will never finish its folder.
     exited = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
     while Path(f"/proc/{exited.pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+        assert time.monotonic() < deadline, "the child never exited"
         time.sleep(0.01)
     unreaped = tmp_path / f".gate-report.castmatch-{exited.pid}-0000abcd"
     for path in (left, live, unreaped):
