@@ -1,13 +1,15 @@
 """Print the plugin's overhead as instructions executed: the same 2,000 trivial gates as
 ``plugin_overhead.py``, with and without the plugin, each counted once under Valgrind's cachegrind.
 
-    .venv/bin/python benchmarks/plugin_instructions.py [--tests 2000] [--seeds 3] [--idle]
+    .venv/bin/python benchmarks/plugin_instructions.py [--tests 2000] [--seeds 3] [--idle] [--junitxml]
 
 A machine whose speed changes from minute to minute moves wall and CPU times by ±20 % between two
 runs of the same command; the count of instructions a run executes hardly moves (two counts of one
 side differ by well under 0.1 %). It leaves out what only time shows (cache misses, the kernel), so
 it goes beside ``plugin_overhead.py``'s figures, not in their place. Needs ``valgrind`` (Debian:
 ``apt-get install valgrind``); both sides run at once, one per core, about a minute each.
+``--junitxml`` counts a third run beside them: the same tests without the plugin, writing pytest's
+own JUnit XML report (a peer that writes one file with one element per test).
 """
 
 from __future__ import annotations
@@ -61,10 +63,13 @@ def main() -> int:
     parser.add_argument("--tests", type=int, default=2000)
     parser.add_argument("--seeds", type=int, default=1, help="count under this many string-hash seeds (0, 1, ...)")
     parser.add_argument("--idle", action="store_true", help="the same tests outside any suite: the plugin stays idle")
+    parser.add_argument("--junitxml", action="store_true", help="also count the tests without the plugin, writing "
+                                                               "pytest's JUnit XML report")
     opts = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed — apt-get install valgrind")
     counts: list[tuple[int, int]] = []
+    peers: list[int] = []
     with tempfile.TemporaryDirectory() as tmp:
         where = Path(tmp)
         make_project(where, opts.tests)
@@ -76,12 +81,20 @@ def main() -> int:
                   file=sys.stderr)
             runs = {plugin: count(where, pytest_args(where, plugin, opts.idle),
                                   where / ("with" if plugin else "without"), seed) for plugin in (True, False)}
+            # The peer's count does not depend on what runs beside it: it starts with the pair.
+            junit = [*pytest_args(where, False, opts.idle), f"--junitxml={where / 'junit.xml'}"]
+            xml_run = count(where, junit, where / "junit", seed) if opts.junitxml else None
             for plugin, proc in runs.items():
                 output, _ = proc.communicate()
                 if "passed" not in output:
                     raise SystemExit(f"pytest did not run the tests ({'with' if plugin else 'without'} plugin):\n"
                                      f"{output}")
             counts.append((instructions(where / "with.log"), instructions(where / "without.log")))
+            if xml_run is not None:
+                output, _ = xml_run.communicate()
+                if "passed" not in output or not (where / "junit.xml").is_file():
+                    raise SystemExit(f"pytest did not run the tests or write junit.xml (--junitxml):\n{output}")
+                peers.append(instructions(where / "junit.log"))
     what = "tests outside any suite (plugin idle)" if opts.idle else "trivial gates"
     print(f"{opts.tests} {what}, instructions executed by the whole pytest process:")
     for seed, (mine, peer) in enumerate(counts):
@@ -89,6 +102,10 @@ def main() -> int:
         print(f"  {label}without plugin  {peer / 1e9:7.3f} G")
         print(f"  {label}with plugin     {mine / 1e9:7.3f} G   overhead {100 * (mine - peer) / peer:+.1f} %  "
               f"({(mine - peer) / opts.tests / 1e3:.0f} k per test, fixed costs included)")
+        if peers:
+            xml = peers[seed]
+            print(f"  {label}--junitxml      {xml / 1e9:7.3f} G   overhead {100 * (xml - peer) / peer:+.1f} %  "
+                  f"(no plugin: pytest's own JUnit XML report)")
     if opts.seeds > 1:
         mine = sum(m for m, _ in counts) // len(counts)
         peer = sum(p for _, p in counts) // len(counts)

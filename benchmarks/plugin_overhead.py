@@ -1,5 +1,7 @@
 """Print the plugin's overhead: 2,000 trivial gates with and without it, the same tests outside the
-suites (the plugin installed but idle), and report time for 10,000 gates.
+suites (the plugin installed but idle), the same gates with pytest's own ``--junitxml`` report in
+place of the plugin's (a peer that writes one file with one line per test), and report time for
+10,000 gates.
 
     .venv/bin/python benchmarks/plugin_overhead.py [--tests 2000] [--gates 10000] [--rounds 5]
 
@@ -57,11 +59,14 @@ def make_project(where: Path, tests: int) -> None:
         (where / "plain" / f"test_bulk_{f}.py").write_text("\n".join(body))
 
 
-def run_pytest(where: Path, plugin: bool, folder: str = "suites") -> tuple[float, float]:
-    """Wall and CPU time of one pytest process over ``folder``: a gate run (``suites``) or an idle one (``plain``)."""
+def run_pytest(where: Path, plugin: bool, folder: str = "suites", junit: bool = False) -> tuple[float, float]:
+    """Wall and CPU time of one pytest process over ``folder``: a gate run (``suites``) or an idle one
+    (``plain``); ``junit``, without the plugin, writes pytest's JUnit XML report instead."""
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:playwright", folder]
     if not plugin:
         args += ["-p", "no:castmatch"]
+        if junit:
+            args += [f"--junitxml={where / 'junit.xml'}"]
     elif folder == "suites":
         args += ["--gate-report", str(where / "gate-report")]
     # Bytecode is written and reused (as after any install): PYTHONDONTWRITEBYTECODE would make every
@@ -117,18 +122,21 @@ def main() -> int:
         with_plugin: list[tuple[float, float]] = []
         without: list[tuple[float, float]] = []
         idle: list[tuple[float, float]] = []
+        junit: list[tuple[float, float]] = []
         for r in range(opts.rounds):
             print(f"round {r + 1}/{opts.rounds}...", file=sys.stderr, flush=True)
             # The order turns every round (A B C, then C B A), so a machine slowing down or speeding
             # up during a round weighs on each side alike.
-            sides = [(with_plugin, True, "suites"), (without, False, "suites"), (idle, True, "plain")]
-            for runs, plugin, folder in sides if r % 2 == 0 else reversed(sides):
-                runs.append(run_pytest(where, plugin, folder))
+            sides = [(with_plugin, True, "suites", False), (without, False, "suites", False),
+                     (idle, True, "plain", False), (junit, False, "suites", True)]
+            for runs, plugin, folder, xml in sides if r % 2 == 0 else reversed(sides):
+                runs.append(run_pytest(where, plugin, folder, xml))
     print(f"{opts.tests} trivial gates, median of {opts.rounds} rounds (whole pytest process), wall and CPU time:")
     peer_wall = statistics.median(r[0] for r in without)
     peer_cpu = statistics.median(r[1] for r in without)
     for label, runs, note in (("without plugin", without, ""), ("with plugin", with_plugin, "  (target < 5 %)"),
-                              ("idle plugin", idle, "  (the same tests outside the suites)")):
+                              ("idle plugin", idle, "  (the same tests outside the suites)"),
+                              ("--junitxml", junit, "  (a peer: pytest's own JUnit XML report, no plugin)")):
         wall, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
         overhead = "" if runs is without else (f"   overhead wall {100 * (wall - peer_wall) / peer_wall:+.1f} %, "
                                                f"CPU {100 * (cpu - peer_cpu) / peer_cpu:+.1f} %{note}")
@@ -138,11 +146,11 @@ def main() -> int:
     # A busy machine only ever slows a run down: the fastest run of each side is the closest to what
     # that side costs on its own.
     fastest = min(r[1] for r in without)
-    for label, runs in (("with plugin", with_plugin), ("idle plugin", idle)):
+    for label, runs in (("with plugin", with_plugin), ("idle plugin", idle), ("--junitxml", junit)):
         mine = min(r[1] for r in runs)
         print(f"  {label}, fastest of {opts.rounds}: {mine:.3f} s CPU vs {fastest:.3f} s without: "
               f"overhead {100 * (mine - fastest) / fastest:+.1f} %")
-    for label, runs in (("with plugin", with_plugin), ("idle plugin", idle)):
+    for label, runs in (("with plugin", with_plugin), ("idle plugin", idle), ("--junitxml", junit)):
         ratios = sorted(100 * (mine[1] - peer[1]) / peer[1] for mine, peer in zip(runs, without, strict=True))
         print(f"  {label}, paired by round: CPU overhead median {statistics.median(ratios):+.1f} % "
               f"(rounds from {ratios[0]:+.1f} % to {ratios[-1]:+.1f} %)")
