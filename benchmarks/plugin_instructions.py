@@ -42,10 +42,10 @@ def pytest_args(where: Path, plugin: bool, idle: bool) -> list[str]:
     return args if idle else [*args, "--gate-report", str(where / "gate-report")]
 
 
-def count(where: Path, args: list[str], out: Path, seed: int) -> subprocess.Popen[str]:
-    """Start one pytest run under cachegrind; its instruction count lands in ``out``'s log."""
+def count(where: Path, args: list[str], out: Path, seed: int, python: str = sys.executable) -> subprocess.Popen[str]:
+    """Start one run of ``python`` under cachegrind; its instruction count lands in ``out``'s log."""
     args = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}.cg",
-            f"--log-file={out}.log", sys.executable, *args]
+            f"--log-file={out}.log", python, *args]
     return subprocess.Popen(args, cwd=where, env=environment(seed), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
 

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from plugin_instructions import count as count_run
 from plugin_instructions import environment, instructions
 from plugin_overhead import make_project
 
@@ -113,7 +114,7 @@ def check(side: Side, output: str, where: Path, tests: int) -> None:
         raise SystemExit(f"{side.name}: no report at {side.output}:\n{output[-3000:]}")
 
 
-def count(python: Path, where: Path, todo: Sequence[Side], tests: int) -> dict[str, int]:
+def count_sides(python: Path, where: Path, todo: Sequence[Side], tests: int) -> dict[str, int]:
     """Instructions of one run of each side under cachegrind, two at a time (one per core)."""
     found: dict[str, int] = {}
     for pair in (todo[i:i + 2] for i in range(0, len(todo), 2)):
@@ -125,15 +126,12 @@ def count(python: Path, where: Path, todo: Sequence[Side], tests: int) -> dict[s
             if not here.exists():
                 shutil.copytree(where, here, ignore=shutil.ignore_patterns("out"))
             shutil.rmtree(here / "out", ignore_errors=True)
-            log = here / "cachegrind.log"
-            args = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-                    f"--log-file={log}", *command(python, side)]
-            runs.append((side, here, log, subprocess.Popen(args, cwd=here, env=environment(0), text=True,
-                                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
-        for side, here, log, proc in runs:
+            python_args = command(python, side)
+            runs.append((side, here, count_run(here, python_args[1:], here / "cachegrind", 0, python_args[0])))
+        for side, here, proc in runs:
             output, _ = proc.communicate()
             check(side, output, here, tests)
-            found[side.name] = instructions(log)
+            found[side.name] = instructions(here / "cachegrind.log")
     return found
 
 
@@ -161,7 +159,7 @@ def main() -> int:
             for side in todo if r % 2 == 0 else reversed(todo):
                 cpu[side.name].append(run(python, where, side, opts.tests))
             print(f"  {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
-        counted = count(python, where, todo, opts.tests) if opts.instructions else {}
+        counted = count_sides(python, where, todo, opts.tests) if opts.instructions else {}
         versions = sorted(k for k in installed(python) if "==" in k)
     peer_cpu = statistics.median(cpu[todo[0].name])
     peer_count = counted.get(todo[0].name)
