@@ -69,6 +69,9 @@ def prepare(where: Path) -> Path:
     wanted = [f"pytest=={importlib.metadata.version('pytest')}", *PEERS]
     if python.exists() and set(wanted) <= set(installed(python)) and "pytest-castmatch" in installed(python):
         return python
+    if where.exists() and not (where.is_dir() and (not any(where.iterdir()) or (where / "pyvenv.cfg").is_file())):
+        # Remaking the environment clears its folder: never one that holds anything else.
+        raise SystemExit(f"--venv {where}: not a virtual environment; give a new or empty folder")
     print(f"making {where} (pytest, {', '.join(PEERS)}, this project)...", file=sys.stderr, flush=True)
     venv.create(where, with_pip=True, clear=True)
     done = subprocess.run([str(python), "-m", "pip", "install", "-q", *wanted, "-e", str(ROOT)],
